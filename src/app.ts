@@ -1,0 +1,185 @@
+import path from 'node:path'
+import cookie from '@fastify/cookie'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import websocket from '@fastify/websocket'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { createAuditModule } from './modules/audit/index.ts'
+import { createAuthModule } from './modules/auth/index.ts'
+import { createContactsModule } from './modules/contacts/index.ts'
+import { createConversationsModule } from './modules/conversations/index.ts'
+import { createEmailModule } from './modules/email/index.ts'
+import { createInboxesModule } from './modules/inboxes/index.ts'
+import { createRealtimeModule } from './modules/realtime/index.ts'
+import { createTaxonomyModule } from './modules/taxonomy/index.ts'
+import { createUsersModule } from './modules/users/index.ts'
+import { createWorkspacesModule } from './modules/workspaces/index.ts'
+import type { Actor } from './platform/auth/actor.ts'
+import { createLocalBlobStore } from './platform/blob-store.ts'
+import type { Config } from './platform/config.ts'
+import { createSecretBox, resolveSecretKey } from './platform/crypto.ts'
+import { type Database, openDatabase } from './platform/db/database.ts'
+import { migrateToLatest } from './platform/db/migrate.ts'
+import { withTenant } from './platform/db/tenant.ts'
+import { createLocalBus } from './platform/events/bus.ts'
+import { EventDispatcher } from './platform/events/dispatcher.ts'
+import { installAuth } from './platform/http/auth.ts'
+import { createCursorCodec } from './platform/http/cursor.ts'
+import { installErrorHandling } from './platform/http/errors.ts'
+import { installIdempotency } from './platform/http/idempotency.ts'
+import { createJobs } from './platform/jobs/jobs.ts'
+import { createLogger, type Logger } from './platform/observability/logger.ts'
+import type { ModuleParts, Platform } from './platform/platform.ts'
+
+export interface BuildOptions {
+  config: Config
+  /** Use this database instead of opening one from the config (tests). */
+  database?: Database
+  logger?: Logger
+}
+
+export type Omnidesk = Awaited<ReturnType<typeof build>>
+
+/**
+ * The composition root: opens the database, runs migrations, builds every
+ * module with exactly what it uses, and returns the HTTP app without listening.
+ * `start()` begins background work (event dispatch, jobs); `close()` stops all.
+ */
+export async function build(opts: BuildOptions) {
+  const { config } = opts
+  const logger = opts.logger ?? createLogger(config.logLevel)
+  const database = opts.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize }))
+  await migrateToLatest(database.db)
+
+  const box = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir))
+  const dispatcher = new EventDispatcher(database.db, [], logger)
+  const platform: Platform = {
+    config,
+    database,
+    db: database.db,
+    logger,
+    box,
+    cursors: createCursorCodec(box),
+    blobs: createLocalBlobStore(path.join(config.dataDir, 'blobs')),
+    bus: createLocalBus(),
+    dispatcher,
+    jobs: createJobs(database.pool, logger),
+    async tx(actor: Actor | string, fn) {
+      const result = await withTenant(database.db, typeof actor === 'string' ? actor : actor.workspaceId, fn)
+      dispatcher.kick()
+      return result
+    },
+  }
+
+  const audit = createAuditModule(platform)
+  const users = createUsersModule(platform)
+  const auth = createAuthModule(platform, { users: users.service })
+  const workspaces = createWorkspacesModule(platform, { users: users.service, auth: auth.service })
+  const contacts = createContactsModule(platform)
+  const inboxes = createInboxesModule(platform)
+  const taxonomy = createTaxonomyModule(platform)
+  const conversations = createConversationsModule(platform, {
+    contacts: contacts.service,
+    inboxes: inboxes.service,
+    taxonomy: taxonomy.service,
+  })
+  const email = createEmailModule(platform, { conversations: conversations.service })
+  const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime]
+  for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
+
+  const bootstrap = await workspaces.service.ensureInstanceOwner()
+
+  const app: FastifyInstance = Fastify({
+    // Per-request lines only at debug: at info a busy node would log twice per request.
+    loggerInstance: logger.child({ component: 'http' }, { level: ['debug', 'trace'].includes(config.logLevel) ? config.logLevel : 'warn' }) as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+  })
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  installErrorHandling(app)
+  await app.register(cookie)
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+  await app.register(rateLimit, {
+    global: true,
+    max: config.apiRateLimit,
+    timeWindow: '1 minute',
+    keyGenerator: (req) => req.headers.authorization ?? req.cookies?.omnidesk_session ?? req.ip,
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      message: `Too many requests: the limit is ${ctx.max} per ${ctx.after === '1 minute' ? 'minute' : ctx.after}; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+    }),
+  })
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Omnidesk API', version: '1', description: 'The REST API of Omnidesk. Authenticate with `Authorization: Bearer <token>` or a session cookie.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'omnidesk_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  })
+  await app.register(swaggerUi, { routePrefix: '/api/docs' })
+  app.get('/api/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger())
+  app.get('/health', { config: { public: true, rateLimit: false }, schema: { hide: true } }, async () => {
+    await database.pool.query('select 1')
+    return { status: 'ok', database: database.backend }
+  })
+
+  installAuth(app, auth.authenticate)
+  installIdempotency(app, database.db)
+  await app.register(
+    async (api) => {
+      for (const m of modules) if (m.routes) await api.register(m.routes)
+    },
+    { prefix: '/api/v1' },
+  )
+
+  let started = false
+  return {
+    app,
+    platform,
+    bootstrap,
+    /** The inbound SMTP server: main.ts (or a test) calls listen(port, host). */
+    smtp: email.smtp,
+    /** Turns stored inbound mail into conversations; runs after start(), drain() in tests. */
+    emailProcessor: email.processor,
+    services: {
+      audit: audit.service,
+      users: users.service,
+      auth: auth.service,
+      workspaces: workspaces.service,
+      contacts: contacts.service,
+      inboxes: inboxes.service,
+      taxonomy: taxonomy.service,
+      conversations: conversations.service,
+      email: email.service,
+    },
+    /** Begins background work: event dispatch and the job queue. */
+    async start(opts: { jobs?: boolean } = {}) {
+      started = true
+      dispatcher.start()
+      email.processor.start()
+      if (opts.jobs !== false) await platform.jobs.start()
+    },
+    async close() {
+      await app.close()
+      await email.smtp.close()
+      if (started) {
+        await email.processor.stop()
+        await dispatcher.stop()
+        await platform.jobs.stop()
+      }
+      await platform.bus.close()
+      if (!opts.database) await database.close()
+    },
+  }
+}

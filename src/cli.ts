@@ -1,0 +1,155 @@
+import { parseArgs } from 'node:util'
+import { build, type Omnidesk } from './app.ts'
+import { systemActor } from './platform/auth/actor.ts'
+import { roles, type Role } from './platform/auth/actor.ts'
+import { ConfigError, loadConfig } from './platform/config.ts'
+import { openDatabase } from './platform/db/database.ts'
+import { DataDirLockedError, lockDataDir } from './platform/db/lock.ts'
+import { migrateToLatest } from './platform/db/migrate.ts'
+import { withSystem } from './platform/db/tenant.ts'
+import { AppError } from './platform/errors.ts'
+import { createLogger } from './platform/observability/logger.ts'
+import { loadDemoData } from './demo.ts'
+
+const usage = `Omnidesk command line (npm run omnidesk -- <command> [options])
+
+  migrate                                   run database migrations (also done by npm start)
+  workspace:create --name N [--admin-email E --admin-name N --admin-password P]
+                                            create a workspace and its first admin; prints an admin API token
+  user:create --email E --name N --role R [--password P] [--workspace ID]
+                                            create a user (roles: ${roles.join(', ')})
+  token:create --email E [--name N] [--workspace ID] [--expires ISO-DATE]
+                                            create an API token for a user; prints it once
+  demo [--workspace ID]                     load demo contacts, conversations, users and teams
+  audit:verify                              check every workspace's audit hash chain (exit 1 if broken)
+
+Uses the same configuration as npm start (DATA_DIR or DATABASE_URL). Stop npm start first when
+using the embedded database: one process owns the data directory.`
+
+async function withApp<T>(fn: (o: Omnidesk) => Promise<T>): Promise<T> {
+  const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' })
+  const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir)
+  try {
+    const o = await build({ config, logger: createLogger(config.logLevel) })
+    try {
+      return await fn(o)
+    } finally {
+      await o.platform.dispatcher.drain()
+      await o.close()
+    }
+  } finally {
+    unlock()
+  }
+}
+
+async function workspaceIdFor(o: Omnidesk, given: string | undefined): Promise<string> {
+  if (given) return given
+  return o.bootstrap.workspaceId
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      name: { type: 'string' },
+      email: { type: 'string' },
+      role: { type: 'string' },
+      password: { type: 'string' },
+      workspace: { type: 'string' },
+      expires: { type: 'string' },
+      'admin-email': { type: 'string' },
+      'admin-name': { type: 'string' },
+      'admin-password': { type: 'string' },
+    },
+    strict: true,
+  })
+  switch (command) {
+    case 'migrate': {
+      const config = loadConfig()
+      const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir)
+      try {
+        const database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir })
+        const applied = await migrateToLatest(database.db)
+        await database.close()
+        console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'Database is up to date.')
+      } finally {
+        unlock()
+      }
+      return 0
+    }
+    case 'workspace:create': {
+      if (!values.name) throw new AppError('VALIDATION_FAILED', '--name is required')
+      const adminEmail = values['admin-email']
+      return withApp(async (o) => {
+        const r = await o.services.workspaces.createWithAdmin(null, {
+          name: values.name!,
+          admin: adminEmail ? { email: adminEmail, name: values['admin-name'] ?? adminEmail, password: values['admin-password'] } : undefined,
+        })
+        console.log(`Workspace ${r.workspace.name} (${r.workspace.id}) created.`)
+        console.log(`Admin: ${r.admin.email}`)
+        console.log(`Admin API token (shown once): ${r.token}`)
+        return 0
+      })
+    }
+    case 'user:create': {
+      if (!values.email || !values.name || !values.role) throw new AppError('VALIDATION_FAILED', '--email, --name and --role are required')
+      if (!roles.includes(values.role as Role)) throw new AppError('VALIDATION_FAILED', `--role must be one of ${roles.join(', ')}`)
+      return withApp(async (o) => {
+        const ws = await workspaceIdFor(o, values.workspace)
+        const user = await o.services.users.create(systemActor(ws, 'cli'), { email: values.email!, name: values.name!, role: values.role as Role, password: values.password })
+        console.log(`User ${user.email} (${user.role}) created in workspace ${ws}: ${user.id}`)
+        return 0
+      })
+    }
+    case 'token:create': {
+      if (!values.email) throw new AppError('VALIDATION_FAILED', '--email is required')
+      return withApp(async (o) => {
+        const ws = await workspaceIdFor(o, values.workspace)
+        const user = await withSystem(o.platform.db, (trx) =>
+          trx.selectFrom('users').select(['id']).where('workspace_id', '=', ws).where('email', '=', values.email!.toLowerCase()).executeTakeFirst(),
+        )
+        if (!user) throw new AppError('NOT_FOUND', `No user ${values.email} in workspace ${ws}`)
+        const { secret } = await o.services.auth.createToken(systemActor(ws, 'cli'), { name: values.name ?? 'CLI token', userId: user.id, expiresAt: values.expires })
+        console.log(secret)
+        return 0
+      })
+    }
+    case 'demo':
+      return withApp(async (o) => {
+        const ws = await workspaceIdFor(o, values.workspace)
+        const summary = await loadDemoData(o, ws)
+        console.log(summary)
+        return 0
+      })
+    case 'audit:verify':
+      return withApp(async (o) => {
+        const reports = await o.services.audit.verifyAll()
+        let broken = 0
+        for (const r of reports) {
+          if (r.intact) console.log(`ok      ${r.name} (${r.workspaceId}): ${r.checked} entries intact`)
+          else {
+            broken++
+            console.log(`BROKEN  ${r.name} (${r.workspaceId}): at entry ${r.firstBrokenSeq}: ${r.reason}`)
+          }
+        }
+        console.log(broken ? `${broken} workspace chain(s) broken.` : `All ${reports.length} workspace chain(s) intact.`)
+        return broken ? 1 : 0
+      })
+    default:
+      console.log(usage)
+      return command && command !== 'help' && command !== '--help' ? 2 : 0
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    if (err instanceof AppError || err instanceof ConfigError || err instanceof DataDirLockedError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`error: ${err.message}`)
+      process.exit(2)
+    }
+    console.error(err)
+    process.exit(1)
+  },
+)

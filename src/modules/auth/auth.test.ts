@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { clientFor, useTestApp } from '../../../test/harness.ts'
+
+const t = await useTestApp({ LOGIN_RATE_LIMIT: '5' })
+const anon = clientFor(t.omnidesk, null)
+
+async function workspaceWithAgent(password = 'correct horse battery') {
+  const ws = await t.workspace()
+  const email = `agent-${ws.workspaceId.slice(0, 8)}@example.com`
+  const user = await ws.post('/api/v1/users', { email, name: 'Agent', role: 'agent', password })
+  assert.equal(user.status, 201, JSON.stringify(user.body))
+  return { ws, email, password, userId: user.body.id as string }
+}
+
+const sessionCookie = (setCookie: string | string[] | undefined) => {
+  const all = Array.isArray(setCookie) ? setCookie : [setCookie ?? '']
+  return all.find((c) => c.startsWith('omnidesk_session=')) ?? ''
+}
+
+test('password login sets an HttpOnly SameSite session cookie that authenticates; logout ends it', async () => {
+  const { ws, email, password, userId } = await workspaceWithAgent()
+  const res = await anon.post('/api/v1/auth/login', { email: email.toUpperCase(), password }, { 'x-forwarded-for': '10.0.0.1' })
+  assert.equal(res.status, 200, JSON.stringify(res.body))
+  assert.equal(res.body.user.id, userId)
+  const cookie = sessionCookie(res.headers['set-cookie'])
+  assert.match(cookie, /HttpOnly/i)
+  assert.match(cookie, /SameSite=Lax/i)
+  const value = cookie.split(';')[0] as string
+  const viaCookie = clientFor(t.omnidesk, null, { cookie: value })
+  const me = await viaCookie.get('/api/v1/auth/me')
+  assert.equal(me.status, 200)
+  assert.equal(me.body.userId, userId)
+  assert.equal(me.body.workspaceId, ws.workspaceId)
+  assert.equal((await viaCookie.post('/api/v1/auth/logout')).status, 204)
+  assert.equal((await viaCookie.get('/api/v1/auth/me')).status, 401)
+  const audit = await ws.get('/api/v1/audit-events?action=session.created')
+  assert.equal(audit.body.items.length, 1)
+})
+
+test('wrong password and unknown email give the same 401', async () => {
+  const { email } = await workspaceWithAgent()
+  const wrong = await anon.post('/api/v1/auth/login', { email, password: 'nope-nope-nope' })
+  const unknown = await anon.post('/api/v1/auth/login', { email: 'nobody@example.com', password: 'nope-nope-nope' })
+  assert.equal(wrong.status, 401)
+  assert.equal(unknown.status, 401)
+  assert.equal(wrong.body.error.code, 'INVALID_CREDENTIALS')
+  assert.deepEqual(wrong.body, unknown.body)
+})
+
+test('login attempts are rate limited per client', async () => {
+  const { email } = await workspaceWithAgent()
+  const statuses: number[] = []
+  for (let i = 0; i < 7; i++) statuses.push((await t.omnidesk.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '192.0.2.77', payload: { email, password: 'wrong-password-x' } })).statusCode)
+  assert.deepEqual(statuses.slice(0, 5), [401, 401, 401, 401, 401])
+  assert.equal(statuses[5], 429)
+  const limited = await t.omnidesk.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '192.0.2.77', payload: { email, password: 'x' } })
+  assert.equal(limited.json().error.code, 'RATE_LIMITED')
+  // Another client is not affected.
+  const other = await t.omnidesk.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '192.0.2.78', payload: { email, password: 'wrong-password-x' } })
+  assert.equal(other.statusCode, 401)
+})
+
+test('a deactivated user can no longer sign in or use a session', async () => {
+  const { ws, email, password, userId } = await workspaceWithAgent()
+  const login = await anon.post('/api/v1/auth/login', { email, password })
+  const cookie = (sessionCookie(login.headers['set-cookie']).split(';')[0]) as string
+  assert.equal((await ws.patch(`/api/v1/users/${userId}`, { active: false })).status, 200)
+  assert.equal((await clientFor(t.omnidesk, null, { cookie }).get('/api/v1/auth/me')).status, 401)
+  assert.equal((await anon.post('/api/v1/auth/login', { email, password })).status, 401)
+})
+
+test('API tokens: shown once, stored hashed, revocable, expiring', async () => {
+  const ws = await t.workspace()
+  const created = await ws.post('/api/v1/tokens', { name: 'CI bot' })
+  assert.equal(created.status, 201)
+  const secret = created.body.secret as string
+  assert.match(secret, /^odk_/)
+  const stored = await t.database.db.selectFrom('api_tokens').select(['token_hash']).where('id', '=', created.body.token.id).executeTakeFirstOrThrow()
+  assert.notEqual(stored.token_hash, secret)
+  assert.ok(!JSON.stringify((await ws.get('/api/v1/tokens')).body).includes(secret), 'the list must not show the secret')
+  const bot = ws.as(secret)
+  assert.equal((await bot.get('/api/v1/auth/me')).status, 200)
+  assert.equal((await ws.delete(`/api/v1/tokens/${created.body.token.id}`)).status, 200)
+  assert.equal((await bot.get('/api/v1/auth/me')).status, 401)
+
+  const past = await ws.post('/api/v1/tokens', { name: 'old', expiresAt: '2001-01-01T00:00:00Z' })
+  assert.equal(past.status, 400)
+  const soon = await ws.post('/api/v1/tokens', { name: 'short', expiresAt: new Date(Date.now() + 60_000).toISOString() })
+  assert.equal(soon.status, 201)
+  await t.database.db.updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', soon.body.token.id).execute()
+  assert.equal((await ws.as(soon.body.secret).get('/api/v1/auth/me')).status, 401)
+})
+
+test('an agent may make tokens for itself but not for others', async () => {
+  const { ws, userId } = await workspaceWithAgent()
+  const forAgent = await ws.post('/api/v1/tokens', { name: 'agent', userId })
+  const agent = ws.as(forAgent.body.secret)
+  assert.equal((await agent.post('/api/v1/tokens', { name: 'mine' })).status, 201)
+  assert.equal((await agent.post('/api/v1/tokens', { name: 'theirs', userId: ws.adminUserId })).status, 403)
+})
+
+test('a malformed Authorization header is a clear 401', async () => {
+  const res = await anon.request('GET', '/api/v1/auth/me', undefined, { authorization: 'Token abc' })
+  assert.equal(res.status, 401)
+  assert.match(res.body.error.message, /Bearer/)
+})

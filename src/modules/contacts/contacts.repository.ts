@@ -1,0 +1,239 @@
+import { sql } from 'kysely'
+import type { Tx } from '../../platform/db/tenant.ts'
+import type { Row } from '../../platform/db/schema.ts'
+import type { IdentityKind, MergeConflict, MergeMoved } from './contacts.types.ts'
+
+export interface NormalisedIdentity {
+  kind: IdentityKind
+  value: string
+  raw: string
+}
+
+export function insertContact(trx: Tx, workspaceId: string, c: { name: string | null; attributes: Record<string, unknown> }) {
+  return trx
+    .insertInto('contacts')
+    .values({ workspace_id: workspaceId, name: c.name, attributes: JSON.stringify(c.attributes) })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export function findContact(trx: Tx, workspaceId: string, id: string, opts: { forUpdate?: boolean } = {}) {
+  let q = trx.selectFrom('contacts').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)
+  if (opts.forUpdate) q = q.forUpdate()
+  return q.executeTakeFirst()
+}
+
+export function updateContact(
+  trx: Tx,
+  workspaceId: string,
+  id: string,
+  patch: Partial<{ name: string | null; attributes: Record<string, unknown>; merged_into_id: string | null }>,
+) {
+  const { attributes, ...rest } = patch
+  return trx
+    .updateTable('contacts')
+    .set({ ...rest, ...(attributes !== undefined && { attributes: JSON.stringify(attributes) }), updated_at: new Date() })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export function deleteContact(trx: Tx, workspaceId: string, id: string) {
+  return trx.deleteFrom('contacts').where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()
+}
+
+export async function identitiesOf(trx: Tx, workspaceId: string, contactIds: string[]): Promise<Map<string, Row<'contact_identities'>[]>> {
+  const byContact = new Map<string, Row<'contact_identities'>[]>(contactIds.map((id) => [id, []]))
+  if (contactIds.length === 0) return byContact
+  const rows = await trx
+    .selectFrom('contact_identities')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', 'in', contactIds)
+    // Identities added in one transaction share created_at (now()): kind and value make the order stable.
+    .orderBy('created_at')
+    .orderBy('kind')
+    .orderBy('value')
+    .execute()
+  for (const r of rows) byContact.get(r.contact_id)?.push(r)
+  return byContact
+}
+
+export function findIdentity(trx: Tx, workspaceId: string, kind: IdentityKind, value: string) {
+  return trx
+    .selectFrom('contact_identities')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('kind', '=', kind)
+    .where('value', '=', value)
+    .executeTakeFirst()
+}
+
+export function findIdentityById(trx: Tx, workspaceId: string, contactId: string, id: string) {
+  return trx
+    .selectFrom('contact_identities')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', contactId)
+    .where('id', '=', id)
+    .executeTakeFirst()
+}
+
+/**
+ * Inserts an identity unless another contact already has it. ON CONFLICT DO
+ * NOTHING rather than catching the unique violation: a violation would abort
+ * the whole transaction, while this waits for a concurrent inserter and then
+ * returns undefined, so the caller can re-read who owns it.
+ */
+export function insertIdentity(trx: Tx, workspaceId: string, contactId: string, i: NormalisedIdentity) {
+  return trx
+    .insertInto('contact_identities')
+    .values({ workspace_id: workspaceId, contact_id: contactId, kind: i.kind, value: i.value, raw_value: i.raw })
+    .onConflict((oc) => oc.columns(['workspace_id', 'kind', 'value']).doNothing())
+    .returningAll()
+    .executeTakeFirst()
+}
+
+export function deleteIdentity(trx: Tx, workspaceId: string, contactId: string, id: string) {
+  return trx
+    .deleteFrom('contact_identities')
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', contactId)
+    .where('id', '=', id)
+    .executeTakeFirst()
+}
+
+const escapeLike = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`)
+
+export interface SearchTerms {
+  /** Matched against names, case-insensitively, as a substring. */
+  text: string
+  /** Normalised identity values to match exactly. */
+  exact: string[]
+  /** Identity value prefixes. */
+  prefixes: string[]
+}
+
+/** Live (not merged-away) contacts, newest first, optionally matching search terms. */
+export function searchContacts(
+  trx: Tx,
+  workspaceId: string,
+  opts: { limit: number; after: [string, string] | null; query: SearchTerms | null },
+) {
+  let q = trx.selectFrom('contacts as c').selectAll('c').select(sql<string>`c.created_at::text`.as('created_key')).where('c.workspace_id', '=', workspaceId).where('c.merged_into_id', 'is', null)
+  if (opts.query) {
+    const { text, exact, prefixes } = opts.query
+    q = q.where((eb) =>
+      eb.or([
+        eb(sql`lower(c.name)`, 'like', `%${escapeLike(text.toLowerCase())}%`),
+        eb.exists(
+          eb
+            .selectFrom('contact_identities as i')
+            .select(sql`1`.as('one'))
+            .whereRef('i.contact_id', '=', 'c.id')
+            .where('i.workspace_id', '=', workspaceId)
+            .where((e) =>
+              e.or([
+                ...prefixes.map((prefix) => e('i.value', 'like', `${escapeLike(prefix)}%`)),
+                ...(exact.length ? [e('i.value', 'in', exact)] : []),
+              ]),
+            ),
+        ),
+      ]),
+    )
+  }
+  if (opts.after) {
+    const [createdKey, id] = opts.after
+    // Compared as timestamptz text from PostgreSQL itself, so no microseconds are lost in a JS Date.
+    q = q.where(sql<boolean>`(c.created_at, c.id) < (${createdKey}::timestamptz, ${id}::uuid)`)
+  }
+  return q.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc').limit(opts.limit + 1).execute()
+}
+
+export async function conversationIdsOf(trx: Tx, workspaceId: string, contactId: string): Promise<string[]> {
+  const rows = await trx.selectFrom('conversations').select('id').where('workspace_id', '=', workspaceId).where('contact_id', '=', contactId).execute()
+  return rows.map((r) => r.id)
+}
+
+export async function hasConversations(trx: Tx, workspaceId: string, contactId: string): Promise<boolean> {
+  const r = await trx.selectFrom('conversations').select('id').where('workspace_id', '=', workspaceId).where('contact_id', '=', contactId).limit(1).executeTakeFirst()
+  return r !== undefined
+}
+
+export async function hasMergedContacts(trx: Tx, workspaceId: string, contactId: string): Promise<boolean> {
+  const r = await trx.selectFrom('contacts').select('id').where('workspace_id', '=', workspaceId).where('merged_into_id', '=', contactId).limit(1).executeTakeFirst()
+  return r !== undefined
+}
+
+/** Moves identities, by id, from one contact to another; returns the ids actually moved. */
+export async function moveIdentities(trx: Tx, workspaceId: string, from: string, to: string, ids?: string[]): Promise<string[]> {
+  if (ids && ids.length === 0) return []
+  let q = trx.updateTable('contact_identities').set({ contact_id: to }).where('workspace_id', '=', workspaceId).where('contact_id', '=', from)
+  if (ids) q = q.where('id', 'in', ids)
+  const rows = await q.returning('id').execute()
+  return rows.map((r) => r.id)
+}
+
+/**
+ * Moves conversations between contacts. This writes conversations.contact_id
+ * from the contacts module on purpose: a merge (and its undo) must move the
+ * contact's conversations in the same transaction as its identities, and the
+ * conversations module has no use case for "re-own" that a merge could call
+ * without a dependency cycle (conversations already depends on contacts).
+ */
+export async function moveConversations(trx: Tx, workspaceId: string, from: string, to: string, ids?: string[]): Promise<string[]> {
+  if (ids && ids.length === 0) return []
+  let q = trx.updateTable('conversations').set({ contact_id: to }).where('workspace_id', '=', workspaceId).where('contact_id', '=', from)
+  if (ids) q = q.where('id', 'in', ids)
+  const rows = await q.returning('id').execute()
+  return rows.map((r) => r.id)
+}
+
+export function insertMerge(
+  trx: Tx,
+  workspaceId: string,
+  m: { sourceContactId: string; targetContactId: string; moved: MergeMoved; conflicts: MergeConflict[]; mergedBy: string | null },
+) {
+  return trx
+    .insertInto('contact_merges')
+    .values({
+      workspace_id: workspaceId,
+      source_contact_id: m.sourceContactId,
+      target_contact_id: m.targetContactId,
+      moved: JSON.stringify(m.moved),
+      conflicts: JSON.stringify(m.conflicts),
+      merged_by: m.mergedBy,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export function findMerge(trx: Tx, workspaceId: string, id: string, opts: { forUpdate?: boolean } = {}) {
+  let q = trx.selectFrom('contact_merges').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)
+  if (opts.forUpdate) q = q.forUpdate()
+  return q.executeTakeFirst()
+}
+
+export function markMergeUndone(trx: Tx, workspaceId: string, id: string, undoneBy: string | null) {
+  return trx
+    .updateTable('contact_merges')
+    .set({ undone_at: new Date(), undone_by: undoneBy })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+/** Merges where the contact was the source or the target, newest first. */
+export function mergesOf(trx: Tx, workspaceId: string, contactId: string) {
+  return trx
+    .selectFrom('contact_merges')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where((eb) => eb.or([eb('source_contact_id', '=', contactId), eb('target_contact_id', '=', contactId)]))
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(500)
+    .execute()
+}

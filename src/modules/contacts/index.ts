@@ -1,0 +1,15 @@
+import type { FastifyPluginAsync } from 'fastify'
+import type { ModuleParts, Platform } from '../../platform/platform.ts'
+import { contactsRoutes } from './contacts.routes.ts'
+import { createContactsService } from './contacts.service.ts'
+
+export type { ContactsService, NewContact } from './contacts.service.ts'
+export type { ResolveInput } from './resolve.service.ts'
+export type { Contact, ContactIdentity, ContactMerge, IdentityKind, MergeConflict } from './contacts.types.ts'
+export { normaliseIdentity, contactSchema, identityKinds, identitySchema, mergeSchema } from './contacts.types.ts'
+
+/** Contacts: people with many identities, resolution from channel details, search, merge and unmerge. */
+export function createContactsModule(p: Platform): { service: ReturnType<typeof createContactsService>; routes: FastifyPluginAsync } {
+  const service = createContactsService(p)
+  return { service, routes: contactsRoutes(service) } satisfies ModuleParts
+}

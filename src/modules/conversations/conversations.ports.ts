@@ -1,0 +1,45 @@
+import type { Actor } from '../../platform/auth/actor.ts'
+import type { Tx } from '../../platform/db/tenant.ts'
+import type { OutboundMessage, SendResult } from '../inboxes/index.ts'
+
+export type { OutboundMessage, SendResult }
+
+/**
+ * What this module uses of its neighbours, stated here so the dependency is
+ * explicit and narrow. The real services (contacts, inboxes, taxonomy) satisfy
+ * these structurally; index.ts passes them in.
+ */
+export interface ContactsPort {
+  /** Finds or creates the contact for these details; 400 on an invalid email or phone. */
+  resolveContactInTx(trx: Tx, actor: Actor, input: { name?: string; email?: string; phone?: string }): Promise<{ contactId: string; created: boolean }>
+  /** The contact (or the one it was merged into) with the identities a channel can reach. */
+  getContactInTx(trx: Tx, workspaceId: string, id: string): Promise<{ identities: Array<{ kind: string; value: string }> } | null>
+}
+
+export interface InboxRef {
+  id: string
+  channel: string
+  active: boolean
+}
+
+export interface ChannelAdapterPort {
+  send(message: OutboundMessage): Promise<SendResult>
+}
+
+export interface InboxesPort {
+  getInTx(trx: Tx, workspaceId: string, id: string): Promise<InboxRef | null>
+  ensureDefaultApiInboxInTx(trx: Tx, workspaceId: string): Promise<InboxRef>
+  adapterForInTx(trx: Tx, workspaceId: string, inboxId: string): Promise<ChannelAdapterPort>
+}
+
+export interface TaxonomyPort {
+  assertCategoryInTx(trx: Tx, workspaceId: string, categoryId: string): Promise<void>
+  validateCustomFieldsInTx(trx: Tx, workspaceId: string, values: Record<string, unknown>): Promise<Record<string, unknown>>
+  ensureTagsInTx(trx: Tx, workspaceId: string, names: string[]): Promise<string[]>
+  missingRequirementsInTx(
+    trx: Tx,
+    workspaceId: string,
+    state: { categoryId: string | null; customFields: Record<string, unknown>; tags: string[]; assigneeId: string | null; teamId: string | null },
+    action: 'solve' | 'transfer',
+  ): Promise<string[]>
+}

@@ -1,0 +1,133 @@
+import { type RawBuilder, sql, type UpdateObject } from 'kysely'
+import type { Tx } from '../../platform/db/tenant.ts'
+import type { DB, NewRow, Row } from '../../platform/db/schema.ts'
+import type { ConversationFilters } from './conversations.types.ts'
+
+/**
+ * A timestamp column as sortable UTC text with microseconds. Cursors carry
+ * this, not a JS Date: a millisecond cursor would skip rows that differ from
+ * the last row of a page by less than a millisecond.
+ */
+export const preciseTs = (column: string): RawBuilder<string> =>
+  sql<string>`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+
+/** Allocates the next per-workspace conversation number (row lock on the workspace until commit). */
+export async function nextConversationNumber(trx: Tx, workspaceId: string): Promise<string> {
+  const r = await trx
+    .updateTable('workspaces')
+    .set({ conversation_seq: sql<string>`conversation_seq + 1` })
+    .where('id', '=', workspaceId)
+    .returning('conversation_seq')
+    .executeTakeFirstOrThrow()
+  return r.conversation_seq
+}
+
+export function insertConversation(trx: Tx, workspaceId: string, values: Omit<NewRow<'conversations'>, 'workspace_id'>) {
+  return trx
+    .insertInto('conversations')
+    .values({ ...values, workspace_id: workspaceId })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+/** `forUpdate` locks the row for the rest of the transaction (status changes, replies). */
+export function findConversation(trx: Tx, workspaceId: string, id: string, opts: { forUpdate?: boolean } = {}) {
+  let q = trx.selectFrom('conversations').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)
+  if (opts.forUpdate) q = q.forUpdate()
+  return q.executeTakeFirst()
+}
+
+/** Column values or SQL expressions (e.g. `now()`) to set on a conversation. */
+export type ConversationSet = UpdateObject<DB, 'conversations', 'conversations'>
+
+export function updateConversation(trx: Tx, workspaceId: string, id: string, patch: ConversationSet) {
+  return trx
+    .updateTable('conversations')
+    .set({ ...patch, updated_at: sql`now()` })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export type ConversationListRow = Row<'conversations'> & { cursor_at: string }
+
+/** Newest activity first: (updated_at, id) descending, after the cursor if one is given. */
+export function listConversations(
+  trx: Tx,
+  workspaceId: string,
+  f: ConversationFilters,
+  opts: { limit: number; after: [string, string] | null },
+): Promise<ConversationListRow[]> {
+  let q = trx
+    .selectFrom('conversations')
+    .selectAll()
+    .select(preciseTs('conversations.updated_at').as('cursor_at'))
+    .where('workspace_id', '=', workspaceId)
+  if (f.status) q = q.where('status', '=', f.status)
+  if (f.priority) q = q.where('priority', '=', f.priority)
+  if (f.inboxId) q = q.where('inbox_id', '=', f.inboxId)
+  if (f.contactId) q = q.where('contact_id', '=', f.contactId)
+  if (f.assigneeId === 'none') q = q.where('assignee_id', 'is', null)
+  else if (f.assigneeId) q = q.where('assignee_id', '=', f.assigneeId)
+  if (f.teamId === 'none') q = q.where('team_id', 'is', null)
+  else if (f.teamId) q = q.where('team_id', '=', f.teamId)
+  if (f.tag) {
+    const tag = f.tag
+    q = q.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('conversation_tags as ct')
+          .select('ct.tag')
+          .where('ct.workspace_id', '=', workspaceId)
+          .whereRef('ct.conversation_id', '=', 'conversations.id')
+          .where(sql<string>`lower(ct.tag)`, '=', tag.trim().toLowerCase()),
+      ),
+    )
+  }
+  if (opts.after) {
+    const [at, id] = opts.after
+    q = q.where((eb) =>
+      eb.or([eb('updated_at', '<', sql<Date>`${at}::timestamptz`), eb.and([eb('updated_at', '=', sql<Date>`${at}::timestamptz`), eb('id', '<', id)])]),
+    )
+  }
+  return q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(opts.limit + 1).execute()
+}
+
+// Tags
+
+export async function tagsOf(trx: Tx, workspaceId: string, conversationIds: string[]): Promise<Map<string, string[]>> {
+  const map = new Map<string, string[]>(conversationIds.map((id) => [id, []]))
+  if (conversationIds.length === 0) return map
+  const rows = await trx
+    .selectFrom('conversation_tags')
+    .select(['conversation_id', 'tag'])
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', 'in', conversationIds)
+    .orderBy('tag')
+    .execute()
+  for (const r of rows) map.get(r.conversation_id)?.push(r.tag)
+  return map
+}
+
+export async function addTags(trx: Tx, workspaceId: string, conversationId: string, tags: string[]): Promise<void> {
+  if (tags.length === 0) return
+  await trx
+    .insertInto('conversation_tags')
+    .values(tags.map((tag) => ({ workspace_id: workspaceId, conversation_id: conversationId, tag })))
+    .onConflict((oc) => oc.doNothing())
+    .execute()
+}
+
+/** Removes tags by name, case-insensitively; returns the names removed. */
+export async function removeTags(trx: Tx, workspaceId: string, conversationId: string, tags: string[]): Promise<string[]> {
+  if (tags.length === 0) return []
+  const rows = await trx
+    .deleteFrom('conversation_tags')
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', '=', conversationId)
+    .where(sql<string>`lower(tag)`, 'in', tags.map((t) => t.trim().toLowerCase()))
+    .returning('tag')
+    .execute()
+  return rows.map((r) => r.tag)
+}

@@ -1,0 +1,23 @@
+import type { Platform } from '../../platform/platform.ts'
+import type { ConversationsDeps } from './conversations.shared.ts'
+import { createIntake } from './intake.service.ts'
+import { createQueries } from './queries.service.ts'
+import { createReplies } from './replies.service.ts'
+import { createUpdater } from './update.service.ts'
+
+/**
+ * The conversations use cases, one file per group: intake (new conversations
+ * and inbound messages), replies (agent messages and their delivery), updates
+ * (status, assignment, taxonomy, tags) and queries (lists, timeline).
+ */
+export function createConversationsService(p: Platform, deps: ConversationsDeps) {
+  const updater = createUpdater(p, deps)
+  const { changeInTx: _internal, ...updates } = updater
+  return {
+    ...createIntake(p, deps),
+    ...createReplies(p, deps, updater),
+    ...updates,
+    ...createQueries(p),
+  }
+}
+export type ConversationsService = ReturnType<typeof createConversationsService>

@@ -1,0 +1,36 @@
+import type { ModuleParts, Platform } from '../../platform/platform.ts'
+import type { ContactsService } from '../contacts/index.ts'
+import type { InboxesService } from '../inboxes/index.ts'
+import type { TaxonomyService } from '../taxonomy/index.ts'
+import { conversationsRoutes } from './conversations.routes.ts'
+import { createConversationsService } from './conversations.service.ts'
+import { messagesRoutes } from './messages.routes.ts'
+
+export type { ConversationsService } from './conversations.service.ts'
+export type { NewConversation, InboundMessage, IngestResult } from './intake.service.ts'
+export type { ConversationEventPayloads, ConversationEventType } from './conversations.events.ts'
+export {
+  conversationSchema,
+  conversationStatuses,
+  priorities,
+  canTransition,
+  assertTransition,
+  allowedTransitions,
+  type Conversation,
+  type ConversationStatus,
+  type Priority,
+} from './conversations.types.ts'
+export { messageSchema, timelineItemSchema, type Message, type TimelineItem, type ReplyInput } from './messages.types.ts'
+export { sanitizeHtml, htmlToText } from './html-sanitizer.ts'
+
+/** Cases, their messages and timeline: intake from every channel, replies, status, assignment. */
+export function createConversationsModule(p: Platform, deps: { contacts: ContactsService; inboxes: InboxesService; taxonomy: TaxonomyService }) {
+  const service = createConversationsService(p, deps)
+  return {
+    service,
+    routes: async (app) => {
+      await app.register(conversationsRoutes(service))
+      await app.register(messagesRoutes(service))
+    },
+  } satisfies ModuleParts
+}

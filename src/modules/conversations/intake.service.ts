@@ -1,0 +1,223 @@
+import { sql } from 'kysely'
+import { type Actor, authorize } from '../../platform/auth/actor.ts'
+import { recordAudit } from '../../platform/audit/audit.ts'
+import type { Tx } from '../../platform/db/tenant.ts'
+import type { Row } from '../../platform/db/schema.ts'
+import { AppError, notFound } from '../../platform/errors.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { emit } from './conversations.events.ts'
+import type { InboxRef } from './conversations.ports.ts'
+import * as repo from './conversations.repository.ts'
+import {
+  type ConversationsDeps,
+  checkAssignPermission,
+  invalidField,
+  loadConversation,
+  presentConversation,
+  statusChangeSet,
+  usableInbox,
+  validateAssignmentInTx,
+} from './conversations.shared.ts'
+import type { ContactInput, Conversation, ConversationStatus, Priority } from './conversations.types.ts'
+import { htmlToText, sanitizeHtml } from './html-sanitizer.ts'
+import * as messages from './messages.repository.ts'
+import { type Message, toMessage } from './messages.types.ts'
+
+export interface NewConversation {
+  inboxId?: string | undefined
+  contact: ContactInput
+  subject?: string | undefined
+  priority?: Priority | undefined
+  message: { text?: string | undefined; html?: string | undefined }
+  tags?: string[] | undefined
+  categoryId?: string | undefined
+  customFields?: Record<string, unknown> | undefined
+  assigneeId?: string | undefined
+  teamId?: string | undefined
+}
+
+export interface InboundMessage {
+  inboxId: string
+  contact: ContactInput
+  /** Append to this conversation (404 if it is not in the workspace). */
+  conversationId?: string | undefined
+  subject?: string | undefined
+  text?: string | undefined
+  html?: string | undefined
+  /** The channel provider's id for the message: a repeat is absorbed. */
+  providerMessageId?: string | undefined
+  metadata?: Record<string, unknown> | undefined
+}
+
+export interface IngestResult {
+  conversation: Conversation
+  message: Message
+  /** True when providerMessageId was seen before: nothing was written. */
+  duplicate: boolean
+}
+
+/** Sanitised HTML and the text to store (derived from the HTML when no text was given). */
+export function messageBody(input: { text?: string | undefined; html?: string | undefined }, field = 'body.text'): { text: string; html: string | null } {
+  const html = input.html?.trim() ? sanitizeHtml(input.html) : null
+  const text = input.text?.trim() || (input.html ? htmlToText(input.html) : '')
+  if (!text && !html) throw invalidField(field, 'is required (give text or html)')
+  return { text, html: html || null }
+}
+
+/** A new conversation has no values to clear: a null custom field is simply not set. */
+const withoutNulls = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null))
+
+export function createIntake(p: Platform, deps: ConversationsDeps) {
+  /** Inserts a new open conversation with its number, tags and assignment. */
+  async function openConversationInTx(
+    trx: Tx,
+    actor: Actor,
+    c: { inbox: InboxRef; contactId: string; subject: string | null; priority?: Priority | undefined; tags?: string[]; categoryId?: string | null; customFields?: Record<string, unknown>; assigneeId?: string | null; teamId?: string | null; followUpOf?: string },
+  ): Promise<Row<'conversations'>> {
+    const ws = actor.workspaceId
+    const number = await repo.nextConversationNumber(trx, ws)
+    const row = await repo.insertConversation(trx, ws, {
+      number,
+      subject: c.subject,
+      priority: c.priority ?? 'normal',
+      contact_id: c.contactId,
+      inbox_id: c.inbox.id,
+      channel: c.inbox.channel,
+      assignee_id: c.assigneeId ?? null,
+      team_id: c.teamId ?? null,
+      category_id: c.categoryId ?? null,
+      custom_fields: JSON.stringify(c.customFields ?? {}),
+    })
+    await repo.addTags(trx, ws, row.id, c.tags ?? [])
+    await emit(trx, actor, row, 'conversation.created', {
+      number: Number(row.number),
+      inboxId: row.inbox_id,
+      channel: row.channel,
+      status: row.status as ConversationStatus,
+      priority: row.priority as Priority,
+      ...(c.followUpOf && { followUpOf: c.followUpOf }),
+    })
+    if (row.assignee_id || row.team_id)
+      await emit(trx, actor, row, 'conversation.assigned', { assigneeId: row.assignee_id, teamId: row.team_id, previousAssigneeId: null, previousTeamId: null })
+    return row
+  }
+
+  /**
+   * Appends a customer's message and moves the conversation along: its current
+   * channel becomes the one the customer wrote on, a pending
+   * conversation (waiting on the customer) becomes open, a solved one reopens.
+   */
+  async function appendInboundInTx(
+    trx: Tx,
+    actor: Actor,
+    conv: Row<'conversations'>,
+    m: { inbox: InboxRef; contactId: string; text: string; html: string | null; providerMessageId: string | null; metadata: Record<string, unknown> },
+  ): Promise<{ conversation: Row<'conversations'>; message: Row<'messages'> }> {
+    const ws = actor.workspaceId
+    const message = await messages.insertMessage(trx, ws, {
+      conversation_id: conv.id,
+      inbox_id: m.inbox.id,
+      direction: 'inbound',
+      channel: m.inbox.channel,
+      author_type: 'contact',
+      author_id: m.contactId,
+      text: m.text,
+      html: m.html,
+      provider_message_id: m.providerMessageId,
+      metadata: JSON.stringify(m.metadata),
+    })
+    const from = conv.status as ConversationStatus
+    const to: ConversationStatus = from === 'solved' || from === 'pending' ? 'open' : from
+    const updated = await repo.updateConversation(trx, ws, conv.id, {
+      ...(to !== from && statusChangeSet(conv, to)),
+      channel: m.inbox.channel,
+      first_inbound_at: sql<Date>`coalesce(first_inbound_at, now())`,
+      last_customer_message_at: sql<Date>`now()`,
+      last_message_at: sql<Date>`now()`,
+    })
+    if (conv.channel !== updated.channel)
+      await emit(trx, actor, updated, 'conversation.channel-switched', { from: conv.channel, to: updated.channel, inboxId: m.inbox.id, by: 'contact' })
+    if (to !== from) {
+      await emit(trx, actor, updated, 'conversation.status-changed', { from, to, reason: from === 'solved' ? 'reopened' : 'customer-replied' })
+      if (from === 'solved') await emit(trx, actor, updated, 'conversation.reopened', { reopenCount: updated.reopen_count, by: 'contact' })
+    }
+    await emit(trx, actor, updated, 'message.received', { messageId: message.id, inboxId: m.inbox.id, channel: message.channel, providerMessageId: m.providerMessageId })
+    return { conversation: updated, message }
+  }
+
+  return {
+    /** An agent or integration opens a case on the customer's behalf: the first message is the customer's. */
+    async create(actor: Actor, input: NewConversation): Promise<Conversation> {
+      authorize(actor, 'conversations:write')
+      if (input.assigneeId) checkAssignPermission(actor, null, input.assigneeId)
+      const body = messageBody(input.message, 'body.message.text')
+      return p.tx(actor, async (trx) => {
+        const ws = actor.workspaceId
+        const inbox = input.inboxId ? await usableInbox(deps, trx, ws, input.inboxId, 'body.inboxId') : await deps.inboxes.ensureDefaultApiInboxInTx(trx, ws)
+        const { contactId } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
+        if (input.categoryId) await deps.taxonomy.assertCategoryInTx(trx, ws, input.categoryId)
+        const customFields = input.customFields ? withoutNulls(await deps.taxonomy.validateCustomFieldsInTx(trx, ws, input.customFields)) : {}
+        const tags = input.tags?.length ? await deps.taxonomy.ensureTagsInTx(trx, ws, input.tags) : []
+        await validateAssignmentInTx(trx, ws, input)
+        const conv = await openConversationInTx(trx, actor, { ...input, inbox, contactId, subject: input.subject ?? null, tags, customFields })
+        const { conversation, message } = await appendInboundInTx(trx, actor, conv, { inbox, contactId, ...body, providerMessageId: null, metadata: {} })
+        await recordAudit(trx, actor, {
+          action: 'conversation.created',
+          entityType: 'conversation',
+          entityId: conversation.id,
+          // Ids and settings only: message text and contact details stay out of the append-only log.
+          changes: {
+            after: { number: Number(conversation.number), inboxId: inbox.id, contactId, priority: conversation.priority, assigneeId: conversation.assignee_id, teamId: conversation.team_id, categoryId: conversation.category_id, tags, messageId: message.id },
+          },
+        })
+        return presentConversation(trx, ws, conversation)
+      })
+    },
+
+    /**
+     * The entry for every channel's inbound messages: idempotent on
+     * providerMessageId per inbox; appends to `conversationId` when given
+     * (a closed one gets a follow-up conversation instead), else opens one.
+     * `opts.channel` restricts the inbox's channel (the API ingress passes 'api').
+     */
+    async ingestInbound(actor: Actor, input: InboundMessage, opts: { channel?: string } = {}): Promise<IngestResult> {
+      authorize(actor, 'conversations:write')
+      const body = messageBody(input)
+      return p.tx(actor, async (trx) => {
+        const ws = actor.workspaceId
+        const inbox = await deps.inboxes.getInTx(trx, ws, input.inboxId)
+        if (!inbox) throw notFound('Inbox')
+        if (opts.channel && inbox.channel !== opts.channel)
+          throw new AppError('UNPROCESSABLE', `Inbox ${inbox.id} is a ${inbox.channel} inbox; this entry accepts ${opts.channel} inboxes only`, { channel: inbox.channel })
+        if (!inbox.active) throw new AppError('UNPROCESSABLE', `Inbox ${inbox.id} is inactive`, { inboxId: inbox.id })
+        const providerMessageId = input.providerMessageId ?? null
+        if (providerMessageId) {
+          await messages.lockProviderMessageId(trx, ws, inbox.id, providerMessageId)
+          const seen = await messages.findMessageByProviderId(trx, ws, inbox.id, providerMessageId)
+          if (seen) {
+            const conversation = await loadConversation(trx, ws, seen.conversation_id)
+            const files = await messages.attachmentsOf(trx, ws, [seen.id])
+            return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(seen, files.get(seen.id) ?? []), duplicate: true }
+          }
+        }
+        const { contactId } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
+        let conv = input.conversationId ? await loadConversation(trx, ws, input.conversationId, { forUpdate: true }) : null
+        // Closed is final: the customer's new message starts a follow-up case linked to the old one.
+        const followUpOf = conv?.status === 'closed' ? conv.id : null
+        if (conv && followUpOf)
+          conv = await openConversationInTx(trx, actor, { inbox, contactId, subject: input.subject ?? conv.subject, priority: conv.priority as Priority, followUpOf })
+        const created = !conv || followUpOf !== null
+        conv ??= await openConversationInTx(trx, actor, { inbox, contactId, subject: input.subject ?? null })
+        const metadata = { ...input.metadata, ...(followUpOf && { followUpOf }) }
+        const { conversation, message } = await appendInboundInTx(trx, actor, conv, { inbox, contactId, ...body, providerMessageId, metadata })
+        await recordAudit(trx, actor, {
+          action: 'message.received',
+          entityType: 'conversation',
+          entityId: conversation.id,
+          changes: { messageId: message.id, inboxId: inbox.id, providerMessageId, createdConversation: created, ...(followUpOf && { followUpOf }) },
+        })
+        return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(message, []), duplicate: false }
+      })
+    },
+  }
+}

@@ -1,0 +1,184 @@
+import { sql } from 'kysely'
+import type { Tx } from '../../platform/db/tenant.ts'
+import type { NewRow, Row } from '../../platform/db/schema.ts'
+import { preciseTs } from './conversations.repository.ts'
+import { type Attachment, toAttachment } from './messages.types.ts'
+
+export function insertMessage(trx: Tx, workspaceId: string, values: Omit<NewRow<'messages'>, 'workspace_id'>) {
+  return trx
+    .insertInto('messages')
+    .values({ ...values, workspace_id: workspaceId })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export function findMessage(trx: Tx, workspaceId: string, conversationId: string, id: string) {
+  return trx
+    .selectFrom('messages')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', '=', conversationId)
+    .where('id', '=', id)
+    .executeTakeFirst()
+}
+
+export function findMessageByProviderId(trx: Tx, workspaceId: string, inboxId: string, providerMessageId: string) {
+  return trx
+    .selectFrom('messages')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('inbox_id', '=', inboxId)
+    .where('provider_message_id', '=', providerMessageId)
+    .executeTakeFirst()
+}
+
+/** The inbox of the latest inbound or outbound message on that channel, if any. */
+export async function lastInboxOnChannel(trx: Tx, workspaceId: string, conversationId: string, channel: string): Promise<string | null> {
+  const r = await trx
+    .selectFrom('messages')
+    .select('inbox_id')
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', '=', conversationId)
+    .where('channel', '=', channel)
+    .where('direction', '!=', 'note')
+    .where('inbox_id', 'is not', null)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return r?.inbox_id ?? null
+}
+
+/** The provider id of the customer's latest message through that inbox (threading for replies). */
+export async function lastInboundProviderId(trx: Tx, workspaceId: string, conversationId: string, inboxId: string): Promise<string | null> {
+  const r = await trx
+    .selectFrom('messages')
+    .select('provider_message_id')
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', '=', conversationId)
+    .where('inbox_id', '=', inboxId)
+    .where('direction', '=', 'inbound')
+    .where('provider_message_id', 'is not', null)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return r?.provider_message_id ?? null
+}
+
+/**
+ * Serialises ingestion of one provider message id until commit, so two
+ * deliveries of the same message racing each other resolve to one row (the
+ * second sees the first) instead of one failing on the unique index.
+ */
+export async function lockProviderMessageId(trx: Tx, workspaceId: string, inboxId: string, providerMessageId: string): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`message:${workspaceId}:${inboxId}:${providerMessageId}`}, 0))`.execute(trx)
+}
+
+/**
+ * A position in an ascending (created_at, id) stream: with `id`, strictly after
+ * that row; without, every row at `at` or later (`inclusive`) or strictly later.
+ */
+export interface After {
+  at: string
+  id?: string | undefined
+  inclusive?: boolean
+}
+
+/** `(created_at, id) > after` as SQL; row comparison keeps the (…, created_at, id) index usable. */
+const afterFilter = (after: After, idType: 'uuid' | 'bigint') => {
+  const at = sql`${after.at}::timestamptz`
+  if (after.id === undefined) return after.inclusive ? sql<boolean>`created_at >= ${at}` : sql<boolean>`created_at > ${at}`
+  return sql<boolean>`(created_at, id) > (${at}, ${after.id}::${sql.raw(idType)})`
+}
+
+export type MessageListRow = Row<'messages'> & { cursor_at: string }
+
+/** Oldest first: (created_at, id) ascending. */
+export function listMessages(trx: Tx, workspaceId: string, conversationId: string, opts: { limit: number; after: After | null }): Promise<MessageListRow[]> {
+  let q = trx
+    .selectFrom('messages')
+    .selectAll()
+    .select(preciseTs('messages.created_at').as('cursor_at'))
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', '=', conversationId)
+  if (opts.after) q = q.where(afterFilter(opts.after, 'uuid'))
+  return q.orderBy('created_at').orderBy('id').limit(opts.limit + 1).execute()
+}
+
+export function updateDelivery(
+  trx: Tx,
+  workspaceId: string,
+  id: string,
+  patch: { delivery_status: string; delivery_error: string | null; provider_message_id?: string | null },
+) {
+  return trx.updateTable('messages').set(patch).where('workspace_id', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
+}
+
+// Attachments
+
+export async function insertAttachments(
+  trx: Tx,
+  workspaceId: string,
+  messageId: string,
+  files: Array<{ filename: string; contentType: string; size: number; blobKey: string }>,
+): Promise<Attachment[]> {
+  if (files.length === 0) return []
+  const rows = await trx
+    .insertInto('attachments')
+    .values(files.map((f) => ({ workspace_id: workspaceId, message_id: messageId, filename: f.filename, content_type: f.contentType, size: f.size, blob_key: f.blobKey })))
+    .returningAll()
+    .execute()
+  return rows.map(toAttachment)
+}
+
+export async function attachmentsOf(trx: Tx, workspaceId: string, messageIds: string[]): Promise<Map<string, Attachment[]>> {
+  const map = new Map<string, Attachment[]>(messageIds.map((id) => [id, []]))
+  if (messageIds.length === 0) return map
+  const rows = await trx
+    .selectFrom('attachments')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('message_id', 'in', messageIds)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
+  for (const r of rows) map.get(r.message_id)?.push(toAttachment(r))
+  return map
+}
+
+/** An attachment, only if it belongs to that message of that conversation. */
+export function findAttachment(trx: Tx, workspaceId: string, conversationId: string, messageId: string, id: string) {
+  return trx
+    .selectFrom('attachments as a')
+    .innerJoin('messages as m', (j) => j.onRef('m.id', '=', 'a.message_id').onRef('m.workspace_id', '=', 'a.workspace_id'))
+    .selectAll('a')
+    .where('a.workspace_id', '=', workspaceId)
+    .where('m.conversation_id', '=', conversationId)
+    .where('a.message_id', '=', messageId)
+    .where('a.id', '=', id)
+    .executeTakeFirst()
+}
+
+// Timeline events (the outbox rows of this conversation)
+
+export type EventListRow = Row<'events'> & { cursor_at: string }
+
+/** Conversation-scoped events of the given types, oldest first: (created_at, id) ascending. */
+export function listConversationEvents(
+  trx: Tx,
+  workspaceId: string,
+  conversationId: string,
+  types: readonly string[],
+  opts: { limit: number; after: After | null },
+): Promise<EventListRow[]> {
+  let q = trx
+    .selectFrom('events')
+    .selectAll()
+    .select(preciseTs('events.created_at').as('cursor_at'))
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', '=', conversationId)
+    .where('type', 'in', [...types])
+  if (opts.after) q = q.where(afterFilter(opts.after, 'bigint'))
+  return q.orderBy('created_at').orderBy('id').limit(opts.limit + 1).execute()
+}

@@ -1,0 +1,105 @@
+import { type Actor, authorize } from '../../platform/auth/actor.ts'
+import { AppError, notFound } from '../../platform/errors.ts'
+import { page } from '../../platform/http/cursor.ts'
+import type { Platform } from '../../platform/platform.ts'
+import * as repo from './conversations.repository.ts'
+import { loadConversation, presentConversation } from './conversations.shared.ts'
+import { type Conversation, type ConversationFilters, toConversation } from './conversations.types.ts'
+import * as messages from './messages.repository.ts'
+import { type Message, type TimelineItem, timelineEventTypes, toMessage, toTimelineEvent } from './messages.types.ts'
+
+type Paging = { limit: number; cursor?: string | undefined }
+
+/** One entry of the merged timeline stream, with its sort key. */
+type Entry =
+  | { kind: 'event'; at: string; id: string; row: messages.EventListRow }
+  | { kind: 'message'; at: string; id: string; row: messages.MessageListRow }
+
+/**
+ * Timeline order: time, then events before messages of the same instant (a
+ * channel switch written with the reply that caused it reads before it), then id.
+ */
+function compareEntries(a: Entry, b: Entry): number {
+  if (a.at !== b.at) return a.at < b.at ? -1 : 1
+  if (a.kind !== b.kind) return a.kind === 'event' ? -1 : 1
+  if (a.kind === 'event') {
+    const d = BigInt(a.id) - BigInt(b.id)
+    return d < 0n ? -1 : d > 0n ? 1 : 0
+  }
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}
+
+export function createQueries(p: Platform) {
+  return {
+    async get(actor: Actor, id: string): Promise<Conversation> {
+      authorize(actor, 'conversations:read')
+      return p.tx(actor, async (trx) => presentConversation(trx, actor.workspaceId, await loadConversation(trx, actor.workspaceId, id)))
+    },
+
+    /** Most recently active first; `nextCursor` pages on. */
+    async list(actor: Actor, q: ConversationFilters & Paging) {
+      authorize(actor, 'conversations:read')
+      const after = p.cursors.decode(q.cursor, 2) as [string, string] | null
+      const { rows, tags } = await p.tx(actor, async (trx) => {
+        const rows = await repo.listConversations(trx, actor.workspaceId, q, { limit: q.limit, after })
+        return { rows, tags: await repo.tagsOf(trx, actor.workspaceId, rows.map((r) => r.id)) }
+      })
+      const { items, nextCursor } = page(rows, q.limit, (r) => p.cursors.encode([r.cursor_at, r.id]))
+      return { items: items.map((r) => toConversation(r, tags.get(r.id) ?? [])), nextCursor }
+    },
+
+    /** Oldest first, as a conversation reads. */
+    async listMessages(actor: Actor, id: string, q: Paging): Promise<{ items: Message[]; nextCursor: string | null }> {
+      authorize(actor, 'conversations:read')
+      const c = p.cursors.decode(q.cursor, 2)
+      const after = c ? { at: c[0] as string, id: c[1] as string } : null
+      const { rows, files } = await p.tx(actor, async (trx) => {
+        await loadConversation(trx, actor.workspaceId, id)
+        const rows = await messages.listMessages(trx, actor.workspaceId, id, { limit: q.limit, after })
+        return { rows, files: await messages.attachmentsOf(trx, actor.workspaceId, rows.map((r) => r.id)) }
+      })
+      const { items, nextCursor } = page(rows, q.limit, (r) => p.cursors.encode([r.cursor_at, r.id]))
+      return { items: items.map((r) => toMessage(r, files.get(r.id) ?? [])), nextCursor }
+    },
+
+    /**
+     * Messages and conversation events (status changes, assignments, channel
+     * switches, reopenings, merges) merged in time order. The cursor is the
+     * last entry's (time, kind, id), so both streams resume exactly there.
+     */
+    async timeline(actor: Actor, id: string, q: Paging): Promise<{ items: TimelineItem[]; nextCursor: string | null }> {
+      authorize(actor, 'conversations:read')
+      const c = p.cursors.decode(q.cursor, 3)
+      if (c && c[1] !== 'event' && c[1] !== 'message') throw new AppError('INVALID_CURSOR', 'The cursor is not valid; start again from the first page')
+      const [at, kind, lastId] = (c ?? []) as [string, 'event' | 'message', string]
+      const ws = actor.workspaceId
+      const { entries, files } = await p.tx(actor, async (trx) => {
+        await loadConversation(trx, ws, id)
+        // Events of the cursor's instant precede its messages, hence the inclusive/exclusive bounds.
+        const events = await messages.listConversationEvents(trx, ws, id, timelineEventTypes, { limit: q.limit, after: !c ? null : kind === 'event' ? { at, id: lastId } : { at } })
+        const msgs = await messages.listMessages(trx, ws, id, { limit: q.limit, after: !c ? null : kind === 'message' ? { at, id: lastId } : { at, inclusive: true } })
+        const entries: Entry[] = [
+          ...events.map((row) => ({ kind: 'event' as const, at: row.cursor_at, id: row.id, row })),
+          ...msgs.map((row) => ({ kind: 'message' as const, at: row.cursor_at, id: row.id, row })),
+        ].sort(compareEntries)
+        const shown = entries.slice(0, q.limit).filter((e) => e.kind === 'message').map((e) => e.id)
+        return { entries, files: await messages.attachmentsOf(trx, ws, shown) }
+      })
+      const { items, nextCursor } = page(entries, q.limit, (e) => p.cursors.encode([e.at, e.kind, e.id]))
+      return {
+        items: items.map((e) =>
+          e.kind === 'event' ? toTimelineEvent(e.row) : { kind: 'message' as const, at: e.row.created_at.toISOString(), message: toMessage(e.row, files.get(e.id) ?? []) },
+        ),
+        nextCursor,
+      }
+    },
+
+    /** An attachment's bytes, only through the conversation and message it belongs to. */
+    async getAttachment(actor: Actor, conversationId: string, messageId: string, attachmentId: string) {
+      authorize(actor, 'conversations:read')
+      const row = await p.tx(actor, (trx) => messages.findAttachment(trx, actor.workspaceId, conversationId, messageId, attachmentId))
+      if (!row) throw notFound('Attachment')
+      return { filename: row.filename, contentType: row.content_type, size: Number(row.size), content: await p.blobs.get(row.blob_key) }
+    },
+  }
+}

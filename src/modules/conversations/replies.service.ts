@@ -1,0 +1,166 @@
+import { sql } from 'kysely'
+import { type Actor, authorize, systemActor } from '../../platform/auth/actor.ts'
+import { recordAudit } from '../../platform/audit/audit.ts'
+import type { Tx } from '../../platform/db/tenant.ts'
+import type { Row } from '../../platform/db/schema.ts'
+import { AppError, isUniqueViolation } from '../../platform/errors.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { emit } from './conversations.events.ts'
+import type { InboxRef, OutboundMessage, SendResult } from './conversations.ports.ts'
+import * as repo from './conversations.repository.ts'
+import { type ConversationsDeps, invalidField, loadConversation, usableInbox } from './conversations.shared.ts'
+import { messageBody } from './intake.service.ts'
+import * as messages from './messages.repository.ts'
+import { type Attachment, attachmentLimits, type DeliveryStatus, type Message, type NewAttachment, type ReplyInput, toMessage } from './messages.types.ts'
+import type { createUpdater } from './update.service.ts'
+
+interface DecodedFile {
+  filename: string
+  contentType: string
+  content: Buffer
+}
+
+/** Decodes attachments and enforces the limits before anything is stored. */
+function decodeAttachments(files: NewAttachment[] = []): DecodedFile[] {
+  if (files.length > attachmentLimits.maxFiles) throw invalidField('body.attachments', `may hold at most ${attachmentLimits.maxFiles} files`)
+  return files.map((f, i) => {
+    const content = Buffer.from(f.dataBase64, 'base64')
+    if (content.length > attachmentLimits.maxBytes)
+      throw new AppError('PAYLOAD_TOO_LARGE', `Attachment ${f.filename} is ${content.length} bytes; the limit is ${attachmentLimits.maxBytes}`, [
+        { field: `body.attachments.${i}.dataBase64`, message: `decodes to more than ${attachmentLimits.maxBytes} bytes` },
+      ])
+    return { filename: f.filename, contentType: f.contentType, content }
+  })
+}
+
+export function createReplies(p: Platform, deps: ConversationsDeps, updater: ReturnType<typeof createUpdater>) {
+  /** The inbox an outbound message leaves through, and so its channel. */
+  async function outboundInbox(trx: Tx, ws: string, conv: Row<'conversations'>, input: ReplyInput): Promise<InboxRef> {
+    if (input.inboxId) {
+      const inbox = await usableInbox(deps, trx, ws, input.inboxId, 'body.inboxId')
+      if (input.channel && input.channel !== inbox.channel) throw invalidField('body.channel', `does not match the inbox's channel (${inbox.channel})`)
+      return inbox
+    }
+    // Reply where the customer last wrote on that channel, else through the inbox of origin.
+    const channel = input.channel ?? conv.channel
+    const lastUsed = await messages.lastInboxOnChannel(trx, ws, conv.id, channel)
+    const inbox = await deps.inboxes.getInTx(trx, ws, lastUsed ?? conv.inbox_id)
+    if (!inbox || inbox.channel !== channel)
+      throw new AppError('UNPROCESSABLE', `This conversation has not used a ${channel} inbox yet: give the inboxId of the ${channel} inbox to reply through`, { channel })
+    if (!inbox.active) throw new AppError('UNPROCESSABLE', `Inbox ${inbox.id} is inactive; reply through another inbox (inboxId)`, { inboxId: inbox.id })
+    return inbox
+  }
+
+  /** Writes the message, its attachments and the conversation's new state in one transaction. */
+  async function writeInTx(trx: Tx, actor: Actor, id: string, input: ReplyInput, body: { text: string; html: string | null }, files: Array<DecodedFile & { blobKey: string }>) {
+    const ws = actor.workspaceId
+    const conv = await loadConversation(trx, ws, id, { forUpdate: true })
+    if (conv.status === 'closed') throw new AppError('UNPROCESSABLE', 'This conversation is closed; a new message from the customer starts a follow-up', { status: conv.status })
+    const note = input.private === true
+    const inbox = note ? null : await outboundInbox(trx, ws, conv, input)
+    const channel = inbox?.channel ?? conv.channel
+    const row = await messages.insertMessage(trx, ws, {
+      conversation_id: conv.id,
+      inbox_id: inbox?.id ?? null,
+      direction: note ? 'note' : 'outbound',
+      channel,
+      author_type: actor.kind === 'system' ? 'system' : 'user',
+      author_id: actor.userId,
+      text: body.text,
+      html: body.html,
+      delivery_status: note ? null : 'queued',
+      metadata: JSON.stringify({}),
+    })
+    const attachments = await messages.insertAttachments(trx, ws, row.id, files.map((f) => ({ ...f, size: f.content.length })))
+    let updated = await repo.updateConversation(trx, ws, conv.id, note ? {} : {
+      channel,
+      first_response_at: sql<Date>`coalesce(first_response_at, now())`,
+      last_message_at: sql<Date>`now()`,
+    })
+    if (inbox && conv.channel !== channel)
+      await emit(trx, actor, updated, 'conversation.channel-switched', { from: conv.channel, to: channel, inboxId: inbox.id, by: 'user' })
+    await emit(trx, actor, updated, 'message.created', { messageId: row.id, direction: row.direction as 'outbound' | 'note', channel, attachments: attachments.length })
+    await recordAudit(trx, actor, {
+      action: 'message.created',
+      entityType: 'conversation',
+      entityId: conv.id,
+      changes: { messageId: row.id, direction: row.direction, channel, ...(conv.channel !== updated.channel && { channelBefore: conv.channel }), attachments: attachments.length },
+    })
+    if (input.status) updated = await updater.changeInTx(trx, actor, updated, { status: input.status })
+    return { conversation: updated, message: row, attachments }
+  }
+
+  /** Hands an outbound message to its channel (after commit) and records what the channel said. */
+  async function deliver(actor: Actor, conv: Row<'conversations'>, row: Row<'messages'>, files: Array<DecodedFile & { blobKey: string }>, attachments: Attachment[]): Promise<Message> {
+    const ws = actor.workspaceId
+    const inboxId = row.inbox_id as string // outbound messages always record their inbox
+    let result: SendResult
+    try {
+      const { adapter, outbound } = await p.tx(actor, async (trx) => {
+        const contact = await deps.contacts.getContactInTx(trx, ws, conv.contact_id)
+        const outbound: OutboundMessage = {
+          messageId: row.id,
+          conversationId: conv.id,
+          to: { identities: (contact?.identities ?? []).map((i) => ({ kind: i.kind, value: i.value })) },
+          text: row.text,
+          html: row.html,
+          subject: conv.subject,
+          inReplyTo: await messages.lastInboundProviderId(trx, ws, conv.id, inboxId),
+          attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, blobKey: f.blobKey })),
+        }
+        return { adapter: await deps.inboxes.adapterForInTx(trx, ws, inboxId), outbound }
+      })
+      result = await adapter.send(outbound)
+    } catch (err) {
+      // Adapters report provider failures as results; a throw is a bug or a misconfiguration.
+      p.logger.error({ err, messageId: row.id }, 'channel adapter threw while sending')
+      result = { ok: false, retryable: false, code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) }
+    }
+    const status: DeliveryStatus = result.ok ? 'sent' : result.retryable ? 'deferred' : 'failed'
+    const error = result.ok ? null : `${result.code}: ${result.message}`.slice(0, 2000)
+    const providerMessageId = result.ok ? result.externalId : null
+    const system = systemActor(ws, 'channel delivery')
+    const write = (withProviderId: boolean) =>
+      p.tx(system, async (trx) => {
+        const updated = await messages.updateDelivery(trx, ws, row.id, { delivery_status: status, delivery_error: error, ...(withProviderId && { provider_message_id: providerMessageId }) })
+        await emit(trx, system, conv, 'message.delivery-updated', { messageId: row.id, status, error, providerMessageId })
+        return updated
+      })
+    try {
+      return toMessage(await write(true), attachments)
+    } catch (err) {
+      // The message left already; a provider id clashing with an inbound one must not lose its status.
+      if (!isUniqueViolation(err)) throw err
+      p.logger.warn({ messageId: row.id, providerMessageId }, 'provider message id already used in this inbox; kept delivery status without it')
+      return toMessage(await write(false), attachments)
+    }
+  }
+
+  return {
+    /**
+     * An agent's reply (outbound, sent through the conversation's inbox or the
+     * one given) or internal note. A reply on another channel switches the
+     * conversation's channel. Sending happens after the commit, never inside it.
+     */
+    async addMessage(actor: Actor, id: string, input: ReplyInput): Promise<Message> {
+      authorize(actor, 'messages:write')
+      if (input.status) authorize(actor, 'conversations:write')
+      if (input.private && (input.channel || input.inboxId)) throw invalidField('body.private', 'notes are not sent, so they take no channel or inboxId')
+      const body = messageBody(input)
+      const files = decodeAttachments(input.attachments)
+      const stored: Array<DecodedFile & { blobKey: string }> = []
+      let written: Awaited<ReturnType<typeof writeInTx>>
+      try {
+        for (const f of files) stored.push({ ...f, blobKey: (await p.blobs.put(f.content, { workspaceId: actor.workspaceId, filename: f.filename })).key })
+        written = await p.tx(actor, (trx) => writeInTx(trx, actor, id, input, body, stored))
+      } catch (err) {
+        // Nothing references the blobs of a message that was not written.
+        await Promise.all(stored.map((s) => p.blobs.delete(s.blobKey).catch(() => undefined)))
+        throw err
+      }
+      const { conversation, message, attachments } = written
+      if (message.direction === 'note') return toMessage(message, attachments)
+      return deliver(actor, conversation, message, stored, attachments)
+    },
+  }
+}

@@ -1,0 +1,141 @@
+import { sql } from 'kysely'
+import type { Tx } from '../../platform/db/tenant.ts'
+import type { Row, RowUpdate } from '../../platform/db/schema.ts'
+
+export interface RecipientInbox {
+  workspaceId: string
+  inboxId: string
+  address: string
+}
+
+/**
+ * Active email inboxes for these (lower-cased, plus-stripped) addresses. Looks
+ * across workspaces: call only inside withSystem (inbound routing by address).
+ */
+export async function findEmailInboxesByAddressAnyWorkspace(trx: Tx, addresses: string[]): Promise<RecipientInbox[]> {
+  if (addresses.length === 0) return []
+  const rows = await trx
+    .selectFrom('inboxes')
+    .select(['id', 'workspace_id', sql<string>`lower(config->>'address')`.as('address')])
+    .where('channel', '=', 'email')
+    .where('active', '=', true)
+    .where(sql<string>`lower(config->>'address')`, 'in', addresses)
+    .execute()
+  return rows.map((r) => ({ workspaceId: r.workspace_id, inboxId: r.id, address: r.address }))
+}
+
+/** Rows waiting to be processed, oldest first, across workspaces: call only inside withSystem. */
+export function pendingAnyWorkspace(trx: Tx, limit: number) {
+  return trx
+    .selectFrom('inbound_emails')
+    .selectAll()
+    .where('status', '=', 'received')
+    .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
+    .orderBy('received_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute()
+}
+
+/** Inserts one row; a repeat of (inbox, dedupe_key) is absorbed: returns null. */
+export async function insertInbound(
+  trx: Tx,
+  workspaceId: string,
+  v: { inboxId: string; rawBlobKey: string; rawSha256: string; size: number; messageIdHeader: string | null; dedupeKey: string; envelopeFrom: string | null; envelopeTo: string[] },
+): Promise<string | null> {
+  const row = await trx
+    .insertInto('inbound_emails')
+    .values({
+      workspace_id: workspaceId,
+      inbox_id: v.inboxId,
+      raw_blob_key: v.rawBlobKey,
+      raw_sha256: v.rawSha256,
+      size: v.size,
+      message_id_header: v.messageIdHeader,
+      dedupe_key: v.dedupeKey,
+      envelope_from: v.envelopeFrom,
+      envelope_to: v.envelopeTo,
+    })
+    .onConflict((oc) => oc.columns(['workspace_id', 'inbox_id', 'dedupe_key']).doNothing())
+    .returning('id')
+    .executeTakeFirst()
+  return row?.id ?? null
+}
+
+export function findInbound(trx: Tx, workspaceId: string, id: string, opts: { forUpdate?: boolean } = {}) {
+  let q = trx.selectFrom('inbound_emails').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)
+  if (opts.forUpdate) q = q.forUpdate()
+  return q.executeTakeFirst()
+}
+
+export function listInbound(
+  trx: Tx,
+  workspaceId: string,
+  opts: { status?: string | undefined; classification?: string | undefined; limit: number; after: [string, string] | null },
+) {
+  let q = trx.selectFrom('inbound_emails').selectAll().where('workspace_id', '=', workspaceId)
+  if (opts.status) q = q.where('status', '=', opts.status)
+  if (opts.classification) q = q.where('classification', '=', opts.classification)
+  if (opts.after) {
+    const [at, id] = opts.after
+    q = q.where((eb) => eb.or([eb('received_at', '<', new Date(at)), eb.and([eb('received_at', '=', new Date(at)), eb('id', '<', id)])]))
+  }
+  return q.orderBy('received_at', 'desc').orderBy('id', 'desc').limit(opts.limit + 1).execute()
+}
+
+/** Updates a row; with `whenStatus`, only if it is still in that status (returns undefined otherwise). */
+export function updateInbound(trx: Tx, workspaceId: string, id: string, patch: RowUpdate<'inbound_emails'>, whenStatus?: string): Promise<Row<'inbound_emails'> | undefined> {
+  let q = trx.updateTable('inbound_emails').set(patch).where('workspace_id', '=', workspaceId).where('id', '=', id)
+  if (whenStatus) q = q.where('status', '=', whenStatus)
+  return q.returningAll().executeTakeFirst()
+}
+
+/** How long a claim keeps other processors off a row; after a crash the row is taken again then. */
+export const CLAIM_LEASE_SECONDS = 60
+
+/**
+ * Claims a received row for one processing attempt: bumps `attempts` only if
+ * nobody else did since it was read, and hides the row from other passes for
+ * the lease, so two processors never work on one row at the same time.
+ */
+export async function claimInbound(trx: Tx, workspaceId: string, id: string, seenAttempts: number): Promise<boolean> {
+  const r = await trx
+    .updateTable('inbound_emails')
+    .set({ attempts: seenAttempts + 1, next_attempt_at: sql<Date>`now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})` })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('status', '=', 'received')
+    .where('attempts', '=', seenAttempts)
+    .executeTakeFirst()
+  return Number(r.numUpdatedRows) === 1
+}
+
+/**
+ * The conversation of a message we sent or received with one of these
+ * Message-IDs (messages.provider_message_id of email messages is the
+ * `<id>` Message-ID). Reads the conversations module's table: simple
+ * threading until that module exposes a lookup.
+ */
+export function conversationsByProviderIds(trx: Tx, workspaceId: string, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([])
+  return trx
+    .selectFrom('messages')
+    .select(['conversation_id', 'provider_message_id'])
+    .where('workspace_id', '=', workspaceId)
+    .where('provider_message_id', 'in', ids)
+    .execute()
+}
+
+/** Marks a contact's email identity undeliverable (hard bounce); returns the contacts affected. */
+export async function markEmailUndeliverable(trx: Tx, workspaceId: string, email: string): Promise<string[]> {
+  const rows = await trx
+    .updateTable('contact_identities')
+    .set({ undeliverable_at: sql`now()` })
+    .where('workspace_id', '=', workspaceId)
+    .where('kind', '=', 'email')
+    .where(sql<string>`lower(value)`, '=', email.toLowerCase())
+    .where('undeliverable_at', 'is', null)
+    .returning('contact_id')
+    .execute()
+  return rows.map((r) => r.contact_id)
+}

@@ -1,0 +1,157 @@
+import { type Actor, systemActor } from '../../platform/auth/actor.ts'
+import { AppError } from '../../platform/errors.ts'
+import { appendEvent } from '../../platform/events/events.ts'
+import type { Row } from '../../platform/db/schema.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { type ConversationsService, htmlToText, sanitizeHtml } from '../conversations/index.ts'
+import { type ClassificationResult, classifyEmail } from './classify.ts'
+import * as repo from './email.repository.ts'
+import type { ThreadingDecision } from './email.types.ts'
+import type { ParsedEmail } from './parse.ts'
+import { extractReplyText } from './reply-text.ts'
+
+export type HandlerDeps = Pick<Platform, 'tx'> & {
+  conversations: Pick<ConversationsService, 'ingestInbound'>
+}
+
+/** A failure that retrying cannot fix: the row goes to quarantine at once. */
+export class PermanentFailure extends Error {}
+
+const FULL_TEXT_LIMIT = 256 * 1024
+
+/** Who sent it: From, else Reply-To, else the envelope sender. */
+function senderOf(parsed: ParsedEmail | null, envelopeFrom: string | null): { name?: string; email?: string } | null {
+  const a = parsed?.from ?? parsed?.replyTo ?? null
+  if (a) return { ...(a.name && { name: a.name }), email: a.address }
+  return envelopeFrom ? { email: envelopeFrom } : null
+}
+
+/** Simple threading: a Message-ID in In-Reply-To/References that we already have. */
+async function decideThreading(deps: HandlerDeps, workspaceId: string, parsed: ParsedEmail): Promise<ThreadingDecision> {
+  // In-Reply-To first, then References from the most recent.
+  const candidates = [...parsed.inReplyTo.map((id) => ['in-reply-to', id] as const), ...[...parsed.references].reverse().map((id) => ['references', id] as const)]
+  if (candidates.length === 0) return { matched: null, reason: 'no In-Reply-To/References header: new conversation' }
+  const known = await deps.tx(workspaceId, (trx) => repo.conversationsByProviderIds(trx, workspaceId, candidates.map(([, id]) => id)))
+  for (const [headerName, id] of candidates) {
+    const hit = known.find((k) => k.provider_message_id === id)
+    if (hit) {
+      const label = headerName === 'in-reply-to' ? 'In-Reply-To' : 'References'
+      return { matched: headerName, header: id, conversationId: hit.conversation_id, reason: `matched ${label} header ${id}` }
+    }
+  }
+  return { matched: null, reason: 'no known Message-ID in In-Reply-To/References: new conversation' }
+}
+
+/**
+ * Acts on one parsed inbound mail: automated mail is labelled and ignored
+ * (a hard bounce marks the recipient undeliverable), customer mail becomes a
+ * message through conversations.ingestInbound. Writes the outcome on the row.
+ */
+export function createInboundHandler(deps: HandlerDeps) {
+  async function ignore(row: Row<'inbound_emails'>, parsed: ParsedEmail, c: ClassificationResult): Promise<void> {
+    const ws = row.workspace_id
+    const actor = systemActor(ws, 'email')
+    await deps.tx(ws, async (trx) => {
+      const undeliverable: string[] = []
+      if (c.classification === 'bounce' && c.details.hard === true) {
+        for (const r of (c.details.recipients as Array<{ recipient: string | null; status: string | null; action: string | null }>) ?? []) {
+          const hard = r.status ? r.status.startsWith('5') : r.action === 'failed'
+          if (r.recipient && hard && r.recipient.includes('@')) {
+            const contacts = await repo.markEmailUndeliverable(trx, ws, r.recipient)
+            if (contacts.length > 0) undeliverable.push(r.recipient.toLowerCase())
+            for (const contactId of contacts)
+              await appendEvent(trx, actor, { type: 'contact.email-undeliverable', contactId, payload: { email: r.recipient.toLowerCase(), status: r.status, inboundEmailId: row.id } })
+          }
+        }
+      }
+      await repo.updateInbound(trx, ws, row.id, {
+        status: 'ignored',
+        classification: c.classification,
+        classification_details: JSON.stringify({ ...c.details, ...(undeliverable.length > 0 && { markedUndeliverable: undeliverable }) }),
+        reason: `${c.classification.replace('_', ' ')}: ${c.details.signal}`,
+        from_address: parsed.from?.address ?? null,
+        subject: parsed.subject,
+        processed_at: new Date(),
+        last_error: null,
+      })
+      await appendEvent(trx, actor, { type: 'email.ignored', payload: { inboundEmailId: row.id, classification: c.classification, signal: c.details.signal } })
+    })
+  }
+
+  async function ingest(row: Row<'inbound_emails'>, parsed: ParsedEmail | null, c: ClassificationResult, parseError: string | null): Promise<void> {
+    const ws = row.workspace_id
+    const actor: Actor = systemActor(ws, 'email')
+    const released = row.released_at !== null
+    const contact = senderOf(parsed, row.envelope_from) ?? (released ? { name: 'Unknown sender' } : null)
+    if (!contact) throw new PermanentFailure('no sender address (no From, Reply-To or envelope sender)')
+    const threading: ThreadingDecision = parsed ? await decideThreading(deps, ws, parsed) : { matched: null, reason: 'message could not be parsed: new conversation' }
+    const fullText = parsed ? (parsed.text?.trim() ? parsed.text : parsed.html ? htmlToText(parsed.html) : '') : ''
+    const reply = extractReplyText(fullText)
+    const attachments = (parsed?.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, contentId: a.contentId, inline: a.inline }))
+    const text =
+      reply.text ||
+      (parseError ? `(This message could not be parsed: ${parseError}. The raw message is kept.)` : attachments.length > 0 ? `(no text; ${attachments.length} attachment${attachments.length > 1 ? 's' : ''}: ${attachments.map((a) => a.filename ?? a.contentType).join(', ')})` : '(empty message)')
+    const html = parsed?.html ? sanitizeHtml(parsed.html) : ''
+    let result
+    try {
+      result = await deps.conversations.ingestInbound(actor, {
+        inboxId: row.inbox_id,
+        contact,
+        conversationId: threading.conversationId,
+        subject: parsed?.subject ?? undefined,
+        text,
+        ...(html && { html }),
+        providerMessageId: row.message_id_header ?? row.dedupe_key,
+        metadata: {
+          email: {
+            inboundEmailId: row.id,
+            messageIdHeader: row.message_id_header,
+            inReplyTo: parsed?.inReplyTo ?? [],
+            references: parsed?.references ?? [],
+            fullText: fullText.length > FULL_TEXT_LIMIT ? fullText.slice(0, FULL_TEXT_LIMIT) : fullText,
+            quoteStripped: reply.quoted,
+            signatureStripped: reply.signature,
+            from: parsed?.from ?? null,
+            to: parsed?.to ?? [],
+            cc: parsed?.cc ?? [],
+            date: parsed?.date ?? null,
+            attachments,
+            classification: c.classification,
+            threading: threading.reason,
+          },
+        },
+      })
+    } catch (err) {
+      // A 4xx is the request's fault (bad address, inactive inbox…): retrying gives the same answer.
+      if (err instanceof AppError && err.status < 500) throw new PermanentFailure(`${err.code}: ${err.message}`)
+      throw err
+    }
+    await deps.tx(ws, (trx) =>
+      repo.updateInbound(trx, ws, row.id, {
+        status: 'processed',
+        classification: c.classification,
+        classification_details: JSON.stringify(c.details),
+        reason: null,
+        from_address: parsed?.from?.address ?? contact.email ?? null,
+        subject: parsed?.subject ?? null,
+        conversation_id: result.conversation.id,
+        message_id: result.message.id,
+        threading: JSON.stringify(threading),
+        processed_at: new Date(),
+        last_error: null,
+      }),
+    )
+  }
+
+  return {
+    /** Handles a claimed row. `parsed` is null when parsing failed (only released rows get here). */
+    async handle(row: Row<'inbound_emails'>, parsed: ParsedEmail | null, parseError: string | null): Promise<void> {
+      const released = row.released_at !== null
+      const c: ClassificationResult = released
+        ? { classification: 'customer', details: { signal: 'released by an agent', ...(parsed && { automaticClassification: classifyEmail(parsed, { from: row.envelope_from }) }) } }
+        : classifyEmail(parsed as ParsedEmail, { from: row.envelope_from })
+      if (c.classification !== 'customer' && parsed) return ignore(row, parsed, c)
+      return ingest(row, parsed, c, parseError)
+    },
+  }
+}

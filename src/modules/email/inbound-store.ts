@@ -1,0 +1,81 @@
+import { withSystem } from '../../platform/db/tenant.ts'
+import type { Platform } from '../../platform/platform.ts'
+import * as repo from './email.repository.ts'
+import type { RecipientInbox } from './email.repository.ts'
+import { dedupeKeyOf } from './parse.ts'
+
+export type StoreDeps = Pick<Platform, 'db' | 'tx' | 'blobs' | 'logger'>
+
+export interface StoreResult {
+  /** Ids of new inbound_emails rows. */
+  stored: string[]
+  /** Recipient inboxes that already had this message (same dedupe key). */
+  duplicates: number
+}
+
+/** `Support+Tag@Acme.test` → `support@acme.test` (plus-addressing routes to the base address). */
+export function baseAddress(address: string): string {
+  const a = address.trim().toLowerCase()
+  const at = a.lastIndexOf('@')
+  if (at <= 0) return a
+  const local = a.slice(0, at)
+  const plus = local.indexOf('+')
+  return `${plus > 0 ? local.slice(0, plus) : local}${a.slice(at)}`
+}
+
+/**
+ * The durable half of inbound mail, shared by every way mail arrives (SMTP
+ * now, IMAP later): routes recipients to inboxes and stores the raw bytes and
+ * one row per recipient inbox. When `store` resolves, the message is safe.
+ */
+export function createInboundStore(deps: StoreDeps, hooks: { onStored?: () => void } = {}) {
+  return {
+    /** The active email inbox an address belongs to (exact address, else its plus-stripped base). */
+    async resolveRecipient(address: string): Promise<RecipientInbox | null> {
+      const exact = address.trim().toLowerCase()
+      const base = baseAddress(exact)
+      const found = await withSystem(deps.db, (trx) => repo.findEmailInboxesByAddressAnyWorkspace(trx, [...new Set([exact, base])]))
+      return found.find((f) => f.address === exact) ?? found.find((f) => f.address === base) ?? null
+    },
+
+    /** Stores the message for each recipient inbox; throws if anything could not be made durable. */
+    async store(input: { raw: Buffer; envelopeFrom: string | null; envelopeTo: string[]; inboxes: RecipientInbox[] }): Promise<StoreResult> {
+      const { messageIdHeader, dedupeKey } = dedupeKeyOf(input.raw)
+      const byWorkspace = new Map<string, Set<string>>()
+      for (const r of input.inboxes) {
+        const set = byWorkspace.get(r.workspaceId) ?? new Set<string>()
+        set.add(r.inboxId)
+        byWorkspace.set(r.workspaceId, set)
+      }
+      const result: StoreResult = { stored: [], duplicates: 0 }
+      // One blob per workspace keeps each workspace's data separable (export, deletion).
+      for (const [workspaceId, inboxIds] of byWorkspace) {
+        const blob = await deps.blobs.put(input.raw, { workspaceId, filename: 'message.eml' })
+        const ids = await deps.tx(workspaceId, async (trx) => {
+          const out: Array<string | null> = []
+          for (const inboxId of inboxIds)
+            out.push(
+              await repo.insertInbound(trx, workspaceId, {
+                inboxId,
+                rawBlobKey: blob.key,
+                rawSha256: blob.sha256,
+                size: blob.size,
+                messageIdHeader,
+                dedupeKey,
+                envelopeFrom: input.envelopeFrom,
+                envelopeTo: input.envelopeTo,
+              }),
+            )
+          return out
+        })
+        const fresh = ids.filter((id): id is string => id !== null)
+        result.stored.push(...fresh)
+        result.duplicates += ids.length - fresh.length
+        if (fresh.length === 0) await deps.blobs.delete(blob.key).catch((err: unknown) => deps.logger.warn({ err }, 'could not delete the blob of a duplicate message'))
+      }
+      if (result.stored.length > 0) hooks.onStored?.()
+      return result
+    },
+  }
+}
+export type InboundStore = ReturnType<typeof createInboundStore>

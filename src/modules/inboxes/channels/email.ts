@@ -1,0 +1,45 @@
+import { z } from 'zod'
+import { humanText } from '../../../platform/http/schemas.ts'
+import { type ChannelDefinition, secret, unavailableAdapter } from './channel.ts'
+
+const host = z.string().trim().min(1).max(255)
+const port = z.number().int().min(1).max(65535)
+
+/** An IMAP mailbox polled for inbound mail. */
+export const imapSettingsSchema = z.strictObject({
+  host,
+  port,
+  /** TLS from the start (993); false means STARTTLS on a plain port. */
+  secure: z.boolean(),
+  user: z.string().min(1).max(320),
+  password: secret(),
+  folder: z.string().min(1).max(200).optional(),
+})
+
+/** An SMTP relay for outbound mail; without one, mail goes out through the instance's own relay. */
+export const smtpSettingsSchema = z.strictObject({
+  host,
+  port,
+  secure: z.boolean(),
+  user: z.string().min(1).max(320).optional(),
+  password: secret().optional(),
+})
+
+/**
+ * An email inbox. `address` is the address it receives at, unique across the
+ * whole instance (inbound routing looks it up without a workspace), stored lower-case.
+ */
+export const emailConfigSchema = z.strictObject({
+  address: z.string().trim().toLowerCase().pipe(z.email('must be an email address').max(320)),
+  displayName: humanText(200).optional(),
+  imap: imapSettingsSchema.optional(),
+  smtp: smtpSettingsSchema.optional(),
+})
+export type EmailConfig = z.infer<typeof emailConfigSchema>
+
+export const emailChannel: ChannelDefinition<'email'> = {
+  channel: 'email',
+  configSchema: emailConfigSchema,
+  secretKeys: ['imap.password', 'smtp.password'],
+  createAdapter: () => unavailableAdapter('email'),
+}

@@ -1,0 +1,18 @@
+import type { EventBus } from '../../../platform/events/bus.ts'
+import type { Listener } from '../../../platform/events/events.ts'
+
+/**
+ * Hands every dispatched (so committed) event to the bus, which fans it out to
+ * the WebSocket connections of this node. At least once: a crash between
+ * publishing and recording the run publishes the event again, and clients
+ * de-duplicate by event id.
+ */
+export function publishToBusListener(bus: EventBus): Listener {
+  return {
+    id: 'realtime.publish',
+    types: '*',
+    async handle(event) {
+      await bus.publish(event)
+    },
+  }
+}

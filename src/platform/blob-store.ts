@@ -1,0 +1,45 @@
+import { createHash, randomUUID } from 'node:crypto'
+import fs from 'node:fs/promises'
+import path from 'node:path'
+
+/**
+ * Where attachment and raw-message bytes live. The local store writes under the
+ * data directory; an S3-compatible store can implement the same interface.
+ * Keys are opaque to callers.
+ */
+export interface BlobStore {
+  put(data: Buffer, hint?: { workspaceId?: string; filename?: string }): Promise<{ key: string; size: number; sha256: string }>
+  get(key: string): Promise<Buffer>
+  delete(key: string): Promise<void>
+}
+
+export function createLocalBlobStore(root: string): BlobStore {
+  const resolve = (key: string) => {
+    const full = path.resolve(root, key)
+    if (!full.startsWith(path.resolve(root) + path.sep)) throw new Error('Invalid blob key')
+    return full
+  }
+  return {
+    async put(data, hint) {
+      const sha256 = createHash('sha256').update(data).digest('hex')
+      const key = path.join(hint?.workspaceId ?? '_', sha256.slice(0, 2), `${sha256.slice(2, 16)}-${randomUUID()}`)
+      const full = resolve(key)
+      await fs.mkdir(path.dirname(full), { recursive: true })
+      // Write then rename, then fsync, so a crash never leaves a torn blob behind its key.
+      const tmp = `${full}.tmp`
+      const fh = await fs.open(tmp, 'w')
+      try {
+        await fh.writeFile(data)
+        await fh.sync()
+      } finally {
+        await fh.close()
+      }
+      await fs.rename(tmp, full)
+      return { key, size: data.length, sha256 }
+    },
+    get: (key) => fs.readFile(resolve(key)),
+    async delete(key) {
+      await fs.rm(resolve(key), { force: true })
+    },
+  }
+}

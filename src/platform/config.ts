@@ -1,0 +1,97 @@
+import path from 'node:path'
+import { z } from 'zod'
+
+/**
+ * Every environment variable Omnidesk reads, parsed and validated once at boot.
+ * docs/configuration.md documents each one; keep the two in step.
+ */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.url().optional(),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
+  SMTP_HOST: z.string().default('0.0.0.0'),
+  SMTP_MAX_SIZE: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
+  SMTP_TLS_CERT: z.string().optional(),
+  SMTP_TLS_KEY: z.string().optional(),
+  SMTP_AUTH_USER: z.string().optional(),
+  SMTP_AUTH_PASSWORD: z.string().optional(),
+  OUTBOUND_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  OMNIDESK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  OMNIDESK_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
+  BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
+  LOGIN_RATE_LIMIT: z.coerce.number().int().min(1).default(10),
+  API_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+  SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(24 * 7),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.stringbool().default(false),
+})
+
+export interface Config {
+  port: number
+  host: string
+  publicUrl: string | undefined
+  dataDir: string
+  databaseUrl: string | undefined
+  databasePoolSize: number
+  smtpPort: number
+  smtpHost: string
+  /** Largest inbound message accepted, in bytes (larger: 552). */
+  smtpMaxSize: number
+  /** PEM file paths; with both set the SMTP server offers STARTTLS. */
+  smtpTlsCert: string | undefined
+  smtpTlsKey: string | undefined
+  /** With both set the SMTP server requires AUTH (for a forwarding relay). */
+  smtpAuthUser: string | undefined
+  smtpAuthPassword: string | undefined
+  outboundSmtpUrl: string | undefined
+  adminToken: string | undefined
+  secretKey: string | undefined
+  bodyLimit: number
+  loginRateLimit: number
+  apiRateLimit: number
+  sessionTtlHours: number
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
+  trustProxy: boolean
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // Treat empty strings as unset, as shells and .env files often export VAR=.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = envSchema.safeParse(cleaned)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`)
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`)
+  }
+  const e = parsed.data
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: e.PUBLIC_URL,
+    dataDir: path.resolve(e.DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    smtpPort: e.SMTP_PORT,
+    smtpHost: e.SMTP_HOST,
+    smtpMaxSize: e.SMTP_MAX_SIZE,
+    smtpTlsCert: e.SMTP_TLS_CERT,
+    smtpTlsKey: e.SMTP_TLS_KEY,
+    smtpAuthUser: e.SMTP_AUTH_USER,
+    smtpAuthPassword: e.SMTP_AUTH_PASSWORD,
+    outboundSmtpUrl: e.OUTBOUND_SMTP_URL,
+    adminToken: e.OMNIDESK_ADMIN_TOKEN,
+    secretKey: e.OMNIDESK_SECRET_KEY,
+    bodyLimit: e.BODY_LIMIT,
+    loginRateLimit: e.LOGIN_RATE_LIMIT,
+    apiRateLimit: e.API_RATE_LIMIT,
+    sessionTtlHours: e.SESSION_TTL_HOURS,
+    logLevel: e.LOG_LEVEL,
+    trustProxy: e.TRUST_PROXY,
+  }
+}

@@ -1,0 +1,61 @@
+import path from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { createPgConfig } from '@electric-sql/pglite/node-postgres'
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import type { DB } from './schema.ts'
+
+// Return bigint (int8) columns as strings (ids, counters), and parse nothing else
+// surprising: timestamps come back as Date.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v)
+
+export type Db = Kysely<DB>
+
+export interface Database {
+  db: Db
+  pool: pg.Pool
+  backend: 'pglite' | 'postgres'
+  /** Where the data lives, for logs: a directory or a redacted URL. */
+  location: string
+  close(): Promise<void>
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; when absent, the embedded PGlite is used. */
+  url?: string | undefined
+  /** PGlite data directory; `memory://` or undefined keeps it in memory. */
+  dataDir?: string | undefined
+  poolSize?: number
+}
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  if (opts.url) {
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 })
+    pool.on('error', () => {}) // idle client errors surface on the next query instead
+    await pool.query('select 1')
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+    return {
+      db,
+      pool,
+      backend: 'postgres',
+      location: opts.url.replace(/\/\/[^@/]*@/, '//***@'),
+      close: () => db.destroy(),
+    }
+  }
+  const dir = opts.dataDir ? path.join(opts.dataDir, 'pglite') : undefined
+  const lite = await PGlite.create(dir)
+  // PGlite is one session: max 1 makes the pool serialise whole checkouts, so a
+  // transaction never shares its session with an unrelated query.
+  const pool = new pg.Pool({ ...createPgConfig(lite), max: 1 })
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  return {
+    db,
+    pool,
+    backend: 'pglite',
+    location: dir ?? 'memory',
+    async close() {
+      await db.destroy()
+      await lite.close()
+    },
+  }
+}

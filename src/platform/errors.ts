@@ -1,0 +1,52 @@
+/**
+ * The catalogue of stable error codes. Codes are public API: never rename one,
+ * only add. Each maps to exactly one HTTP status.
+ */
+export const errorCatalogue = {
+  VALIDATION_FAILED: 400,
+  INVALID_JSON: 400,
+  INVALID_CURSOR: 400,
+  AMBIGUOUS_LOGIN: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  IDENTITY_TAKEN: 409,
+  IDEMPOTENCY_KEY_IN_USE: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
+  INVALID_TRANSITION: 422,
+  REQUIRED_FIELDS_MISSING: 422,
+  UNPROCESSABLE: 422,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+} as const
+
+export type ErrorCode = keyof typeof errorCatalogue
+
+export class AppError extends Error {
+  readonly status: number
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message)
+    this.name = 'AppError'
+    this.status = errorCatalogue[code]
+  }
+}
+
+export const notFound = (what: string) => new AppError('NOT_FOUND', `${what} not found`)
+export const forbidden = (message = 'You are not allowed to do this') => new AppError('FORBIDDEN', message)
+export const conflict = (message: string, details?: unknown) => new AppError('CONFLICT', message, details)
+export const unprocessable = (message: string, details?: unknown) => new AppError('UNPROCESSABLE', message, details)
+
+/** PostgreSQL SQLSTATE codes we translate instead of surfacing as 500. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string }
+  return e?.code === '23505' && (constraint === undefined || e.constraint === constraint)
+}

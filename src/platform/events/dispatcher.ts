@@ -1,0 +1,156 @@
+import { sql } from 'kysely'
+import type { Db } from '../db/database.ts'
+import { withSystem, withTenant } from '../db/tenant.ts'
+import type { Row } from '../db/schema.ts'
+import type { Logger } from '../observability/logger.ts'
+import type { DomainEvent, Listener } from './events.ts'
+
+const MAX_ATTEMPTS = 12
+
+export function toDomainEvent(r: Row<'events'>): DomainEvent {
+  return {
+    id: r.id,
+    workspaceId: r.workspace_id,
+    type: r.type,
+    conversationId: r.conversation_id,
+    contactId: r.contact_id,
+    actor: r.actor as DomainEvent['actor'],
+    payload: r.payload,
+    createdAt: r.created_at.toISOString(),
+  }
+}
+
+/**
+ * Delivers outbox events to listeners, at least once, in id order. Each listener
+ * runs in its own tenant transaction that also records the run, so a listener
+ * whose effects are in the database runs effectively once; a crash before the
+ * record commits means the event is delivered again after restart. A failing
+ * listener is retried with exponential backoff and does not block the others.
+ */
+export class EventDispatcher {
+  private timer: NodeJS.Timeout | null = null
+  private running: Promise<void> | null = null
+  private again = false
+  private stopped = true
+
+  constructor(
+    private readonly db: Db,
+    private readonly listeners: Listener[],
+    private readonly logger: Logger,
+    private readonly idleMs = 500,
+  ) {}
+
+  register(listener: Listener): void {
+    if (this.listeners.some((l) => l.id === listener.id)) throw new Error(`Duplicate listener id ${listener.id}`)
+    this.listeners.push(listener)
+  }
+
+  start(): void {
+    this.stopped = false
+    this.kick()
+  }
+
+  /** Asks for a pass soon (after a commit that wrote events). */
+  kick(): void {
+    if (this.stopped) return
+    if (this.running) {
+      this.again = true
+      return
+    }
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = setTimeout(() => void this.pass(), 0)
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    if (this.timer) clearTimeout(this.timer)
+    await this.running
+  }
+
+  /** Runs passes until nothing is due: for tests and for shutdown. */
+  async drain(): Promise<void> {
+    await this.running
+    while ((await this.runOnce()) > 0) {
+      /* keep going */
+    }
+  }
+
+  private async pass(): Promise<void> {
+    this.timer = null
+    this.running = (async () => {
+      try {
+        let handled: number
+        do {
+          this.again = false
+          handled = await this.runOnce()
+        } while ((handled > 0 || this.again) && !this.stopped)
+      } catch (err) {
+        this.logger.error({ err }, 'event dispatcher pass failed')
+      }
+    })()
+    await this.running
+    this.running = null
+    if (!this.stopped) this.timer = setTimeout(() => void this.pass(), this.idleMs)
+  }
+
+  /** One batch; returns how many events it settled. */
+  async runOnce(): Promise<number> {
+    const rows = await withSystem(this.db, (trx) =>
+      trx
+        .selectFrom('events')
+        .selectAll()
+        .where('dispatched_at', 'is', null)
+        .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
+        .orderBy('id')
+        .limit(100)
+        .execute(),
+    )
+    for (const row of rows) await this.deliver(row)
+    return rows.length
+  }
+
+  private async deliver(row: Row<'events'>): Promise<void> {
+    const event = toDomainEvent(row)
+    const wanted = this.listeners.filter((l) => l.types === '*' || l.types.includes(event.type))
+    const done = new Set(
+      (
+        await withSystem(this.db, (trx) =>
+          trx.selectFrom('event_listener_runs').select('listener_id').where('event_id', '=', event.id).execute(),
+        )
+      ).map((r) => r.listener_id),
+    )
+    const errors: string[] = []
+    for (const listener of wanted) {
+      if (done.has(listener.id)) continue
+      try {
+        await withTenant(this.db, event.workspaceId, async (trx) => {
+          await listener.handle(event, trx)
+          await trx.insertInto('event_listener_runs').values({ event_id: event.id, listener_id: listener.id }).execute()
+        })
+      } catch (err) {
+        errors.push(`${listener.id}: ${(err as Error).message}`)
+        this.logger.warn({ err, eventId: event.id, listener: listener.id }, 'listener failed; will retry')
+      }
+    }
+    await withSystem(this.db, async (trx) => {
+      if (errors.length === 0) {
+        await trx.updateTable('events').set({ dispatched_at: sql`now()`, last_error: null }).where('id', '=', event.id).execute()
+        return
+      }
+      const attempts = row.attempts + 1
+      const giveUp = attempts >= MAX_ATTEMPTS
+      if (giveUp) this.logger.error({ eventId: event.id, errors }, 'event delivery abandoned after retries')
+      const backoffSeconds = Math.min(2 ** attempts, 600)
+      await trx
+        .updateTable('events')
+        .set({
+          attempts,
+          last_error: errors.join('; ').slice(0, 2000),
+          next_attempt_at: sql`now() + make_interval(secs => ${backoffSeconds})`,
+          dispatched_at: giveUp ? sql`now()` : null,
+        })
+        .where('id', '=', event.id)
+        .execute()
+    })
+  }
+}

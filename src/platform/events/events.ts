@@ -1,0 +1,56 @@
+import type { Actor } from '../auth/actor.ts'
+import type { Tx } from '../db/tenant.ts'
+
+/**
+ * Domain events, named `noun.verb-past`. Payloads are documented where each is
+ * emitted; listeners must tolerate fields they do not know.
+ */
+export interface DomainEvent<P = Record<string, unknown>> {
+  id: string
+  workspaceId: string
+  type: string
+  conversationId: string | null
+  contactId: string | null
+  actor: { type: Actor['kind']; id: string | null; label: string }
+  payload: P
+  createdAt: string
+}
+
+export interface NewEvent {
+  type: string
+  conversationId?: string | null
+  contactId?: string | null
+  payload?: Record<string, unknown>
+}
+
+/**
+ * Writes an event into the outbox inside the caller's transaction: the event
+ * exists exactly when the state change it describes has committed.
+ */
+export async function appendEvent(trx: Tx, actor: Actor, event: NewEvent): Promise<string> {
+  const row = await trx
+    .insertInto('events')
+    .values({
+      workspace_id: actor.workspaceId,
+      type: event.type,
+      conversation_id: event.conversationId ?? null,
+      contact_id: event.contactId ?? null,
+      actor: JSON.stringify({ type: actor.kind, id: actor.userId, label: actor.label }),
+      payload: JSON.stringify(event.payload ?? {}),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  return row.id
+}
+
+/**
+ * A listener reacts to committed events. `id` is stable forever (it keys the
+ * record of which events it has handled). `handle` must be safe to run twice
+ * for the same event, and should skip events its own effects caused.
+ */
+export interface Listener {
+  id: string
+  /** Event types this listener wants; `'*'` for all. */
+  types: readonly string[] | '*'
+  handle(event: DomainEvent, trx: Tx): Promise<void>
+}
