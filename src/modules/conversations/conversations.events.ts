@@ -4,6 +4,9 @@ import { appendEvent } from '../../platform/events/events.ts'
 import type { ConversationStatus, Priority } from './conversations.types.ts'
 import type { DeliveryStatus, Direction } from './messages.types.ts'
 
+/** What ingesting an inbound message did with it. */
+export type IngestOutcome = 'created' | 'appended' | 'reopened' | 'follow-up'
+
 /**
  * The events this module writes to the outbox, with their payloads. Every one
  * carries `conversationId` and `contactId` on the event row itself, so the
@@ -24,6 +27,23 @@ export interface ConversationEventPayloads {
   'conversation.updated': { fields: string[]; tagsAdded?: string[]; tagsRemoved?: string[] }
   /** An inbound message from the customer. */
   'message.received': { messageId: string; inboxId: string; channel: string; providerMessageId: string | null }
+  /**
+   * How a channel chose the conversation of an inbound message (`rule` null:
+   * nothing matched) and what came of it; `reason` is for humans.
+   */
+  'message.threaded': { messageId: string; rule: string | null; reason: string; outcome: IngestOutcome; followUpOf?: string }
+  /**
+   * Written on both conversations: `followUpId` was opened as the follow-up of
+   * `followUpOf` because the customer wrote into it after it was closed or
+   * solved past the reopen window.
+   */
+  'conversation.follow-up-linked': { followUpOf: string; followUpOfNumber: number; followUpId: string; followUpNumber: number; reason: 'closed' | 'reopen-window-passed' }
+  /**
+   * Written on both conversations: an agent moved a message from one to the
+   * other (`split`: into a conversation opened for it). `contactChanged` when
+   * the two conversations are with different contacts.
+   */
+  'message.moved': { messageId: string; fromConversationId: string; toConversationId: string; split: boolean; contactChanged: boolean; attachments: number }
   /** An agent's reply (outbound) or internal note. */
   'message.created': { messageId: string; direction: Direction; channel: string; attachments: number }
   /** What the channel said when an outbound message was handed to it. */

@@ -86,6 +86,8 @@ export const conversationSchema = z
     closedAt: ts,
     reopenedAt: ts,
     reopenCount: z.number().int(),
+    /** The earlier conversation this one follows up (the customer wrote into it after it was closed, or solved past the reopen window). */
+    followUpOf: z.uuid().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -116,6 +118,7 @@ export const toConversation = (r: Row<'conversations'>, tags: string[]): Convers
   closedAt: iso(r.closed_at),
   reopenedAt: iso(r.reopened_at),
   reopenCount: r.reopen_count,
+  followUpOf: r.follow_up_of,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
 })

@@ -5,9 +5,11 @@ import type { TaxonomyService } from '../taxonomy/index.ts'
 import { conversationsRoutes } from './conversations.routes.ts'
 import { createConversationsService } from './conversations.service.ts'
 import { messagesRoutes } from './messages.routes.ts'
+import { moveRoutes } from './move.routes.ts'
 
 export type { ConversationsService } from './conversations.service.ts'
 export type { NewConversation, InboundMessage, IngestResult } from './intake.service.ts'
+export type { IngestOutcome } from './conversations.events.ts'
 export type { ConversationEventPayloads, ConversationEventType } from './conversations.events.ts'
 export {
   conversationSchema,
@@ -31,6 +33,7 @@ export function createConversationsModule(p: Platform, deps: { contacts: Contact
     routes: async (app) => {
       await app.register(conversationsRoutes(service))
       await app.register(messagesRoutes(service))
+      await app.register(moveRoutes(service))
     },
   } satisfies ModuleParts
 }

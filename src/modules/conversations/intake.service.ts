@@ -5,7 +5,7 @@ import type { Tx } from '../../platform/db/tenant.ts'
 import type { Row } from '../../platform/db/schema.ts'
 import { AppError, notFound } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { emit } from './conversations.events.ts'
+import { emit, type IngestOutcome } from './conversations.events.ts'
 import type { InboxRef } from './conversations.ports.ts'
 import * as repo from './conversations.repository.ts'
 import {
@@ -47,6 +47,14 @@ export interface InboundMessage {
   /** The channel provider's id for the message: a repeat is absorbed. */
   providerMessageId?: string | undefined
   metadata?: Record<string, unknown> | undefined
+  /**
+   * A solved `conversationId` reopens only if it was solved at most this many
+   * days ago; otherwise (and always when it is closed) a follow-up linked to it
+   * is opened. Unset: a solved conversation always reopens.
+   */
+  reopenWindowDays?: number | undefined
+  /** Why the channel chose `conversationId` (or none): shown in the timeline as `message.threaded`. */
+  threading?: { rule: string | null; reason: string } | undefined
 }
 
 export interface IngestResult {
@@ -54,6 +62,17 @@ export interface IngestResult {
   message: Message
   /** True when providerMessageId was seen before: nothing was written. */
   duplicate: boolean
+  /** What happened to the conversation; 'duplicate' when nothing was written. */
+  outcome: IngestOutcome | 'duplicate'
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** Why a message for `conv` must go to a follow-up instead, or null when it may join `conv`. */
+function followUpReason(conv: Row<'conversations'>, reopenWindowDays: number | undefined): 'closed' | 'reopen-window-passed' | null {
+  if (conv.status === 'closed') return 'closed'
+  if (conv.status !== 'solved' || reopenWindowDays === undefined || !conv.solved_at) return null
+  return Date.now() - conv.solved_at.getTime() > reopenWindowDays * DAY_MS ? 'reopen-window-passed' : null
 }
 
 /** Sanitised HTML and the text to store (derived from the HTML when no text was given). */
@@ -83,6 +102,7 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
       contact_id: c.contactId,
       inbox_id: c.inbox.id,
       channel: c.inbox.channel,
+      follow_up_of: c.followUpOf ?? null,
       assignee_id: c.assigneeId ?? null,
       team_id: c.teamId ?? null,
       category_id: c.categoryId ?? null,
@@ -146,6 +166,9 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
   }
 
   return {
+    /** For moving messages into a new conversation (split); not part of the public service. */
+    openConversationInTx,
+
     /** An agent or integration opens a case on the customer's behalf: the first message is the customer's. */
     async create(actor: Actor, input: NewConversation): Promise<Conversation> {
       authorize(actor, 'conversations:write')
@@ -197,26 +220,35 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
           if (seen) {
             const conversation = await loadConversation(trx, ws, seen.conversation_id)
             const files = await messages.attachmentsOf(trx, ws, [seen.id])
-            return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(seen, files.get(seen.id) ?? []), duplicate: true }
+            return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(seen, files.get(seen.id) ?? []), duplicate: true, outcome: 'duplicate' }
           }
         }
         const { contactId } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
-        let conv = input.conversationId ? await loadConversation(trx, ws, input.conversationId, { forUpdate: true }) : null
-        // Closed is final: the customer's new message starts a follow-up case linked to the old one.
-        const followUpOf = conv?.status === 'closed' ? conv.id : null
-        if (conv && followUpOf)
-          conv = await openConversationInTx(trx, actor, { inbox, contactId, subject: input.subject ?? conv.subject, priority: conv.priority as Priority, followUpOf })
+        const target = input.conversationId ? await loadConversation(trx, ws, input.conversationId, { forUpdate: true }) : null
+        // Closed is final, and a case solved long ago is a new matter: the message starts a follow-up linked to the old one.
+        const linkReason = target ? followUpReason(target, input.reopenWindowDays) : null
+        const followUpOf = target && linkReason ? target.id : null
+        let conv = target
+        if (target && linkReason) {
+          conv = await openConversationInTx(trx, actor, { inbox, contactId, subject: input.subject ?? target.subject, priority: target.priority as Priority, followUpOf: target.id })
+          const link = { followUpOf: target.id, followUpOfNumber: Number(target.number), followUpId: conv.id, followUpNumber: Number(conv.number), reason: linkReason }
+          await emit(trx, actor, target, 'conversation.follow-up-linked', link)
+          await emit(trx, actor, conv, 'conversation.follow-up-linked', link)
+        }
         const created = !conv || followUpOf !== null
         conv ??= await openConversationInTx(trx, actor, { inbox, contactId, subject: input.subject ?? null })
+        const outcome: IngestOutcome = followUpOf ? 'follow-up' : created ? 'created' : conv.status === 'solved' ? 'reopened' : 'appended'
         const metadata = { ...input.metadata, ...(followUpOf && { followUpOf }) }
         const { conversation, message } = await appendInboundInTx(trx, actor, conv, { inbox, contactId, ...body, providerMessageId, metadata })
+        if (input.threading)
+          await emit(trx, actor, conversation, 'message.threaded', { messageId: message.id, rule: input.threading.rule, reason: input.threading.reason, outcome, ...(followUpOf && { followUpOf }) })
         await recordAudit(trx, actor, {
           action: 'message.received',
           entityType: 'conversation',
           entityId: conversation.id,
-          changes: { messageId: message.id, inboxId: inbox.id, providerMessageId, createdConversation: created, ...(followUpOf && { followUpOf }) },
+          changes: { messageId: message.id, inboxId: inbox.id, providerMessageId, createdConversation: created, outcome, ...(followUpOf && { followUpOf, followUpReason: linkReason }) },
         })
-        return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(message, []), duplicate: false }
+        return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(message, []), duplicate: false, outcome }
       })
     },
   }

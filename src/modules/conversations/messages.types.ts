@@ -69,6 +69,9 @@ export const timelineEventTypes = [
   'conversation.channel-switched',
   'conversation.reopened',
   'conversation.merged',
+  'conversation.follow-up-linked',
+  'message.threaded',
+  'message.moved',
 ] as const
 
 export const timelineItemSchema = z

@@ -126,6 +126,44 @@ export function conversationsByProviderIds(trx: Tx, workspaceId: string, ids: st
     .execute()
 }
 
+/** Whether a conversation with this id exists in the workspace (a verified token may name a deleted one). */
+export async function conversationExists(trx: Tx, workspaceId: string, id: string): Promise<boolean> {
+  const r = await trx.selectFrom('conversations').select('id').where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()
+  return r !== undefined
+}
+
+/**
+ * Still-open (not solved or closed) conversations of the contact with this
+ * email address, active in the last `days` days, most recent first: the
+ * candidates of the subject fallback. Reads the conversations and contacts
+ * tables directly, like conversationsByProviderIds.
+ */
+export function openConversationsOfSender(trx: Tx, workspaceId: string, email: string, days: number) {
+  return trx
+    .selectFrom('conversations as c')
+    .innerJoin('contact_identities as ci', (j) => j.onRef('ci.contact_id', '=', 'c.contact_id').onRef('ci.workspace_id', '=', 'c.workspace_id'))
+    .select(['c.id', 'c.number', 'c.subject'])
+    .where('c.workspace_id', '=', workspaceId)
+    .where('ci.kind', '=', 'email')
+    .where(sql<string>`lower(ci.value)`, '=', email.toLowerCase())
+    .where('c.status', 'not in', ['solved', 'closed'])
+    .where(sql<Date>`coalesce(c.last_message_at, c.created_at)`, '>=', sql<Date>`now() - make_interval(days => ${days})`)
+    .orderBy(sql`coalesce(c.last_message_at, c.created_at)`, 'desc')
+    .limit(50)
+    .execute()
+}
+
+/** The `threading` settings of an email inbox as stored (validated by the caller). */
+export async function inboxThreadingSettings(trx: Tx, workspaceId: string, inboxId: string): Promise<unknown> {
+  const r = await trx
+    .selectFrom('inboxes')
+    .select(sql<unknown>`config->'threading'`.as('threading'))
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', inboxId)
+    .executeTakeFirst()
+  return r?.threading ?? null
+}
+
 /** Marks a contact's email identity undeliverable (hard bounce); returns the contacts affected. */
 export async function markEmailUndeliverable(trx: Tx, workspaceId: string, email: string): Promise<string[]> {
   const rows = await trx

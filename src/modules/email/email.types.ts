@@ -5,12 +5,26 @@ import { type Classification, classifications } from './classify.ts'
 export const inboundStatuses = ['received', 'processed', 'quarantined', 'ignored'] as const
 export type InboundStatus = (typeof inboundStatuses)[number]
 
+/** The threading rules, in the order they are tried (threading.ts). */
+export const threadingRules = ['in-reply-to', 'references', 'token', 'subject'] as const
+export type ThreadingRule = (typeof threadingRules)[number]
+
+/** What ingesting did once the conversation was chosen (conversations' IngestOutcome, or a repeat). */
+export const threadingOutcomes = ['created', 'appended', 'reopened', 'follow-up', 'duplicate'] as const
+
 /** How an inbound mail was attached to a conversation, and why. */
 export interface ThreadingDecision {
-  matched: 'references' | 'in-reply-to' | null
+  /** The rule that chose `conversationId`; null: none did, a new conversation. */
+  matched: ThreadingRule | null
+  /** The Message-ID that matched (rules in-reply-to, references). */
   header?: string
+  /** Where the conversation token was found: a recipient address, or `footer` (rule token). */
+  token?: string
   conversationId?: string
   reason: string
+  /** Set once processed: what happened, and the conversation a follow-up was opened for. */
+  outcome?: (typeof threadingOutcomes)[number]
+  followUpOf?: string
 }
 
 export const inboundEmailSummarySchema = z
@@ -38,7 +52,15 @@ export const inboundEmailSchema = inboundEmailSummarySchema
     dedupeKey: z.string(),
     classificationDetails: z.record(z.string(), z.unknown()).nullable(),
     threading: z
-      .object({ matched: z.enum(['references', 'in-reply-to']).nullable(), header: z.string().optional(), conversationId: z.string().optional(), reason: z.string() })
+      .object({
+        matched: z.enum(threadingRules).nullable(),
+        header: z.string().optional(),
+        token: z.string().optional(),
+        conversationId: z.string().optional(),
+        reason: z.string(),
+        outcome: z.enum(threadingOutcomes).optional(),
+        followUpOf: z.string().optional(),
+      })
       .nullable(),
     messageId: z.uuid().nullable(),
     attempts: z.number().int(),

@@ -9,8 +9,9 @@ import * as repo from './email.repository.ts'
 import type { ThreadingDecision } from './email.types.ts'
 import type { ParsedEmail } from './parse.ts'
 import { extractReplyText } from './reply-text.ts'
+import { decideThreading, threadingSettingsOf } from './threading.ts'
 
-export type HandlerDeps = Pick<Platform, 'tx'> & {
+export type HandlerDeps = Pick<Platform, 'tx' | 'box'> & {
   conversations: Pick<ConversationsService, 'ingestInbound'>
 }
 
@@ -24,22 +25,6 @@ function senderOf(parsed: ParsedEmail | null, envelopeFrom: string | null): { na
   const a = parsed?.from ?? parsed?.replyTo ?? null
   if (a) return { ...(a.name && { name: a.name }), email: a.address }
   return envelopeFrom ? { email: envelopeFrom } : null
-}
-
-/** Simple threading: a Message-ID in In-Reply-To/References that we already have. */
-async function decideThreading(deps: HandlerDeps, workspaceId: string, parsed: ParsedEmail): Promise<ThreadingDecision> {
-  // In-Reply-To first, then References from the most recent.
-  const candidates = [...parsed.inReplyTo.map((id) => ['in-reply-to', id] as const), ...[...parsed.references].reverse().map((id) => ['references', id] as const)]
-  if (candidates.length === 0) return { matched: null, reason: 'no In-Reply-To/References header: new conversation' }
-  const known = await deps.tx(workspaceId, (trx) => repo.conversationsByProviderIds(trx, workspaceId, candidates.map(([, id]) => id)))
-  for (const [headerName, id] of candidates) {
-    const hit = known.find((k) => k.provider_message_id === id)
-    if (hit) {
-      const label = headerName === 'in-reply-to' ? 'In-Reply-To' : 'References'
-      return { matched: headerName, header: id, conversationId: hit.conversation_id, reason: `matched ${label} header ${id}` }
-    }
-  }
-  return { matched: null, reason: 'no known Message-ID in In-Reply-To/References: new conversation' }
 }
 
 /**
@@ -84,7 +69,10 @@ export function createInboundHandler(deps: HandlerDeps) {
     const released = row.released_at !== null
     const contact = senderOf(parsed, row.envelope_from) ?? (released ? { name: 'Unknown sender' } : null)
     if (!contact) throw new PermanentFailure('no sender address (no From, Reply-To or envelope sender)')
-    const threading: ThreadingDecision = parsed ? await decideThreading(deps, ws, parsed) : { matched: null, reason: 'message could not be parsed: new conversation' }
+    const settings = await threadingSettingsOf(deps, ws, row.inbox_id)
+    const threading: ThreadingDecision = parsed
+      ? await decideThreading(deps, row, parsed, contact.email ?? null, settings)
+      : { matched: null, reason: 'message could not be parsed: new conversation' }
     const fullText = parsed ? (parsed.text?.trim() ? parsed.text : parsed.html ? htmlToText(parsed.html) : '') : ''
     const reply = extractReplyText(fullText)
     const attachments = (parsed?.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, contentId: a.contentId, inline: a.inline }))
@@ -102,6 +90,8 @@ export function createInboundHandler(deps: HandlerDeps) {
         text,
         ...(html && { html }),
         providerMessageId: row.message_id_header ?? row.dedupe_key,
+        reopenWindowDays: settings.reopenWindowDays,
+        threading: { rule: threading.matched, reason: threading.reason },
         metadata: {
           email: {
             inboundEmailId: row.id,
@@ -136,7 +126,7 @@ export function createInboundHandler(deps: HandlerDeps) {
         subject: parsed?.subject ?? null,
         conversation_id: result.conversation.id,
         message_id: result.message.id,
-        threading: JSON.stringify(threading),
+        threading: JSON.stringify({ ...threading, outcome: result.outcome, ...(result.conversation.followUpOf && result.outcome === 'follow-up' && { followUpOf: result.conversation.followUpOf }) }),
         processed_at: new Date(),
         last_error: null,
       }),

@@ -16,7 +16,7 @@ export {
   type SendResult,
 } from './channels/channel.ts'
 export { channelRegistry } from './channels/registry.ts'
-export { emailConfigSchema, type EmailConfig } from './channels/email.ts'
+export { emailConfigSchema, emailThreadingSchema, type EmailConfig, type EmailThreading } from './channels/email.ts'
 
 /** Inboxes: a workspace's configured channel instances, their settings (secrets encrypted) and outbound adapters. */
 export function createInboxesModule(p: Platform) {

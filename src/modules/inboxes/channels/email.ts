@@ -26,6 +26,18 @@ export const smtpSettingsSchema = z.strictObject({
 })
 
 /**
+ * How inbound mail joins conversations (docs/channels/email.md, Threading).
+ * Missing settings take these defaults when the mail is processed.
+ */
+export const emailThreadingSchema = z.strictObject({
+  /** Same contact and normalised subject within this many days joins a still-open case; 0 turns the fallback off. */
+  subjectFallbackDays: z.number().int().min(0).max(365).default(7),
+  /** A reply reopens a solved case solved at most this many days ago; later (or when closed) a linked follow-up is opened. */
+  reopenWindowDays: z.number().int().min(0).max(3650).default(14),
+})
+export type EmailThreading = z.infer<typeof emailThreadingSchema>
+
+/**
  * An email inbox. `address` is the address it receives at, unique across the
  * whole instance (inbound routing looks it up without a workspace), stored lower-case.
  */
@@ -34,6 +46,7 @@ export const emailConfigSchema = z.strictObject({
   displayName: humanText(200).optional(),
   imap: imapSettingsSchema.optional(),
   smtp: smtpSettingsSchema.optional(),
+  threading: emailThreadingSchema.optional(),
 })
 export type EmailConfig = z.infer<typeof emailConfigSchema>
 

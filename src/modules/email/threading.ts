@@ -1,0 +1,109 @@
+import type { Row } from '../../platform/db/schema.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { htmlToText } from '../conversations/index.ts'
+import { emailThreadingSchema, type EmailThreading } from '../inboxes/index.ts'
+import { conversationIdFromAddress, conversationIdFromText } from './conversation-token.ts'
+import * as repo from './email.repository.ts'
+import type { ThreadingDecision } from './email.types.ts'
+import type { ParsedEmail } from './parse.ts'
+
+export type ThreadingDeps = Pick<Platform, 'tx' | 'box'>
+export type ThreadingSettings = EmailThreading
+
+/**
+ * Reply and forward prefixes mail clients add: Re, Fwd/Fw, AW/WG (German),
+ * SV (Nordic), Antw (Dutch), any case, with Outlook's optional counter
+ * (`Re[2]:`). Kept short on purpose: a word like "Ref:" may be the subject.
+ */
+const PREFIX = /^(?:re|fwd?|aw|wg|sv|antw)\s*(?:\[\d+\]|\(\d+\))?\s*:\s*/i
+
+/** A subject as people mean it: reply/forward prefixes (repeated) removed, whitespace collapsed. Compare lower-cased. */
+export function normaliseSubject(subject: string | null | undefined): string {
+  let s = (subject ?? '').replace(/\s+/g, ' ').trim()
+  for (let prev = ''; prev !== s; ) {
+    prev = s
+    s = s.replace(PREFIX, '').trim()
+  }
+  return s
+}
+
+/** The inbox's threading settings; stored values were validated when the inbox was saved, defaults fill the rest. */
+export async function threadingSettingsOf(deps: Pick<Platform, 'tx'>, workspaceId: string, inboxId: string): Promise<ThreadingSettings> {
+  const stored = await deps.tx(workspaceId, (trx) => repo.inboxThreadingSettings(trx, workspaceId, inboxId))
+  const parsed = emailThreadingSchema.safeParse(stored ?? {})
+  return parsed.success ? parsed.data : emailThreadingSchema.parse({})
+}
+
+/** A token-looking part in an address or text, whether or not it verifies (to explain why a token was ignored). */
+const looksLikeToken = (s: string) => /odk-[0-9a-f]{8,}/i.test(s)
+
+/**
+ * Chooses the conversation an inbound mail joins, and says why. In order:
+ * 1. In-Reply-To, then References (most recent first): a Message-ID of a
+ *    message we received or sent;
+ * 2. our conversation token (HMAC-signed, conversation-token.ts) in a
+ *    recipient's plus-address (envelope, To, Cc) or a `[ODK-…]` footer in the
+ *    text, naming a conversation of this workspace;
+ * 3. the subject fallback: the sender's still-open case with the same
+ *    normalised subject active within `subjectFallbackDays` (0: off).
+ * Whether a solved or closed match reopens or gets a follow-up is decided by
+ * conversations.ingestInbound, under the conversation's row lock.
+ */
+export async function decideThreading(
+  deps: ThreadingDeps,
+  row: Pick<Row<'inbound_emails'>, 'workspace_id' | 'envelope_to'>,
+  parsed: ParsedEmail,
+  sender: string | null,
+  settings: ThreadingSettings,
+): Promise<ThreadingDecision> {
+  const ws = row.workspace_id
+  const notes: string[] = []
+
+  // 1. Headers.
+  const candidates = [...parsed.inReplyTo.map((id) => ['in-reply-to', id] as const), ...[...parsed.references].reverse().map((id) => ['references', id] as const)]
+  if (candidates.length === 0) notes.push('no In-Reply-To/References header')
+  else {
+    const known = await deps.tx(ws, (trx) => repo.conversationsByProviderIds(trx, ws, candidates.map(([, id]) => id)))
+    for (const [headerName, id] of candidates) {
+      const hit = known.find((k) => k.provider_message_id === id)
+      if (hit) {
+        const label = headerName === 'in-reply-to' ? 'In-Reply-To' : 'References'
+        return { matched: headerName, header: id, conversationId: hit.conversation_id, reason: `matched ${label} header ${id}` }
+      }
+    }
+    notes.push('no known Message-ID in In-Reply-To/References')
+  }
+
+  // 2. Conversation token: recipients first (the Reply-To we set comes back as the To), then the footer.
+  const recipients = [...new Set([...row.envelope_to, ...parsed.to.map((a) => a.address), ...parsed.cc.map((a) => a.address)].map((a) => a.trim()))]
+  const text = parsed.text?.trim() ? parsed.text : parsed.html ? htmlToText(parsed.html) : ''
+  const tokens: Array<{ where: string; conversationId: string | null; garbled: boolean }> = [
+    ...recipients.map((a) => ({ where: `recipient ${a}`, conversationId: conversationIdFromAddress(deps.box, a), garbled: looksLikeToken(a.slice(0, a.lastIndexOf('@'))) })),
+    { where: 'footer', conversationId: conversationIdFromText(deps.box, text), garbled: /\[ODK-/i.test(text) },
+  ].filter((t) => t.conversationId !== null || t.garbled)
+  for (const t of tokens) {
+    if (!t.conversationId) {
+      notes.push(`ignored a conversation token in ${t.where} that does not verify`)
+      continue
+    }
+    const id = t.conversationId
+    if (await deps.tx(ws, (trx) => repo.conversationExists(trx, ws, id)))
+      return { matched: 'token', token: t.where, conversationId: id, reason: `matched conversation token in ${t.where}` }
+    notes.push(`ignored a conversation token in ${t.where} for a conversation that does not exist here`)
+  }
+  if (tokens.length === 0) notes.push('no conversation token')
+
+  // 3. Subject fallback.
+  const subject = normaliseSubject(parsed.subject)
+  const days = settings.subjectFallbackDays
+  if (days === 0) notes.push('subject fallback off')
+  else if (!subject || !sender) notes.push(!subject ? 'no subject' : 'no sender address')
+  else {
+    const open = await deps.tx(ws, (trx) => repo.openConversationsOfSender(trx, ws, sender, days))
+    const hit = open.find((c) => normaliseSubject(c.subject).toLowerCase() === subject.toLowerCase())
+    if (hit)
+      return { matched: 'subject', conversationId: hit.id, reason: `same contact and subject "${subject}" within ${days} days (conversation #${hit.number})` }
+    notes.push(`no open conversation of this contact with subject "${subject}" in the last ${days} days`)
+  }
+  return { matched: null, reason: `${notes.join('; ')}: new conversation` }
+}
