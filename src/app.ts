@@ -163,12 +163,16 @@ export async function build(opts: BuildOptions) {
       conversations: conversations.service,
       email: email.service,
     },
-    /** Begins background work: event dispatch and the job queue. */
+    /** Begins background work: the job queue and the modules' workers (outbound delivery), then event dispatch. */
     async start(opts: { jobs?: boolean } = {}) {
       started = true
+      // Workers first: listeners enqueue into their queues, which work() creates.
+      if (opts.jobs !== false) {
+        await platform.jobs.start()
+        for (const m of modules) await m.start?.()
+      }
       dispatcher.start()
       email.processor.start()
-      if (opts.jobs !== false) await platform.jobs.start()
     },
     async close() {
       await app.close()

@@ -98,7 +98,16 @@ export function clientFor(omnidesk: Omnidesk, token: string | null, extraHeaders
   }
 }
 
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  /**
+   * Run omnidesk.start(): the job queue and its workers (outbound delivery),
+   * the event dispatcher and the inbound-mail processor. Off by default, so a
+   * test sees only what its requests did.
+   */
+  start?: boolean
+}
+
+export async function startTestApp(env: Record<string, string> = {}, opts: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-test-'))
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`
   const serverDb = process.env.DATABASE_URL ? await createServerDatabase(process.env.DATABASE_URL) : null
@@ -112,6 +121,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   })
   const database = await openDatabase({ url: config.databaseUrl, poolSize: 4 })
   const omnidesk = await build({ config, database })
+  if (opts.start) await omnidesk.start()
   const admin = clientFor(omnidesk, adminToken)
   let counter = 0
   let closed = false
@@ -146,8 +156,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
 }
 
 /** Starts one app for the calling test file and closes it when the file ends. */
-export async function useTestApp(env?: Record<string, string>): Promise<TestApp> {
-  const t = await startTestApp(env)
+export async function useTestApp(env?: Record<string, string>, opts?: TestAppOptions): Promise<TestApp> {
+  const t = await startTestApp(env, opts)
   after(() => t.close())
   return t
 }

@@ -20,6 +20,10 @@ const envSchema = z.object({
   SMTP_AUTH_USER: z.string().optional(),
   SMTP_AUTH_PASSWORD: z.string().optional(),
   OUTBOUND_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  OUTBOUND_RETRY_LIMIT: z.coerce.number().int().min(0).max(50).default(8),
+  OUTBOUND_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  OUTBOUND_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  OUTBOUND_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   OMNIDESK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   OMNIDESK_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
@@ -48,6 +52,12 @@ export interface Config {
   smtpAuthUser: string | undefined
   smtpAuthPassword: string | undefined
   outboundSmtpUrl: string | undefined
+  /** Retries of a temporarily failed outbound send, with exponential backoff from outboundRetryDelaySeconds. */
+  outboundRetryLimit: number
+  outboundRetryDelaySeconds: number
+  /** Consecutive temporary failures of one inbox's relay that open its circuit, and how long it stays open. */
+  outboundBreakerFailures: number
+  outboundBreakerCooldownSeconds: number
   adminToken: string | undefined
   secretKey: string | undefined
   bodyLimit: number
@@ -85,6 +95,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpAuthUser: e.SMTP_AUTH_USER,
     smtpAuthPassword: e.SMTP_AUTH_PASSWORD,
     outboundSmtpUrl: e.OUTBOUND_SMTP_URL,
+    outboundRetryLimit: e.OUTBOUND_RETRY_LIMIT,
+    outboundRetryDelaySeconds: e.OUTBOUND_RETRY_DELAY_SECONDS,
+    outboundBreakerFailures: e.OUTBOUND_BREAKER_FAILURES,
+    outboundBreakerCooldownSeconds: e.OUTBOUND_BREAKER_COOLDOWN_SECONDS,
     adminToken: e.OMNIDESK_ADMIN_TOKEN,
     secretKey: e.OMNIDESK_SECRET_KEY,
     bodyLimit: e.BODY_LIMIT,

@@ -38,4 +38,6 @@ export interface ModuleParts {
   /** Fastify plugin registered under /api/v1. */
   routes?: FastifyPluginAsync
   listeners?: Listener[]
+  /** Begins the module's background work (job workers); called by start() once the job queue runs. */
+  start?(): Promise<void>
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { useTestApp } from '../../../test/harness.ts'
-import { countRows, eventsOf, openConversation } from './test-helpers.ts'
+import { countRows, eventsOf, openConversation, waitForDelivery } from './test-helpers.ts'
 
-const t = await useTestApp()
+// Started: replies are delivered by the job queue's worker after they commit.
+const t = await useTestApp({}, { start: true })
 
-test('a reply goes out through the default API inbox: sent, first response recorded, status kept', async () => {
+test('a reply goes out through the default API inbox: queued, then sent; first response recorded, status kept', async () => {
   const ws = await t.workspace()
   const c = await openConversation(ws)
   const reply = await ws.post(`/api/v1/conversations/${c.id}/messages`, { text: 'We are on it.' })
@@ -13,14 +14,18 @@ test('a reply goes out through the default API inbox: sent, first response recor
   assert.equal(reply.body.direction, 'outbound')
   assert.equal(reply.body.channel, 'api')
   assert.deepEqual(reply.body.author, { type: 'user', id: ws.adminUserId })
-  assert.equal(reply.body.deliveryStatus, 'sent')
-  assert.equal(reply.body.deliveryError, null)
-  assert.ok(reply.body.providerMessageId, 'the adapter’s external id is kept')
+  assert.equal(reply.body.deliveryStatus, 'queued', 'the response does not wait for the channel')
+  assert.equal(reply.body.providerMessageId, null)
+  const sent = await waitForDelivery(ws, c.id, reply.body.id, ['sent', 'failed'])
+  assert.equal(sent.deliveryStatus, 'sent')
+  assert.equal(sent.deliveryError, null)
+  assert.ok(sent.providerMessageId, 'the adapter’s external id is kept')
   const after = (await ws.get(`/api/v1/conversations/${c.id}`)).body
   assert.ok(after.firstResponseAt)
   assert.equal(after.status, 'open')
 
-  await ws.post(`/api/v1/conversations/${c.id}/messages`, { text: 'Still on it.' })
+  const second = await ws.post(`/api/v1/conversations/${c.id}/messages`, { text: 'Still on it.' })
+  await waitForDelivery(ws, c.id, second.body.id, ['sent'])
   assert.equal((await ws.get(`/api/v1/conversations/${c.id}`)).body.firstResponseAt, after.firstResponseAt, 'only the first reply counts')
   const listed = (await ws.get(`/api/v1/conversations/${c.id}/messages`)).body.items
   assert.deepEqual(listed.map((m: { direction: string }) => m.direction), ['inbound', 'outbound', 'outbound'])
@@ -55,8 +60,9 @@ test('replying on another channel switches the conversation’s channel, and the
   assert.equal(reply.status, 201, JSON.stringify(reply.body))
   assert.equal(reply.body.channel, 'chat')
   // The chat adapter is not built yet: the failure is recorded on the message, not thrown at the agent.
-  assert.equal(reply.body.deliveryStatus, 'failed')
-  assert.match(reply.body.deliveryError, /^CHANNEL_NOT_AVAILABLE: /)
+  const failed = await waitForDelivery(ws, c.id, reply.body.id, ['sent', 'failed'])
+  assert.equal(failed.deliveryStatus, 'failed')
+  assert.match(failed.deliveryError, /^CHANNEL_NOT_AVAILABLE: /)
   const conv = (await ws.get(`/api/v1/conversations/${c.id}`)).body
   assert.equal(conv.channel, 'chat')
   assert.equal(conv.inboxId, c.inboxId, 'the inbox of origin stays')

@@ -4,6 +4,7 @@ import type { InboxesService } from '../inboxes/index.ts'
 import type { TaxonomyService } from '../taxonomy/index.ts'
 import { conversationsRoutes } from './conversations.routes.ts'
 import { createConversationsService } from './conversations.service.ts'
+import { createDelivery } from './delivery.service.ts'
 import { messagesRoutes } from './messages.routes.ts'
 import { moveRoutes } from './move.routes.ts'
 
@@ -25,11 +26,15 @@ export {
 export { messageSchema, timelineItemSchema, type Message, type TimelineItem, type ReplyInput } from './messages.types.ts'
 export { sanitizeHtml, htmlToText } from './html-sanitizer.ts'
 
-/** Cases, their messages and timeline: intake from every channel, replies, status, assignment. */
+/** Cases, their messages and timeline: intake from every channel, replies and their durable delivery, status, assignment. */
 export function createConversationsModule(p: Platform, deps: { contacts: ContactsService; inboxes: InboxesService; taxonomy: TaxonomyService }) {
   const service = createConversationsService(p, deps)
+  const delivery = createDelivery(p, deps)
   return {
     service,
+    listeners: delivery.listeners,
+    /** Starts the outbound delivery worker (after the job queue). */
+    start: () => delivery.start(),
     routes: async (app) => {
       await app.register(conversationsRoutes(service))
       await app.register(messagesRoutes(service))

@@ -1,17 +1,17 @@
 import { sql } from 'kysely'
-import { type Actor, authorize, systemActor } from '../../platform/auth/actor.ts'
+import { type Actor, authorize } from '../../platform/auth/actor.ts'
 import { recordAudit } from '../../platform/audit/audit.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { Row } from '../../platform/db/schema.ts'
-import { AppError, isUniqueViolation } from '../../platform/errors.ts'
+import { AppError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { emit } from './conversations.events.ts'
-import type { InboxRef, OutboundMessage, SendResult } from './conversations.ports.ts'
+import type { InboxRef } from './conversations.ports.ts'
 import * as repo from './conversations.repository.ts'
 import { type ConversationsDeps, invalidField, loadConversation, usableInbox } from './conversations.shared.ts'
 import { messageBody } from './intake.service.ts'
 import * as messages from './messages.repository.ts'
-import { type Attachment, attachmentLimits, type DeliveryStatus, type Message, type NewAttachment, type ReplyInput, toMessage } from './messages.types.ts'
+import { attachmentLimits, type Message, type NewAttachment, type ReplyInput, toMessage } from './messages.types.ts'
 import type { createUpdater } from './update.service.ts'
 
 interface DecodedFile {
@@ -90,57 +90,13 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
     return { conversation: updated, message: row, attachments }
   }
 
-  /** Hands an outbound message to its channel (after commit) and records what the channel said. */
-  async function deliver(actor: Actor, conv: Row<'conversations'>, row: Row<'messages'>, files: Array<DecodedFile & { blobKey: string }>, attachments: Attachment[]): Promise<Message> {
-    const ws = actor.workspaceId
-    const inboxId = row.inbox_id as string // outbound messages always record their inbox
-    let result: SendResult
-    try {
-      const { adapter, outbound } = await p.tx(actor, async (trx) => {
-        const contact = await deps.contacts.getContactInTx(trx, ws, conv.contact_id)
-        const outbound: OutboundMessage = {
-          messageId: row.id,
-          conversationId: conv.id,
-          to: { identities: (contact?.identities ?? []).map((i) => ({ kind: i.kind, value: i.value })) },
-          text: row.text,
-          html: row.html,
-          subject: conv.subject,
-          inReplyTo: await messages.lastInboundProviderId(trx, ws, conv.id, inboxId),
-          attachments: files.map((f) => ({ filename: f.filename, contentType: f.contentType, blobKey: f.blobKey })),
-        }
-        return { adapter: await deps.inboxes.adapterForInTx(trx, ws, inboxId), outbound }
-      })
-      result = await adapter.send(outbound)
-    } catch (err) {
-      // Adapters report provider failures as results; a throw is a bug or a misconfiguration.
-      p.logger.error({ err, messageId: row.id }, 'channel adapter threw while sending')
-      result = { ok: false, retryable: false, code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) }
-    }
-    const status: DeliveryStatus = result.ok ? 'sent' : result.retryable ? 'deferred' : 'failed'
-    const error = result.ok ? null : `${result.code}: ${result.message}`.slice(0, 2000)
-    const providerMessageId = result.ok ? result.externalId : null
-    const system = systemActor(ws, 'channel delivery')
-    const write = (withProviderId: boolean) =>
-      p.tx(system, async (trx) => {
-        const updated = await messages.updateDelivery(trx, ws, row.id, { delivery_status: status, delivery_error: error, ...(withProviderId && { provider_message_id: providerMessageId }) })
-        await emit(trx, system, conv, 'message.delivery-updated', { messageId: row.id, status, error, providerMessageId })
-        return updated
-      })
-    try {
-      return toMessage(await write(true), attachments)
-    } catch (err) {
-      // The message left already; a provider id clashing with an inbound one must not lose its status.
-      if (!isUniqueViolation(err)) throw err
-      p.logger.warn({ messageId: row.id, providerMessageId }, 'provider message id already used in this inbox; kept delivery status without it')
-      return toMessage(await write(false), attachments)
-    }
-  }
-
   return {
     /**
      * An agent's reply (outbound, sent through the conversation's inbox or the
      * one given) or internal note. A reply on another channel switches the
-     * conversation's channel. Sending happens after the commit, never inside it.
+     * conversation's channel. The reply is returned `queued`: the delivery
+     * job (delivery.service.ts) sends it after the commit, never inside it, and
+     * records sent/deferred/failed/not_delivered with a message.delivery-updated event.
      */
     async addMessage(actor: Actor, id: string, input: ReplyInput): Promise<Message> {
       authorize(actor, 'messages:write')
@@ -158,9 +114,7 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
         await Promise.all(stored.map((s) => p.blobs.delete(s.blobKey).catch(() => undefined)))
         throw err
       }
-      const { conversation, message, attachments } = written
-      if (message.direction === 'note') return toMessage(message, attachments)
-      return deliver(actor, conversation, message, stored, attachments)
+      return toMessage(written.message, written.attachments)
     },
   }
 }

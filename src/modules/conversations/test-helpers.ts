@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Client, Res, TestApp, WorkspaceClient } from '../../../test/harness.ts'
 
 /** Shared by this module's HTTP tests (not a test file itself). */
@@ -35,4 +36,21 @@ export async function countRows(t: TestApp, table: 'contacts' | 'conversations' 
 
 export async function eventsOf(t: TestApp, conversationId: string): Promise<Array<{ type: string; payload: Record<string, unknown> }>> {
   return t.database.db.selectFrom('events').select(['type', 'payload']).where('conversation_id', '=', conversationId).orderBy('id').execute()
+}
+
+/**
+ * Polls the API until the message's delivery status is one of `until` (the
+ * delivery worker runs after the reply's commit); returns the message. Gives
+ * up after a generous bound so a broken worker fails the test instead of hanging it.
+ */
+export async function waitForDelivery(ws: Client, conversationId: string, messageId: string, until: string[]): Promise<Res['body']> {
+  let last: Res['body'] = null
+  for (let i = 0; i < 600; i++) {
+    const res = await ws.get(`/api/v1/conversations/${conversationId}/messages?limit=100`)
+    assert.equal(res.status, 200, JSON.stringify(res.body))
+    last = res.body.items.find((m: { id: string }) => m.id === messageId)
+    if (last && until.includes(last.deliveryStatus)) return last
+    await sleep(100)
+  }
+  assert.fail(`message ${messageId} never reached ${until.join('/')}: ${JSON.stringify(last)}`)
 }

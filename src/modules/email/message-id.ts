@@ -11,8 +11,13 @@ export const OWN_MESSAGE_ID_MARKER = '.omnidesk@'
 /** Outbound mail also carries this header; its presence alone marks a loop. */
 export const OWN_LOOP_HEADER = 'x-omnidesk-loop'
 
-export function generateMessageId(domain: string): string {
-  return `<${randomUUID()}${OWN_MESSAGE_ID_MARKER}${domain}>`
+/**
+ * `unique` defaults to a random UUID; outbound delivery passes the message's
+ * own id, so a send repeated after a crash carries the same Message-ID and the
+ * recipient's mail system can recognise the copy.
+ */
+export function generateMessageId(domain: string, unique: string = randomUUID()): string {
+  return `<${unique}${OWN_MESSAGE_ID_MARKER}${domain}>`
 }
 
 export function isOwnMessageId(messageId: string | null | undefined): boolean {

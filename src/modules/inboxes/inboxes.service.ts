@@ -7,7 +7,7 @@ import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts'
 import { appendEvent } from '../../platform/events/events.ts'
 import { page } from '../../platform/http/cursor.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { type Channel, type ChannelAdapter, channels, type SendResult } from './channels/channel.ts'
+import { type Channel, type ChannelAdapter, type ChannelContext, channels, type SendResult } from './channels/channel.ts'
 import { channelDefinition, channelRegistry } from './channels/registry.ts'
 import { changedSecrets, mergePatch, parseConfig, secretsSetIn, splitSecrets } from './inboxes.config.ts'
 import * as repo from './inboxes.repository.ts'
@@ -35,6 +35,7 @@ const failingAdapter = (channel: string, code: string, message: string): Channel
 export function createInboxesService(p: Platform) {
   // The registry is fixed at start, so its JSON schemas are computed once.
   let channelInfo: ChannelInfo[] | undefined
+  const adapterContext: ChannelContext = Object.freeze({ config: p.config, blobs: p.blobs, box: p.box, logger: p.logger.child({ component: 'channel' }) })
   const seal = (secrets: Secrets): string | null => (Object.keys(secrets).length === 0 ? null : p.box.encrypt(JSON.stringify(secrets)))
   const open = (row: Row<'inboxes'>): Secrets => (row.secrets === null ? {} : (JSON.parse(p.box.decrypt(row.secrets)) as Secrets))
   const defOf = (row: Row<'inboxes'>) => channelDefinition(row.channel as Channel)
@@ -211,7 +212,7 @@ export function createInboxesService(p: Platform) {
         p.logger.error({ inboxId: row.id, err: err instanceof Error ? err.message : String(err) }, 'inbox secrets cannot be decrypted')
         return failingAdapter(row.channel, 'INBOX_SECRETS_UNREADABLE', `The secrets of inbox ${row.id} cannot be decrypted (was the instance secret key changed?); enter them again`)
       }
-      return def.createAdapter(toInbox(row, secretsSetIn(def, secrets)), secrets)
+      return def.createAdapter(toInbox(row, secretsSetIn(def, secrets)), secrets, adapterContext)
     },
   }
 }

@@ -1,5 +1,7 @@
+import { CompiledQuery } from 'kysely'
 import PgBoss from 'pg-boss'
 import type pg from 'pg'
+import type { Tx } from '../db/tenant.ts'
 import type { Logger } from '../observability/logger.ts'
 
 export interface JobOptions {
@@ -9,6 +11,17 @@ export interface JobOptions {
   retryDelaySeconds?: number
   retryBackoff?: boolean
   singletonKey?: string
+  /** The job's id (a UUID): sending the same id again is a no-op, which makes an enqueue idempotent. */
+  id?: string
+}
+
+/** What a worker is told about the job it runs. */
+export interface JobInfo {
+  id: string
+  /** 0 on the first run, then 1, 2… */
+  retryCount: number
+  /** Retries allowed in all: the run with retryCount === retryLimit is the last. */
+  retryLimit: number
 }
 
 /**
@@ -20,7 +33,15 @@ export interface Jobs {
   start(): Promise<void>
   stop(): Promise<void>
   send(queue: string, data: object, options?: JobOptions): Promise<string | null>
-  work<T extends object>(queue: string, handler: (data: T, job: { id: string; retryCount: number }) => Promise<void>): Promise<void>
+  /**
+   * Enqueues inside the caller's transaction, so the job exists exactly when
+   * the transaction commits (also from a tenant transaction: start() grants
+   * the tenant role what the insert needs). The queue must exist already
+   * (work() creates it): creating one here would need a second connection,
+   * which PGlite's single one cannot give while the transaction holds it.
+   */
+  sendInTx(trx: Tx, queue: string, data: object, options?: JobOptions): Promise<string | null>
+  work<T extends object>(queue: string, handler: (data: T, job: JobInfo) => Promise<void>): Promise<void>
   schedule(queue: string, cron: string, data?: object): Promise<void>
 }
 
@@ -45,6 +66,8 @@ export function createJobs(pool: pg.Pool, logger: Logger, opts: { pollingInterva
       })
       boss.on('error', (err) => logger.error({ err }, 'job queue error'))
       await boss.start()
+      // Tenant transactions (role omnidesk_app) enqueue with sendInTx: the insert reads the queue's settings.
+      await pool.query('GRANT USAGE ON SCHEMA pgboss TO omnidesk_app; GRANT SELECT ON pgboss.queue TO omnidesk_app; GRANT SELECT, INSERT ON pgboss.job TO omnidesk_app')
     },
     async stop() {
       if (!boss) return
@@ -55,23 +78,34 @@ export function createJobs(pool: pg.Pool, logger: Logger, opts: { pollingInterva
     },
     async send(queue, data, options = {}) {
       await ensureQueue(queue)
-      return boss!.send(queue, data, {
-        startAfter: options.startAfterSeconds,
-        retryLimit: options.retryLimit ?? 5,
-        retryDelay: options.retryDelaySeconds ?? 5,
-        retryBackoff: options.retryBackoff ?? true,
-        singletonKey: options.singletonKey,
-      })
+      return boss!.send(queue, data, toSendOptions(options))
+    },
+    async sendInTx(trx, queue, data, options = {}) {
+      if (!boss) throw new Error('Jobs are not started')
+      if (!queues.has(queue)) throw new Error(`Queue ${queue} does not exist yet: start its worker (work()) before sending to it in a transaction`)
+      const db = { executeSql: (text: string, values: unknown[] = []) => trx.executeQuery(CompiledQuery.raw(text, values)) }
+      return boss.send(queue, data, { ...toSendOptions(options), db })
     },
     async work(queue, handler) {
       await ensureQueue(queue)
       await boss!.work(queue, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2, batchSize: 1, includeMetadata: true }, async (jobs) => {
-        for (const job of jobs) await handler(job.data as never, { id: job.id, retryCount: job.retryCount })
+        for (const job of jobs) await handler(job.data as never, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit })
       })
     },
     async schedule(queue, cron, data = {}) {
       await ensureQueue(queue)
       await boss!.schedule(queue, cron, data)
     },
+  }
+}
+
+function toSendOptions(options: JobOptions): PgBoss.SendOptions {
+  return {
+    startAfter: options.startAfterSeconds,
+    retryLimit: options.retryLimit ?? 5,
+    retryDelay: options.retryDelaySeconds ?? 5,
+    retryBackoff: options.retryBackoff ?? true,
+    singletonKey: options.singletonKey,
+    ...(options.id && { id: options.id }),
   }
 }

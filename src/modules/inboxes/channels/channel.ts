@@ -1,4 +1,8 @@
 import { z } from 'zod'
+import type { BlobStore } from '../../../platform/blob-store.ts'
+import type { Config } from '../../../platform/config.ts'
+import type { SecretBox } from '../../../platform/crypto.ts'
+import type { Logger } from '../../../platform/observability/logger.ts'
 import type { Inbox } from '../inboxes.types.ts'
 
 /** The channel kinds an inbox can be (the `inboxes.channel` CHECK constraint lists the same). */
@@ -20,7 +24,14 @@ export interface OutboundMessage {
   subject?: string | null
   /** The provider id of the message this one answers (email Message-ID, …), for threading. */
   inReplyTo?: string | null
+  /**
+   * The customer's message this one answers, as its channel stored it: the
+   * adapter reads its own channel's metadata (an email's References chain).
+   */
+  parent?: { providerMessageId: string; metadata: Record<string, unknown> } | null
   attachments?: Array<{ filename: string; contentType: string; blobKey: string }>
+  /** Sent by the system on its own (an automatic acknowledgement), not by a person: email marks it `Auto-Submitted: auto-replied`. */
+  automatic?: boolean
 }
 
 /**
@@ -29,7 +40,31 @@ export interface OutboundMessage {
  * timeout) or not (bad number, missing credentials). `code` is a stable
  * SCREAMING_SNAKE code, `message` is for people and never holds a secret.
  */
-export type SendResult = { ok: true; externalId: string } | { ok: false; retryable: boolean; code: string; message: string }
+export type SendResult =
+  | { ok: true; externalId: string }
+  | {
+      ok: false
+      retryable: boolean
+      code: string
+      message: string
+      /**
+       * Nothing was attempted because the channel has nowhere to send (no
+       * outbound server configured): the message is kept as `not_delivered`
+       * with `message` as its reason, not `failed`.
+       */
+      notDelivered?: true
+    }
+
+/**
+ * What the instance gives every adapter besides the inbox's own settings:
+ * instance-wide relays and keys, and where attachment bytes live.
+ */
+export interface ChannelContext {
+  config: Config
+  blobs: BlobStore
+  box: SecretBox
+  logger: Logger
+}
 
 /**
  * A small, immutable value built per inbox from its validated settings and
@@ -71,8 +106,11 @@ export interface ChannelDefinition<C extends Channel = Channel> {
    * into the config (`authToken`, `imap.password`).
    */
   secretKeys: readonly string[]
-  /** `inbox.config` holds the public settings; `secrets` the decrypted secret ones, same nesting. */
-  createAdapter(inbox: Inbox, secrets: Record<string, unknown>): ChannelAdapter
+  /**
+   * `inbox.config` holds the public settings; `secrets` the decrypted secret
+   * ones, same nesting; `ctx` the instance's (relay URLs, blob store, keys).
+   */
+  createAdapter(inbox: Inbox, secrets: Record<string, unknown>, ctx: ChannelContext): ChannelAdapter
 }
 
 /** A secret setting: write-only in the JSON schema UIs render. */

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { humanText } from '../../../platform/http/schemas.ts'
-import { type ChannelDefinition, secret, unavailableAdapter } from './channel.ts'
+import { type ChannelDefinition, secret } from './channel.ts'
+import { createEmailAdapter } from './email-adapter.ts'
 
 const host = z.string().trim().min(1).max(255)
 const port = z.number().int().min(1).max(65535)
@@ -38,6 +39,18 @@ export const emailThreadingSchema = z.strictObject({
 export type EmailThreading = z.infer<typeof emailThreadingSchema>
 
 /**
+ * An automatic acknowledgement sent when customer mail opens a new
+ * conversation; never to automated senders, at most one per sender per
+ * `perSenderMinutes` (default 60).
+ */
+export const autoAcknowledgeSchema = z.strictObject({
+  enabled: z.boolean(),
+  subject: humanText(300).optional(),
+  text: z.string().trim().min(1).max(10_000),
+  perSenderMinutes: z.number().int().min(1).max(7 * 24 * 60).optional(),
+})
+
+/**
  * An email inbox. `address` is the address it receives at, unique across the
  * whole instance (inbound routing looks it up without a workspace), stored lower-case.
  */
@@ -46,6 +59,7 @@ export const emailConfigSchema = z.strictObject({
   displayName: humanText(200).optional(),
   imap: imapSettingsSchema.optional(),
   smtp: smtpSettingsSchema.optional(),
+  autoAcknowledge: autoAcknowledgeSchema.optional(),
   threading: emailThreadingSchema.optional(),
 })
 export type EmailConfig = z.infer<typeof emailConfigSchema>
@@ -54,5 +68,5 @@ export const emailChannel: ChannelDefinition<'email'> = {
   channel: 'email',
   configSchema: emailConfigSchema,
   secretKeys: ['imap.password', 'smtp.password'],
-  createAdapter: () => unavailableAdapter('email'),
+  createAdapter: createEmailAdapter,
 }

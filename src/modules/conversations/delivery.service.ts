@@ -1,0 +1,109 @@
+import { systemActor } from '../../platform/auth/actor.ts'
+import type { Tx } from '../../platform/db/tenant.ts'
+import { isUniqueViolation } from '../../platform/errors.ts'
+import type { JobInfo } from '../../platform/jobs/jobs.ts'
+import type { Platform } from '../../platform/platform.ts'
+import { emit } from './conversations.events.ts'
+import type { OutboundMessage, SendResult } from './conversations.ports.ts'
+import * as repo from './conversations.repository.ts'
+import type { ConversationsDeps } from './conversations.shared.ts'
+import { createBreakers } from './delivery.breakers.ts'
+import * as delivery from './delivery.repository.ts'
+import { DELIVERY_QUEUE, type DeliveryJob, enqueueDeliveryListener } from './listeners/message-created.enqueue-delivery.ts'
+import * as messages from './messages.repository.ts'
+import type { DeliveryStatus } from './messages.types.ts'
+
+/** Thrown to hand a deferred send back to the job queue, which retries it with backoff. */
+class DeferredDelivery extends Error {}
+
+/**
+ * Durable outbound delivery, for every channel. The reply's row and its
+ * `message.created` event commit together (replies.service.ts); a listener
+ * (listeners/message-created.enqueue-delivery.ts) turns that event into a delivery job inside the dispatcher's
+ * transaction, so a crash at any point leaves either the event (delivered
+ * again after restart) or the job. The worker then sends with no transaction
+ * open — PGlite has one connection, and a transaction held across SMTP would
+ * stall the whole app — and records the outcome:
+ * sent | deferred (retried with exponential backoff) | failed | not_delivered.
+ */
+export function createDelivery(p: Platform, deps: ConversationsDeps) {
+  const { config } = p
+  const breakers = createBreakers({ failures: config.outboundBreakerFailures, cooldownMs: config.outboundBreakerCooldownSeconds * 1000 })
+
+  /** Everything the send needs, read in one short transaction; null when there is nothing (left) to send. */
+  async function prepare(trx: Tx, ws: string, messageId: string) {
+    const row = await delivery.findOutbound(trx, ws, messageId)
+    if (!row || !row.inbox_id || (row.delivery_status !== 'queued' && row.delivery_status !== 'deferred')) return null
+    const conv = await repo.findConversation(trx, ws, row.conversation_id)
+    if (!conv) return null
+    const contact = await deps.contacts.getContactInTx(trx, ws, conv.contact_id)
+    const parent = await delivery.lastInboundWithProviderId(trx, ws, conv.id, row.inbox_id)
+    const files = await delivery.attachmentFiles(trx, ws, row.id)
+    const meta = row.metadata as { automatic?: unknown; subject?: unknown }
+    const outbound: OutboundMessage = {
+      messageId: row.id,
+      conversationId: conv.id,
+      to: { identities: (contact?.identities ?? []).map((i) => ({ kind: i.kind, value: i.value })) },
+      text: row.text,
+      html: row.html,
+      subject: typeof meta.subject === 'string' ? meta.subject : conv.subject,
+      inReplyTo: parent?.provider_message_id ?? null,
+      parent: parent?.provider_message_id ? { providerMessageId: parent.provider_message_id, metadata: parent.metadata } : null,
+      attachments: files.map((f) => ({ filename: f.filename, contentType: f.content_type, blobKey: f.blob_key })),
+      ...(meta.automatic === true && { automatic: true }),
+    }
+    return { row, conv, inboxId: row.inbox_id, outbound, adapter: await deps.inboxes.adapterForInTx(trx, ws, row.inbox_id) }
+  }
+
+  async function record(ws: string, conv: { id: string; contact_id: string }, messageId: string, status: DeliveryStatus, error: string | null, providerMessageId: string | null) {
+    const system = systemActor(ws, 'channel delivery')
+    const write = (withProviderId: boolean) =>
+      p.tx(system, async (trx) => {
+        await messages.updateDelivery(trx, ws, messageId, { delivery_status: status, delivery_error: error, ...(withProviderId && providerMessageId && { provider_message_id: providerMessageId }) })
+        await emit(trx, system, conv, 'message.delivery-updated', { messageId, status, error, providerMessageId })
+      })
+    try {
+      await write(true)
+    } catch (err) {
+      // The message left already; a provider id clashing with an inbound one must not lose its status.
+      if (!isUniqueViolation(err)) throw err
+      p.logger.warn({ messageId, providerMessageId }, 'provider message id already used in this inbox; kept delivery status without it')
+      await write(false)
+    }
+  }
+
+  /** One delivery attempt: the worker of DELIVERY_QUEUE. */
+  async function attempt(data: DeliveryJob, job: JobInfo): Promise<void> {
+    const ws = data.workspaceId
+    const prepared = await p.tx(ws, (trx) => prepare(trx, ws, data.messageId))
+    if (!prepared) return // sent, failed or gone: a repeated job does nothing
+    const { conv, inboxId, outbound, adapter } = prepared
+    let result: SendResult
+    try {
+      result = await breakers.send(inboxId, () => adapter.send(outbound))
+    } catch (err) {
+      // Adapters report provider failures as results; a throw is a bug or a misconfiguration.
+      p.logger.error({ err, messageId: outbound.messageId }, 'channel adapter threw while sending')
+      result = { ok: false, retryable: false, code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) }
+    }
+    const attempts = job.retryCount + 1
+    if (result.ok) return record(ws, conv, outbound.messageId, 'sent', null, result.externalId)
+    if (result.notDelivered) return record(ws, conv, outbound.messageId, 'not_delivered', result.message.slice(0, 2000), null)
+    const reason = `${result.code}: ${result.message}`
+    if (result.retryable && job.retryCount < job.retryLimit) {
+      await record(ws, conv, outbound.messageId, 'deferred', `${reason} (attempt ${attempts}; will retry)`.slice(0, 2000), null)
+      throw new DeferredDelivery(reason)
+    }
+    const suffix = result.retryable ? ` (gave up after ${attempts} attempts)` : ''
+    await record(ws, conv, outbound.messageId, 'failed', `${reason.slice(0, 1900)}${suffix}`, null)
+  }
+
+  return {
+    listeners: [enqueueDeliveryListener(p.jobs, config)],
+    /** Starts the worker; the job queue must be started. */
+    async start(): Promise<void> {
+      await p.jobs.work<DeliveryJob>(DELIVERY_QUEUE, attempt)
+    },
+    breakers,
+  }
+}
