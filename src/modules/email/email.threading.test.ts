@@ -216,3 +216,18 @@ test('after the reopen window, or when closed, a reply opens a follow-up linked 
   const [closedLink] = eventsIn(await timeline(ws, late.conversationId), 'conversation.follow-up-linked').filter((p) => p.followUpOf === late.conversationId)
   assert.equal(closedLink?.reason, 'closed')
 })
+
+test('splitting a mis-threaded mail re-files its inbound row; later replies follow the message', async () => {
+  const { ws, address } = await setup({ subjectFallbackDays: 0 })
+  const first = await deliver(ws, { from: 'ada@example.com', to: address, subject: 'Printer', messageId: '<p-1@mail.example.com>', text: 'Printer broken.' })
+  const other = await deliver(ws, { from: 'ada@example.com', to: address, subject: 'Re: Printer', messageId: '<p-2@mail.example.com>', inReplyTo: '<p-1@mail.example.com>', text: 'New topic: my invoice.' })
+  assert.equal(other.conversationId, first.conversationId)
+  const split = await ws.post(`/api/v1/conversations/${first.conversationId}/messages/${other.messageId}/split`, { subject: 'Invoice' })
+  assert.equal(split.status, 201, JSON.stringify(split.body))
+  await t.omnidesk.platform.dispatcher.drain()
+  const refiled = (await ws.get(`/api/v1/email/inbound/${other.id}`)).body
+  assert.equal(refiled.conversationId, split.body.id)
+  assert.equal(refiled.threading.conversationId, first.conversationId, 'the original decision is kept')
+  const reply = await deliver(ws, { from: 'ada@example.com', to: address, subject: 'Re: Printer', inReplyTo: '<p-2@mail.example.com>', text: 'About that invoice…' })
+  assert.equal(reply.conversationId, split.body.id)
+})

@@ -7,6 +7,7 @@ import { createInboundProcessor } from './inbound-processor.ts'
 import { createInboundStore } from './inbound-store.ts'
 import type { ParsedEmail } from './parse.ts'
 import { createSmtpInbound } from './smtp-inbound.ts'
+import { refileInboundOnMessageMoved } from './listeners/message-moved.refile-inbound.ts'
 
 export type { EmailService } from './email.service.ts'
 export type { InboundEmail, InboundEmailSummary, InboundStatus, ThreadingDecision } from './email.types.ts'
@@ -39,7 +40,7 @@ export function createEmailModule(p: Platform, deps: EmailModuleDeps) {
   const auth = config.smtpAuthUser && config.smtpAuthPassword ? { user: config.smtpAuthUser, password: config.smtpAuthPassword } : undefined
   const smtp = createSmtpInbound(store, { maxSize: config.smtpMaxSize, tls, auth, name: config.publicUrl ? new URL(config.publicUrl).hostname : undefined }, p.logger.child({ component: 'smtp' }))
   const service = createEmailService(p, { onRequeued: () => processor.kick() })
-  const parts = { service, routes: emailRoutes(service) } satisfies ModuleParts
+  const parts = { service, routes: emailRoutes(service), listeners: [refileInboundOnMessageMoved] } satisfies ModuleParts
   return { ...parts, smtp, processor, store }
 }
 export type EmailModule = ReturnType<typeof createEmailModule>
