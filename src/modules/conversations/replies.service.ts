@@ -92,6 +92,38 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
 
   return {
     /**
+     * A message the system sends on its own (an automatic acknowledgement),
+     * inside the caller's transaction (a listener's): outbound through that
+     * inbox, `queued` for the delivery job like any reply, marked
+     * `metadata.automatic`; not a first response, and the status is kept.
+     */
+    async addAutomaticMessageInTx(
+      trx: Tx,
+      actor: Actor,
+      conversationId: string,
+      input: { inboxId: string; text: string; subject?: string | undefined; metadata?: Record<string, unknown> },
+    ): Promise<Message> {
+      const ws = actor.workspaceId
+      const conv = await loadConversation(trx, ws, conversationId)
+      const inbox = await usableInbox(deps, trx, ws, input.inboxId, 'inboxId')
+      const row = await messages.insertMessage(trx, ws, {
+        conversation_id: conv.id,
+        inbox_id: inbox.id,
+        direction: 'outbound',
+        channel: inbox.channel,
+        author_type: 'system',
+        author_id: null,
+        text: input.text,
+        html: null,
+        delivery_status: 'queued',
+        metadata: JSON.stringify({ ...input.metadata, automatic: true, ...(input.subject && { subject: input.subject }) }),
+      })
+      await emit(trx, actor, conv, 'message.created', { messageId: row.id, direction: 'outbound', channel: inbox.channel, attachments: 0 })
+      await recordAudit(trx, actor, { action: 'message.created', entityType: 'conversation', entityId: conv.id, changes: { messageId: row.id, direction: 'outbound', channel: inbox.channel, automatic: true } })
+      return toMessage(row, [])
+    },
+
+    /**
      * An agent's reply (outbound, sent through the conversation's inbox or the
      * one given) or internal note. A reply on another channel switches the
      * conversation's channel. The reply is returned `queued`: the delivery

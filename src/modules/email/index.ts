@@ -7,6 +7,7 @@ import { createInboundProcessor } from './inbound-processor.ts'
 import { createInboundStore } from './inbound-store.ts'
 import type { ParsedEmail } from './parse.ts'
 import { createSmtpInbound } from './smtp-inbound.ts'
+import { autoAcknowledgeListener } from './listeners/conversation-created.auto-acknowledge.ts'
 import { refileInboundOnMessageMoved } from './listeners/message-moved.refile-inbound.ts'
 
 export type { EmailService } from './email.service.ts'
@@ -20,7 +21,7 @@ export { extractReplyText } from './reply-text.ts'
 export { generateMessageId, isOwnMessageId, OWN_MESSAGE_ID_MARKER, OWN_LOOP_HEADER } from './message-id.ts'
 
 export interface EmailModuleDeps {
-  conversations: Pick<ConversationsService, 'ingestInbound'>
+  conversations: Pick<ConversationsService, 'ingestInbound' | 'addAutomaticMessageInTx'>
   /** Replaces the mail parser (tests inject failures). */
   parse?: (raw: Buffer) => Promise<ParsedEmail>
 }
@@ -40,7 +41,7 @@ export function createEmailModule(p: Platform, deps: EmailModuleDeps) {
   const auth = config.smtpAuthUser && config.smtpAuthPassword ? { user: config.smtpAuthUser, password: config.smtpAuthPassword } : undefined
   const smtp = createSmtpInbound(store, { maxSize: config.smtpMaxSize, tls, auth, name: config.publicUrl ? new URL(config.publicUrl).hostname : undefined }, p.logger.child({ component: 'smtp' }))
   const service = createEmailService(p, { onRequeued: () => processor.kick() })
-  const parts = { service, routes: emailRoutes(service), listeners: [refileInboundOnMessageMoved] } satisfies ModuleParts
+  const parts = { service, routes: emailRoutes(service), listeners: [refileInboundOnMessageMoved, autoAcknowledgeListener(deps)] } satisfies ModuleParts
   return { ...parts, smtp, processor, store }
 }
 export type EmailModule = ReturnType<typeof createEmailModule>
