@@ -154,11 +154,12 @@ async function waitProcessed(token: string, what: string): Promise<void> {
   }
 }
 
-/** How many conversation messages carry each of our Message-IDs, read through the API. */
+/** How many inbound conversation messages carry each Message-ID, read through the API (replies and acknowledgements are not counted). */
 async function messageCounts(token: string): Promise<Map<string, number>> {
   const counts = new Map<string, number>()
   for (const c of await listAll(token, '/api/v1/conversations')) {
     for (const m of await listAll(token, `/api/v1/conversations/${String(c.id)}/messages`)) {
+      if (m.direction !== 'inbound') continue
       const id = m.providerMessageId as string | null
       if (id) counts.set(id, (counts.get(id) ?? 0) + 1)
     }
