@@ -66,7 +66,16 @@ test('moving into the same or a closed conversation is refused with a clear 422'
   assert.equal(closed.status, 422)
   assert.match(closed.body.error.message, /is closed and takes no more messages/)
   assert.equal((await ws.post(`/api/v1/conversations/${a.id}/messages/${msg?.id}/move`, {})).status, 400, 'conversationId is required')
-  assert.equal((await messagesOf(ws, a.id)).length, 1, 'nothing moved')
+
+  // A reply still on its way stays where it is: delivery reads its conversation's contact. This file
+  // does not start background work, so the reply stays queued.
+  const reply = await ws.post(`/api/v1/conversations/${a.id}/messages`, { text: 'We are on it.' })
+  assert.equal(reply.status, 201, JSON.stringify(reply.body))
+  assert.equal(reply.body.deliveryStatus, 'queued')
+  const inFlight = await ws.post(`/api/v1/conversations/${a.id}/messages/${reply.body.id}/split`)
+  assert.equal(inFlight.status, 422)
+  assert.match(inFlight.body.error.message, /still being delivered \(queued\)/)
+  assert.equal((await messagesOf(ws, a.id)).length, 2, 'nothing moved')
 })
 
 test('split opens a new conversation for the message; an Idempotency-Key retry replays it', async () => {

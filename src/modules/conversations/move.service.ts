@@ -44,8 +44,16 @@ export function createMover(p: Platform, deps: ConversationsDeps, intake: OpenCo
     )
   }
 
+  // Delivery reads the message's conversation (and so its recipient) when it sends: a reply still
+  // on its way must not be re-addressed to another conversation's contact.
+  const assertNotInFlight = (m: Row<'messages'>) => {
+    if (m.direction === 'outbound' && (m.delivery_status === 'queued' || m.delivery_status === 'deferred'))
+      throw unprocessable(`The message is still being delivered (${m.delivery_status}); move it once it is sent or has failed`, { messageId: m.id, deliveryStatus: m.delivery_status })
+  }
+
   async function moveInTx(trx: Tx, actor: Actor, source: Row<'conversations'>, message: Row<'messages'>, target: Row<'conversations'>, split: boolean) {
     const ws = actor.workspaceId
+    assertNotInFlight(message)
     const moved = await moves.setMessageConversation(trx, ws, message.id, target.id)
     const after = { source: await moves.refreshActivity(trx, ws, source.id), target: await moves.refreshActivity(trx, ws, target.id) }
     const files = (await messages.attachmentsOf(trx, ws, [message.id])).get(message.id) ?? []
@@ -99,6 +107,7 @@ export function createMover(p: Platform, deps: ConversationsDeps, intake: OpenCo
         const source = await loadConversation(trx, ws, conversationId, { forUpdate: true })
         const message = await loadMessage(trx, ws, source.id, messageId)
         assertNotClosed(source, 'from')
+        assertNotInFlight(message)
         if ((await moves.countMessages(trx, ws, source.id)) < 2)
           throw unprocessable(`The message is the only one of conversation ${label(source)}: there is nothing to split it from`, { conversationId })
         const inbox = (message.inbox_id && (await deps.inboxes.getInTx(trx, ws, message.inbox_id))) || (await deps.inboxes.getInTx(trx, ws, source.inbox_id))
