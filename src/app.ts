@@ -152,6 +152,8 @@ export async function build(opts: BuildOptions) {
     smtp: email.smtp,
     /** Turns stored inbound mail into conversations; runs after start(), drain() in tests. */
     emailProcessor: email.processor,
+    /** Polls the IMAP mailboxes of email inboxes (IDLE + interval); runs after start(). */
+    imap: email.imap,
     services: {
       audit: audit.service,
       users: users.service,
@@ -173,11 +175,14 @@ export async function build(opts: BuildOptions) {
       }
       dispatcher.start()
       email.processor.start()
+      // Connects only to mailboxes of email inboxes with IMAP settings; none: nothing runs but a periodic settings scan.
+      await email.imap.start()
     },
     async close() {
       await app.close()
       await email.smtp.close()
       if (started) {
+        await email.imap.stop()
         await email.processor.stop()
         await dispatcher.stop()
         await platform.jobs.stop()

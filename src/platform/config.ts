@@ -24,6 +24,8 @@ const envSchema = z.object({
   OUTBOUND_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   OUTBOUND_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   OUTBOUND_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  IMAP_POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  IMAP_AUTH_RETRY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   OMNIDESK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   OMNIDESK_SECRET_KEY: z.string().min(32, 'must be at least 32 characters').optional(),
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
@@ -58,6 +60,10 @@ export interface Config {
   /** Consecutive temporary failures of one inbox's relay that open its circuit, and how long it stays open. */
   outboundBreakerFailures: number
   outboundBreakerCooldownSeconds: number
+  /** How often each IMAP mailbox is polled when IDLE brings no news (IDLE normally delivers new mail at once). */
+  imapPollIntervalSeconds: number
+  /** Wait before trying a mailbox again after its server refused our login (slower than other retries, so we do not hammer it). */
+  imapAuthRetrySeconds: number
   adminToken: string | undefined
   secretKey: string | undefined
   bodyLimit: number
@@ -99,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboundRetryDelaySeconds: e.OUTBOUND_RETRY_DELAY_SECONDS,
     outboundBreakerFailures: e.OUTBOUND_BREAKER_FAILURES,
     outboundBreakerCooldownSeconds: e.OUTBOUND_BREAKER_COOLDOWN_SECONDS,
+    imapPollIntervalSeconds: e.IMAP_POLL_INTERVAL_SECONDS,
+    imapAuthRetrySeconds: e.IMAP_AUTH_RETRY_SECONDS,
     adminToken: e.OMNIDESK_ADMIN_TOKEN,
     secretKey: e.OMNIDESK_SECRET_KEY,
     bodyLimit: e.BODY_LIMIT,

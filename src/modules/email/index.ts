@@ -9,12 +9,17 @@ import type { ParsedEmail } from './parse.ts'
 import { createSmtpInbound } from './smtp-inbound.ts'
 import { autoAcknowledgeListener } from './listeners/conversation-created.auto-acknowledge.ts'
 import { refileInboundOnMessageMoved } from './listeners/message-moved.refile-inbound.ts'
+import { imapRoutes } from './imap/imap.routes.ts'
+import { createImapService } from './imap/imap.service.ts'
+import { createImapPoller } from './imap/poller.ts'
 
 export type { EmailService } from './email.service.ts'
 export type { InboundEmail, InboundEmailSummary, InboundStatus, ThreadingDecision } from './email.types.ts'
 export type { SmtpInbound } from './smtp-inbound.ts'
 export type { InboundProcessor } from './inbound-processor.ts'
 export type { InboundStore } from './inbound-store.ts'
+export type { ImapPoller } from './imap/poller.ts'
+export type { ImapMailbox } from './imap/imap.types.ts'
 export { classifyEmail, classifications, type Classification, type ClassificationResult } from './classify.ts'
 export { parseEmail, dedupeKeyOf, messageIdsIn, normaliseMessageId, type ParsedEmail } from './parse.ts'
 export { extractReplyText } from './reply-text.ts'
@@ -41,7 +46,17 @@ export function createEmailModule(p: Platform, deps: EmailModuleDeps) {
   const auth = config.smtpAuthUser && config.smtpAuthPassword ? { user: config.smtpAuthUser, password: config.smtpAuthPassword } : undefined
   const smtp = createSmtpInbound(store, { maxSize: config.smtpMaxSize, tls, auth, name: config.publicUrl ? new URL(config.publicUrl).hostname : undefined }, p.logger.child({ component: 'smtp' }))
   const service = createEmailService(p, { onRequeued: () => processor.kick() })
-  const parts = { service, routes: emailRoutes(service), listeners: [refileInboundOnMessageMoved, autoAcknowledgeListener(deps)] } satisfies ModuleParts
-  return { ...parts, smtp, processor, store }
+  // IMAP mailboxes feed the same durable store as the SMTP server; start() begins polling.
+  const imap = createImapPoller({ ...p, store }, { pollIntervalMs: config.imapPollIntervalSeconds * 1000, authRetryMs: config.imapAuthRetrySeconds * 1000 })
+  const imapService = createImapService(p)
+  const parts = {
+    service,
+    routes: async (app) => {
+      await app.register(emailRoutes(service))
+      await app.register(imapRoutes(imapService))
+    },
+    listeners: [imap.listener, refileInboundOnMessageMoved, autoAcknowledgeListener(deps)],
+  } satisfies ModuleParts
+  return { ...parts, smtp, processor, store, imap }
 }
 export type EmailModule = ReturnType<typeof createEmailModule>

@@ -287,6 +287,36 @@ export interface InboundEmailsTable {
   processed_at: NullableTimestamp
 }
 
+/** UID checkpoint of one IMAP folder of an inbox (migration 0004-imap). bigint columns come back as strings. */
+export interface ImapCheckpointsTable {
+  workspace_id: string
+  inbox_id: string
+  folder: string
+  uid_validity: ColumnType<string, string | number, string | number>
+  last_uid: ColumnType<string, string | number, string | number>
+  floor_uid: ColumnType<string, string | number, string | number>
+  since: NullableTimestamp
+  watching_since: Timestamp
+  resyncs: Generated<number>
+  fetched: ColumnType<string, string | number | undefined, string | number>
+  duplicates: ColumnType<string, string | number | undefined, string | number>
+  updated_at: Timestamp
+}
+
+/** What the IMAP poller last saw of a mailbox (migration 0004-imap). */
+export interface ImapMailboxHealthTable {
+  workspace_id: string
+  inbox_id: string
+  status: string
+  last_success_at: NullableTimestamp
+  last_attempt_at: NullableTimestamp
+  last_error: string | null
+  last_error_at: NullableTimestamp
+  consecutive_failures: Generated<number>
+  next_attempt_at: NullableTimestamp
+  updated_at: Timestamp
+}
+
 export interface DB {
   workspaces: WorkspacesTable
   users: UsersTable
@@ -310,6 +340,8 @@ export interface DB {
   audit_events: AuditEventsTable
   idempotency_keys: IdempotencyKeysTable
   inbound_emails: InboundEmailsTable
+  imap_checkpoints: ImapCheckpointsTable
+  imap_mailbox_health: ImapMailboxHealthTable
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>

@@ -14,7 +14,12 @@ export const imapSettingsSchema = z.strictObject({
   secure: z.boolean(),
   user: z.string().min(1).max(320),
   password: secret(),
+  /** The folder watched with IDLE for near-real-time arrival (default INBOX). */
   folder: z.string().min(1).max(200).optional(),
+  /** More folders to fetch from besides `folder` (e.g. a Gmail label); polled on the interval, not watched with IDLE. */
+  folders: z.array(z.string().min(1).max(200)).max(20).optional(),
+  /** On the first sync, also fetch mail received since this date (`2024-05-01` or an ISO timestamp); without it, only mail arriving from then on. */
+  backfillSince: z.union([z.iso.date(), z.iso.datetime({ offset: true })]).optional(),
 })
 
 /** An SMTP relay for outbound mail; without one, mail goes out through the instance's own relay. */
