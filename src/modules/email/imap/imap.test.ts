@@ -245,3 +245,31 @@ test('after a restart nothing is fetched twice, and mail that arrived during the
   await t.omnidesk.emailProcessor.drain()
   assert.equal((await conversations(ws)).length, 4)
 })
+
+test('a UIDVALIDITY change syncs the folder again from the backfill point; the copies already stored are absorbed', { skip }, async () => {
+  const ws = await t.workspace()
+  const u = mailboxUser()
+  await asMailbox(u, (c) => c.mailboxCreate('Support').then(() => undefined))
+  const { inboxId } = await imapInbox(ws, u, { folder: 'Support' })
+  const before = await healthy(ws, inboxId)
+  assert.deepEqual(before.folders, ['Support'])
+  await append(u, mail({ id: 'v1@example.com', subject: 'First' }), 'Support')
+  await until('the first mail', async () => (await health(ws, inboxId)).checkpoints[0]?.fetched === 1)
+
+  // Deleting and re-creating a folder gives it a new UIDVALIDITY: every old UID is meaningless now.
+  await t.omnidesk.imap.stop()
+  await asMailbox(u, async (c) => {
+    await c.mailboxDelete('Support')
+    await c.mailboxCreate('Support')
+  })
+  await append(u, mail({ id: 'v1@example.com', subject: 'First' }), 'Support')
+  await append(u, mail({ id: 'v2@example.com', subject: 'Second' }), 'Support')
+  await t.omnidesk.imap.start()
+  const h = await until('the resync', async () => {
+    const x = await health(ws, inboxId)
+    return x.checkpoints[0]?.resyncs === 1 && x.checkpoints[0]?.fetched === 3 && x
+  })
+  assert.notEqual(h.checkpoints[0].uidValidity, before.checkpoints[0].uidValidity)
+  assert.equal(h.checkpoints[0].duplicates, 1, 'the first mail again, absorbed by the dedupe')
+  assert.deepEqual((await inboundOf(inboxId)).map((r) => r.message_id_header), ['<v1@example.com>', '<v2@example.com>'])
+})
