@@ -70,7 +70,8 @@ function startWorker(deps: PollerDeps, health: HealthRecorder, m: Mailbox, opts:
       disableAutoIdle: true,
       connectionTimeout: 30_000,
       greetingTimeout: 15_000,
-      socketTimeout: MAX_IDLE_MS + 5 * 60_000,
+      // A silent connection (no reply, no IDLE keepalive) is given up a minute after the longest legitimate silence.
+      socketTimeout: Math.min(opts.pollIntervalMs, MAX_IDLE_MS) + 60_000,
     })
     client = c
     c.on('error', (err: Error) => log.debug({ error: err.message }, 'IMAP connection error'))
