@@ -174,7 +174,7 @@ export async function build(opts: BuildOptions) {
         for (const m of modules) await m.start?.()
       }
       dispatcher.start()
-      email.processor.start()
+      await email.processor.start()
       // Connects only to mailboxes of email inboxes with IMAP settings; none: nothing runs but a periodic settings scan.
       await email.imap.start()
     },

@@ -37,6 +37,16 @@ export function pendingAnyWorkspace(trx: Tx, limit: number) {
     .execute()
 }
 
+/**
+ * Makes every received row due now, across workspaces: the claims and backoffs
+ * of a process that is gone. Only safe where one process owns the database
+ * (the embedded one); `attempts` still bounds how often a row is tried.
+ */
+export async function releaseClaimsAnyWorkspace(trx: Tx): Promise<number> {
+  const r = await trx.updateTable('inbound_emails').set({ next_attempt_at: null }).where('status', '=', 'received').where('next_attempt_at', 'is not', null).executeTakeFirst()
+  return Number(r.numUpdatedRows)
+}
+
 /** Inserts one row; a repeat of (inbox, dedupe_key) is absorbed: returns null. */
 export async function insertInbound(
   trx: Tx,

@@ -23,7 +23,7 @@ export type ProcessorDeps = Pick<Platform, 'db' | 'tx' | 'blobs' | 'logger'> &
  * so a crash between the two commits cannot double a message. Shaped like the
  * event dispatcher: kick() after a store, a poll as safety net, drain() for tests.
  */
-export function createInboundProcessor(deps: ProcessorDeps, opts: { idleMs?: number } = {}) {
+export function createInboundProcessor(deps: ProcessorDeps, opts: { idleMs?: number; soleOwner?: boolean } = {}) {
   const idleMs = opts.idleMs ?? 1000
   const parse = deps.parse ?? parseEmail
   const handler = createInboundHandler(deps)
@@ -113,7 +113,16 @@ export function createInboundProcessor(deps: ProcessorDeps, opts: { idleMs?: num
   }
 
   return {
-    start(): void {
+    /**
+     * Begins processing. As the sole owner of the database (embedded PGlite),
+     * claims left by a killed process are released first, so the mail it was
+     * handling is taken up at once instead of after the claim lease.
+     */
+    async start(): Promise<void> {
+      if (opts.soleOwner) {
+        const released = await withSystem(deps.db, (trx) => repo.releaseClaimsAnyWorkspace(trx))
+        if (released > 0) deps.logger.info({ released }, 'inbound email: took up mail a previous process had not finished')
+      }
       stopped = false
       this.kick()
     },

@@ -39,7 +39,11 @@ export interface EmailModuleDeps {
  * build the module with a failing blob store.
  */
 export function createEmailModule(p: Platform, deps: EmailModuleDeps) {
-  const processor = createInboundProcessor({ ...p, conversations: deps.conversations, ...(deps.parse && { parse: deps.parse }) })
+  const processor = createInboundProcessor(
+    { ...p, conversations: deps.conversations, ...(deps.parse && { parse: deps.parse }) },
+    // One process owns an embedded database, so claims found at start are a dead process's.
+    { soleOwner: p.database.backend === 'pglite' },
+  )
   const store = createInboundStore(p, { onStored: () => processor.kick() })
   const { config } = p
   const tls = config.smtpTlsCert && config.smtpTlsKey ? { cert: fs.readFileSync(config.smtpTlsCert), key: fs.readFileSync(config.smtpTlsKey) } : undefined

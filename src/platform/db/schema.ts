@@ -164,7 +164,7 @@ export interface ConversationsTable {
   closed_at: NullableTimestamp
   reopened_at: NullableTimestamp
   reopen_count: Generated<number>
-  /** The conversation this one follows up (migration 0005). */
+  /** The conversation this one follows up (migration 0003). */
   follow_up_of: ColumnType<string | null, string | null | undefined, string | null>
   created_at: Timestamp
   updated_at: Timestamp
