@@ -43,10 +43,11 @@ export function createDelivery(p: Platform, deps: ConversationsDeps) {
     const outbound: OutboundMessage = {
       messageId: row.id,
       conversationId: conv.id,
-      to: { identities: (contact?.identities ?? []).map((i) => ({ kind: i.kind, value: i.value })) },
+      to: { identities: (contact?.identities ?? []).map((i) => ({ kind: i.kind, value: i.value, undeliverable: i.undeliverable })) },
       text: row.text,
       html: row.html,
       subject: typeof meta.subject === 'string' ? meta.subject : conv.subject,
+      ...(typeof meta.subject === 'string' && { subjectExact: true }),
       inReplyTo: parent?.provider_message_id ?? null,
       parent: parent?.provider_message_id ? { providerMessageId: parent.provider_message_id, metadata: parent.metadata } : null,
       attachments: files.map((f) => ({ filename: f.filename, contentType: f.content_type, blobKey: f.blob_key })),

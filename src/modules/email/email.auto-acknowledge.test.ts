@@ -14,12 +14,12 @@ const { port } = await t.omnidesk.smtp.listen(0, '127.0.0.1')
 const customerMail = smtpClient(port)
 after(() => customerMail.close())
 
-async function ackInbox(ws: WorkspaceClient) {
+async function ackInbox(ws: WorkspaceClient, subject?: string) {
   const address = uniqueAddress()
   const config = {
     address,
     smtp: { host: '127.0.0.1', port: relay.port, secure: false },
-    autoAcknowledge: { enabled: true, text: 'We got your message and will answer within a day.' },
+    autoAcknowledge: { enabled: true, text: 'We got your message and will answer within a day.', ...(subject && { subject }) },
   }
   const res = await ws.post('/api/v1/inboxes', { name: `Support ${address}`, channel: 'email', config })
   assert.equal(res.status, 201, JSON.stringify(res.body))
@@ -52,6 +52,7 @@ test('a new conversation from customer mail is acknowledged once per sender with
   assert.ok(mail)
   assert.equal(mail.headers.get('auto-submitted'), 'auto-replied')
   assert.match(mail.text ?? '', /^We got your message/)
+  assert.equal(mail.subject, 'Re: First question', 'without a subject of its own the acknowledgement answers the customer’s')
 
   const second = await mailIn(ws, { from, to: address, subject: 'Second question', text: 'Another thing' })
   assert.notEqual(second.conversationId, first.conversationId)
@@ -68,4 +69,14 @@ test('automated senders are never acknowledged', async () => {
   assert.equal(noreply.outbound.length, 0)
   const daemon = await mailIn(ws, { from: 'MAILER-DAEMON@mx.example', to: address, subject: 'Question about my account', text: 'Hello' })
   assert.equal(daemon.outbound.length, 0)
+})
+
+test('an acknowledgement with a subject of its own is sent with exactly that subject', async () => {
+  const ws = await t.workspace()
+  const address = await ackInbox(ws, 'We received your request')
+  const from = `eve-${Math.random().toString(36).slice(2, 8)}@example.com`
+  const { conversationId, outbound } = await mailIn(ws, { from, to: address, subject: 'Broken login', text: 'Help' })
+  const sent = await waitForDelivery(ws, conversationId, outbound[0]!.id, ['sent', 'failed', 'not_delivered'])
+  assert.equal(sent.deliveryStatus, 'sent', sent.deliveryError)
+  assert.equal(relay.mailTo(from)[0]?.subject, 'We received your request')
 })

@@ -142,3 +142,41 @@ test('without any outbound server the reply is kept as not delivered, with the r
   assert.deepEqual(await deliveryStatuses(conversationId, reply.body.id), ['not_delivered'])
   assert.equal(relay.attemptsFor(from).length, 0)
 })
+
+test('after a hard bounce the address is not written to again: the reply fails naming it', async () => {
+  const ws = await t.workspace()
+  const { address } = await inbox(ws)
+  const from = customer()
+  const conversationId = await customerWrites(ws, { from, to: address, subject: `Bounced ${from}`, text: 'Hello?' })
+  const bounce = [
+    'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>',
+    `To: ${address}`,
+    'Subject: Undelivered Mail Returned to Sender',
+    `Message-ID: <bounce-${from}>`,
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
+    '',
+    '--b1',
+    'Content-Type: text/plain',
+    '',
+    'Your message could not be delivered.',
+    '--b1',
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns; mx.example.com',
+    '',
+    `Final-Recipient: rfc822; ${from}`,
+    'Action: failed',
+    'Status: 5.1.1',
+    '--b1--',
+    '',
+  ].join('\r\n')
+  assert.equal((await send(customerMail, { envelope: { from: '', to: [address] }, raw: bounce })).code, 250)
+  await t.omnidesk.emailProcessor.drain()
+
+  const reply = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Answer' })
+  const failed = await waitForDelivery(ws, conversationId, reply.body.id, ['sent', 'failed', 'not_delivered'])
+  assert.equal(failed.deliveryStatus, 'failed')
+  assert.equal(failed.deliveryError, `ADDRESS_UNDELIVERABLE: not sent: ${from} hard-bounced earlier; add another email address to the contact`)
+  assert.equal(relay.attemptsFor(from).length, 0, 'the relay was never asked')
+})

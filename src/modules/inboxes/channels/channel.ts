@@ -18,7 +18,7 @@ export interface OutboundMessage {
   messageId: string
   conversationId: string
   /** Where to: the contact's identities; each adapter picks the kinds it can reach (email, phone…). */
-  to: { identities: Array<{ kind: string; value: string }> }
+  to: { identities: Array<{ kind: string; value: string; /** Hard-bounced (email): adapters must not send to it. */ undeliverable?: boolean }> }
   text: string
   html?: string | null
   subject?: string | null
@@ -32,6 +32,8 @@ export interface OutboundMessage {
   attachments?: Array<{ filename: string; contentType: string; blobKey: string }>
   /** Sent by the system on its own (an automatic acknowledgement), not by a person: email marks it `Auto-Submitted: auto-replied`. */
   automatic?: boolean
+  /** The subject was chosen for this message (an acknowledgement's own subject): send it as is, without `Re:`. */
+  subjectExact?: boolean
 }
 
 /**

@@ -25,7 +25,7 @@ export function referencesFor(parent: OutboundMessage['parent'], inReplyTo: stri
 
 /** Who the reply goes to: the address the customer wrote from, if it is still theirs, else their first email identity. */
 function recipientOf(msg: OutboundMessage): string | null {
-  const emails = msg.to.identities.filter((i) => i.kind === 'email').map((i) => i.value)
+  const emails = msg.to.identities.filter((i) => i.kind === 'email' && !i.undeliverable).map((i) => i.value)
   const from = (msg.parent?.metadata.email as { from?: { address?: unknown } } | undefined)?.from?.address
   if (typeof from === 'string' && emails.some((e) => e.toLowerCase() === from.toLowerCase())) return from
   return emails[0] ?? null
@@ -34,7 +34,7 @@ function recipientOf(msg: OutboundMessage): string | null {
 function subjectOf(msg: OutboundMessage): string | undefined {
   const subject = msg.subject?.trim()
   if (!subject) return undefined
-  return msg.inReplyTo && !/^re:/i.test(subject) ? `Re: ${subject}` : subject
+  return msg.inReplyTo && !msg.subjectExact && !/^re:/i.test(subject) ? `Re: ${subject}` : subject
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string)
@@ -76,7 +76,12 @@ export function createEmailAdapter(inbox: Inbox, secrets: Record<string, unknown
     async send(msg: OutboundMessage): Promise<SendResult> {
       if (!transport) return { ok: false, retryable: false, code: 'NO_OUTBOUND_SERVER', message: NO_OUTBOUND_SERVER, notDelivered: true }
       const to = recipientOf(msg)
-      if (!to) return { ok: false, retryable: false, code: 'NO_RECIPIENT', message: 'the contact has no email address' }
+      if (!to) {
+        const bounced = msg.to.identities.filter((i) => i.kind === 'email' && i.undeliverable).map((i) => i.value)
+        if (bounced.length > 0)
+          return { ok: false, retryable: false, code: 'ADDRESS_UNDELIVERABLE', message: `not sent: ${bounced.join(', ')} hard-bounced earlier; add another email address to the contact` }
+        return { ok: false, retryable: false, code: 'NO_RECIPIENT', message: 'the contact has no email address' }
+      }
       let attachments: SendMailOptions['attachments']
       try {
         attachments = await Promise.all(
