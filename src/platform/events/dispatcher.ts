@@ -1,6 +1,6 @@
 import { sql } from 'kysely'
 import type { Db } from '../db/database.ts'
-import { withSystem, withTenant } from '../db/tenant.ts'
+import { withTenant } from '../db/tenant.ts'
 import type { Row } from '../db/schema.ts'
 import type { Logger } from '../observability/logger.ts'
 import type { DomainEvent, Listener } from './events.ts'
@@ -95,30 +95,38 @@ export class EventDispatcher {
 
   /** One batch; returns how many events it settled. */
   async runOnce(): Promise<number> {
-    const rows = await withSystem(this.db, (trx) =>
-      trx
-        .selectFrom('events')
-        .selectAll()
-        .where('dispatched_at', 'is', null)
-        .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
-        .orderBy('id')
-        .limit(100)
-        .execute(),
-    )
-    for (const row of rows) await this.deliver(row)
+    // The dispatcher's own bookkeeping is single statements with the owner's
+    // privileges, each atomic by itself: wrapping each in BEGIN/COMMIT only added
+    // round trips on the session the API also needs (PGlite has one).
+    const rows = await this.db
+      .selectFrom('events')
+      .selectAll()
+      .where('dispatched_at', 'is', null)
+      .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
+      .orderBy('id')
+      .limit(100)
+      .execute()
+    if (rows.length === 0) return 0
+    const done = new Map<string, Set<string>>(rows.map((r) => [r.id, new Set()]))
+    const runs = await this.db
+      .selectFrom('event_listener_runs')
+      .select(['event_id', 'listener_id'])
+      .where('event_id', 'in', rows.map((r) => r.id))
+      .execute()
+    for (const r of runs) done.get(r.event_id)?.add(r.listener_id)
+    const delivered: string[] = []
+    for (const row of rows) if (await this.deliver(row, done.get(row.id) ?? new Set())) delivered.push(row.id)
+    // Marked once per batch: a crash before this line delivers these events
+    // again, and every listener whose run committed skips them.
+    if (delivered.length > 0)
+      await this.db.updateTable('events').set({ dispatched_at: sql`now()`, last_error: null }).where('id', 'in', delivered).execute()
     return rows.length
   }
 
-  private async deliver(row: Row<'events'>): Promise<void> {
+  /** Runs the listeners that have not handled `row` yet; true when all succeeded. */
+  private async deliver(row: Row<'events'>, done: Set<string>): Promise<boolean> {
     const event = toDomainEvent(row)
     const wanted = this.listeners.filter((l) => l.types === '*' || l.types.includes(event.type))
-    const done = new Set(
-      (
-        await withSystem(this.db, (trx) =>
-          trx.selectFrom('event_listener_runs').select('listener_id').where('event_id', '=', event.id).execute(),
-        )
-      ).map((r) => r.listener_id),
-    )
     const errors: string[] = []
     for (const listener of wanted) {
       if (done.has(listener.id)) continue
@@ -132,25 +140,21 @@ export class EventDispatcher {
         this.logger.warn({ err, eventId: event.id, listener: listener.id }, 'listener failed; will retry')
       }
     }
-    await withSystem(this.db, async (trx) => {
-      if (errors.length === 0) {
-        await trx.updateTable('events').set({ dispatched_at: sql`now()`, last_error: null }).where('id', '=', event.id).execute()
-        return
-      }
-      const attempts = row.attempts + 1
-      const giveUp = attempts >= MAX_ATTEMPTS
-      if (giveUp) this.logger.error({ eventId: event.id, errors }, 'event delivery abandoned after retries')
-      const backoffSeconds = Math.min(2 ** attempts, 600)
-      await trx
-        .updateTable('events')
-        .set({
-          attempts,
-          last_error: errors.join('; ').slice(0, 2000),
-          next_attempt_at: sql`now() + make_interval(secs => ${backoffSeconds})`,
-          dispatched_at: giveUp ? sql`now()` : null,
-        })
-        .where('id', '=', event.id)
-        .execute()
-    })
+    if (errors.length === 0) return true
+    const attempts = row.attempts + 1
+    const giveUp = attempts >= MAX_ATTEMPTS
+    if (giveUp) this.logger.error({ eventId: event.id, errors }, 'event delivery abandoned after retries')
+    const backoffSeconds = Math.min(2 ** attempts, 600)
+    await this.db
+      .updateTable('events')
+      .set({
+        attempts,
+        last_error: errors.join('; ').slice(0, 2000),
+        next_attempt_at: sql`now() + make_interval(secs => ${backoffSeconds})`,
+        dispatched_at: giveUp ? sql`now()` : null,
+      })
+      .where('id', '=', event.id)
+      .execute()
+    return false
   }
 }
