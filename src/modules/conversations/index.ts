@@ -9,7 +9,7 @@ import { messagesRoutes } from './messages.routes.ts'
 import { moveRoutes } from './move.routes.ts'
 
 export type { ConversationsService } from './conversations.service.ts'
-export type { NewConversation, InboundMessage, IngestResult } from './intake.service.ts'
+export type { NewConversation, InboundMessage, InboundAttachment, IngestResult } from './intake.service.ts'
 export type { IngestOutcome } from './conversations.events.ts'
 export type { ConversationEventPayloads, ConversationEventType } from './conversations.events.ts'
 export {

@@ -55,6 +55,22 @@ export interface InboundMessage {
   reopenWindowDays?: number | undefined
   /** Why the channel chose `conversationId` (or none): shown in the timeline as `message.threaded`. */
   threading?: { rule: string | null; reason: string } | undefined
+  /**
+   * Files the channel has already put in the blob store, inserted with the
+   * message. They are not referenced when the outcome is 'duplicate' or the
+   * call fails: the caller deletes them then.
+   */
+  attachments?: InboundAttachment[] | undefined
+}
+
+/** A stored file of an inbound message (email parts: `contentId` is the `cid:` the HTML uses). */
+export interface InboundAttachment {
+  filename: string
+  contentType: string
+  size: number
+  blobKey: string
+  contentId?: string | null | undefined
+  inline?: boolean | undefined
 }
 
 export interface IngestResult {
@@ -240,15 +256,16 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
         const outcome: IngestOutcome = followUpOf ? 'follow-up' : created ? 'created' : conv.status === 'solved' ? 'reopened' : 'appended'
         const metadata = { ...input.metadata, ...(followUpOf && { followUpOf }) }
         const { conversation, message } = await appendInboundInTx(trx, actor, conv, { inbox, contactId, ...body, providerMessageId, metadata })
+        const attachments = await messages.insertAttachments(trx, ws, message.id, input.attachments ?? [])
         if (input.threading)
           await emit(trx, actor, conversation, 'message.threaded', { messageId: message.id, rule: input.threading.rule, reason: input.threading.reason, outcome, ...(followUpOf && { followUpOf }) })
         await recordAudit(trx, actor, {
           action: 'message.received',
           entityType: 'conversation',
           entityId: conversation.id,
-          changes: { messageId: message.id, inboxId: inbox.id, providerMessageId, createdConversation: created, outcome, ...(followUpOf && { followUpOf, followUpReason: linkReason }) },
+          changes: { messageId: message.id, inboxId: inbox.id, providerMessageId, createdConversation: created, outcome, ...(followUpOf && { followUpOf, followUpReason: linkReason }), ...(attachments.length > 0 && { attachments: attachments.length }) },
         })
-        return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(message, []), duplicate: false, outcome }
+        return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(message, attachments), duplicate: false, outcome }
       })
     },
   }

@@ -121,12 +121,23 @@ export async function insertAttachments(
   trx: Tx,
   workspaceId: string,
   messageId: string,
-  files: Array<{ filename: string; contentType: string; size: number; blobKey: string }>,
+  files: Array<{ filename: string; contentType: string; size: number; blobKey: string; contentId?: string | null | undefined; inline?: boolean | undefined }>,
 ): Promise<Attachment[]> {
   if (files.length === 0) return []
   const rows = await trx
     .insertInto('attachments')
-    .values(files.map((f) => ({ workspace_id: workspaceId, message_id: messageId, filename: f.filename, content_type: f.contentType, size: f.size, blob_key: f.blobKey })))
+    .values(
+      files.map((f) => ({
+        workspace_id: workspaceId,
+        message_id: messageId,
+        filename: f.filename,
+        content_type: f.contentType,
+        size: f.size,
+        blob_key: f.blobKey,
+        content_id: f.contentId ?? null,
+        inline: f.inline ?? false,
+      })),
+    )
     .returningAll()
     .execute()
   return rows.map(toAttachment)

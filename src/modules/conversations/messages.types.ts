@@ -12,8 +12,22 @@ export type DeliveryStatus = (typeof deliveryStatuses)[number]
 /** Limits on attachments sent with an agent reply. */
 export const attachmentLimits = { maxFiles: 10, maxBytes: 10 * 1024 * 1024 } as const
 
+/**
+ * A file of a message; its bytes are at
+ * `GET /conversations/{id}/messages/{messageId}/attachments/{attachmentId}`.
+ */
 export const attachmentSchema = z
-  .object({ id: z.uuid(), filename: z.string(), contentType: z.string(), size: z.number().int() })
+  .object({
+    id: z.uuid(),
+    filename: z.string(),
+    contentType: z.string(),
+    size: z.number().int(),
+    contentId: z
+      .string()
+      .nullable()
+      .describe('The part’s Content-ID without angle brackets (inbound email): the message HTML refers to this file as `cid:<contentId>`'),
+    inline: z.boolean().describe('Shown within the message body by the sender’s client (an inline image) rather than as a separate file'),
+  })
   .meta({ id: 'Attachment' })
 export type Attachment = z.infer<typeof attachmentSchema>
 
@@ -44,6 +58,8 @@ export const toAttachment = (r: Row<'attachments'>): Attachment => ({
   filename: r.filename,
   contentType: r.content_type,
   size: Number(r.size),
+  contentId: r.content_id,
+  inline: r.inline,
 })
 
 export const toMessage = (r: Row<'messages'>, attachments: Attachment[]): Message => ({

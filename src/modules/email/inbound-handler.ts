@@ -3,15 +3,15 @@ import { AppError } from '../../platform/errors.ts'
 import { appendEvent } from '../../platform/events/events.ts'
 import type { Row } from '../../platform/db/schema.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { type ConversationsService, htmlToText, sanitizeHtml } from '../conversations/index.ts'
+import { type ConversationsService, htmlToText, type InboundAttachment, sanitizeHtml } from '../conversations/index.ts'
 import { type ClassificationResult, classifyEmail } from './classify.ts'
 import * as repo from './email.repository.ts'
 import type { ThreadingDecision } from './email.types.ts'
-import type { ParsedEmail } from './parse.ts'
+import type { ParsedAttachment, ParsedEmail } from './parse.ts'
 import { extractReplyText } from './reply-text.ts'
 import { decideThreading, threadingSettingsOf } from './threading.ts'
 
-export type HandlerDeps = Pick<Platform, 'tx' | 'box'> & {
+export type HandlerDeps = Pick<Platform, 'tx' | 'box' | 'blobs' | 'logger'> & {
   conversations: Pick<ConversationsService, 'ingestInbound'>
 }
 
@@ -19,6 +19,30 @@ export type HandlerDeps = Pick<Platform, 'tx' | 'box'> & {
 export class PermanentFailure extends Error {}
 
 const FULL_TEXT_LIMIT = 256 * 1024
+
+const extensions: Record<string, string> = {
+  'message/rfc822': 'eml',
+  'application/pdf': 'pdf',
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+  'text/plain': 'txt',
+  'text/html': 'html',
+  'text/calendar': 'ics',
+}
+
+/**
+ * The name an attachment is stored and downloaded under: the sender's (its
+ * last path segment: some clients send `C:\…\file.pdf`), else one made
+ * from its position and type (`attachment-2.png`, `message-3.eml`).
+ */
+export function attachmentFilename(a: Pick<ParsedAttachment, 'filename' | 'contentType'>, index: number): string {
+  const given = a.filename?.split(/[/\\]/).pop()?.trim().slice(0, 255)
+  if (given) return given
+  const type = a.contentType.split(';')[0]?.trim() ?? ''
+  return `${type === 'message/rfc822' ? 'message' : 'attachment'}-${index + 1}.${extensions[type] ?? 'bin'}`
+}
 
 /** Who sent it: From, else Reply-To, else the envelope sender. */
 function senderOf(parsed: ParsedEmail | null, envelopeFrom: string | null): { name?: string; email?: string } | null {
@@ -80,8 +104,18 @@ export function createInboundHandler(deps: HandlerDeps) {
       reply.text ||
       (parseError ? `(This message could not be parsed: ${parseError}. The raw message is kept.)` : attachments.length > 0 ? `(no text; ${attachments.length} attachment${attachments.length > 1 ? 's' : ''}: ${attachments.map((a) => a.filename ?? a.contentType).join(', ')})` : '(empty message)')
     const html = parsed?.html ? sanitizeHtml(parsed.html) : ''
+    // Files are written before the transaction (a file cannot roll back) and deleted again
+    // when no message references them: a failure, or a duplicate (the message was already written).
+    const stored: InboundAttachment[] = []
+    const discardStored = () =>
+      Promise.all(stored.map((f) => deps.blobs.delete(f.blobKey).catch((err: unknown) => deps.logger.warn({ err, inboundEmailId: row.id }, 'could not delete an unused attachment blob'))))
     let result
     try {
+      for (const [i, a] of (parsed?.attachments ?? []).entries()) {
+        const filename = attachmentFilename(a, i)
+        const blob = await deps.blobs.put(a.content, { workspaceId: ws, filename })
+        stored.push({ filename, contentType: a.contentType, size: blob.size, blobKey: blob.key, contentId: a.contentId, inline: a.inline })
+      }
       result = await deps.conversations.ingestInbound(actor, {
         inboxId: row.inbox_id,
         contact,
@@ -110,12 +144,15 @@ export function createInboundHandler(deps: HandlerDeps) {
             threading: threading.reason,
           },
         },
+        attachments: stored,
       })
     } catch (err) {
+      await discardStored()
       // A 4xx is the request's fault (bad address, inactive inbox…): retrying gives the same answer.
       if (err instanceof AppError && err.status < 500) throw new PermanentFailure(`${err.code}: ${err.message}`)
       throw err
     }
+    if (result.outcome === 'duplicate') await discardStored()
     await deps.tx(ws, (trx) =>
       repo.updateInbound(trx, ws, row.id, {
         status: 'processed',

@@ -10,9 +10,13 @@ export interface ParsedAttachment {
   filename: string | null
   contentType: string
   size: number
+  /** Content-ID without its angle brackets: the `x` of `cid:x` in the HTML. */
   contentId: string | null
+  /** Marked inline, or part of the HTML (multipart/related). */
   inline: boolean
   checksum: string | null
+  /** The decoded bytes, for the blob store; never copied into JSON metadata. */
+  content: Buffer
 }
 
 /** What the email module needs of a message, independent of mailparser's shapes. */
@@ -143,9 +147,10 @@ export async function parseEmail(raw: Buffer): Promise<ParsedEmail> {
         filename: a.filename ?? null,
         contentType: typeOf(a),
         size: a.size,
-        contentId: a.cid ?? null,
+        contentId: a.cid?.trim().replace(/^<|>$/g, '') || null,
         inline: a.contentDisposition === 'inline' || a.related === true,
         checksum: a.checksum ?? null,
+        content: a.content,
       })),
     reportParts,
   }
