@@ -34,20 +34,33 @@ function hashOf(fields: {
 }
 
 /**
+ * The chain heads this transaction appended, per workspace. Once a transaction
+ * holds a workspace's audit lock (until it ends) no one else can append there,
+ * so its own last entry is the head and need not be locked and read again.
+ * Sound because a transaction never rolls back part of itself: the app uses no
+ * savepoints, and a failed statement aborts the whole transaction.
+ */
+const headsAppendedBy = new WeakMap<Tx, Map<string, { seq: string; hash: string }>>()
+
+/**
  * Appends one entry to the workspace's audit chain, inside the caller's
  * transaction, so the record commits or rolls back with the change it records.
  * An advisory lock per workspace serialises appends so the chain never forks.
  */
 export async function recordAudit(trx: Tx, actor: Actor, entry: AuditEntry): Promise<void> {
   const workspaceId = actor.workspaceId
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`audit:${workspaceId}`}, 0))`.execute(trx)
-  const last = await trx
-    .selectFrom('audit_events')
-    .select(['seq', 'hash'])
-    .where('workspace_id', '=', workspaceId)
-    .orderBy('seq', 'desc')
-    .limit(1)
-    .executeTakeFirst()
+  let heads = headsAppendedBy.get(trx)
+  let last = heads?.get(workspaceId)
+  if (!last) {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`audit:${workspaceId}`}, 0))`.execute(trx)
+    last = await trx
+      .selectFrom('audit_events')
+      .select(['seq', 'hash'])
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst()
+  }
   const seq = String(Number(last?.seq ?? 0) + 1)
   const createdAt = new Date()
   const fields = {
@@ -65,6 +78,7 @@ export async function recordAudit(trx: Tx, actor: Actor, entry: AuditEntry): Pro
     createdAt,
     prevHash: last?.hash ?? GENESIS_HASH,
   }
+  const hash = hashOf(fields)
   await trx
     .insertInto('audit_events')
     .values({
@@ -81,9 +95,11 @@ export async function recordAudit(trx: Tx, actor: Actor, entry: AuditEntry): Pro
       request_id: fields.requestId,
       created_at: createdAt,
       prev_hash: fields.prevHash,
-      hash: hashOf(fields),
+      hash,
     })
     .execute()
+  if (!heads) headsAppendedBy.set(trx, (heads = new Map()))
+  heads.set(workspaceId, { seq, hash })
 }
 
 export interface ChainReport {
