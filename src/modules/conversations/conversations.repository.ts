@@ -1,6 +1,6 @@
-import { type RawBuilder, sql, type UpdateObject } from 'kysely'
+import { type InsertObject, type RawBuilder, sql, type UpdateObject } from 'kysely'
 import type { Tx } from '../../platform/db/tenant.ts'
-import type { DB, NewRow, Row } from '../../platform/db/schema.ts'
+import type { DB, Row } from '../../platform/db/schema.ts'
 import type { ConversationFilters } from './conversations.types.ts'
 
 /**
@@ -22,7 +22,7 @@ export async function nextConversationNumber(trx: Tx, workspaceId: string): Prom
   return r.conversation_seq
 }
 
-export function insertConversation(trx: Tx, workspaceId: string, values: Omit<NewRow<'conversations'>, 'workspace_id'>) {
+export function insertConversation(trx: Tx, workspaceId: string, values: Omit<InsertObject<DB, 'conversations'>, 'workspace_id'>) {
   return trx
     .insertInto('conversations')
     .values({ ...values, workspace_id: workspaceId })

@@ -18,7 +18,7 @@ import {
   usableInbox,
   validateAssignmentInTx,
 } from './conversations.shared.ts'
-import type { ContactInput, Conversation, ConversationStatus, Priority } from './conversations.types.ts'
+import { type ContactInput, type Conversation, type ConversationStatus, type Priority, toConversation } from './conversations.types.ts'
 import { htmlToText, sanitizeHtml } from './html-sanitizer.ts'
 import * as messages from './messages.repository.ts'
 import { type Message, toMessage } from './messages.types.ts'
@@ -103,11 +103,15 @@ export function messageBody(input: { text?: string | undefined; html?: string | 
 const withoutNulls = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null))
 
 export function createIntake(p: Platform, deps: ConversationsDeps) {
-  /** Inserts a new open conversation with its number, tags and assignment. */
+  /**
+   * Inserts a new open conversation with its number, tags and assignment.
+   * `firstInbound`: a customer's message opens it (appendInboundInTx with
+   * `opened` follows), so its inbound timestamps are set in the insert.
+   */
   async function openConversationInTx(
     trx: Tx,
     actor: Actor,
-    c: { inbox: InboxRef; contactId: string; subject: string | null; priority?: Priority | undefined; tags?: string[]; categoryId?: string | null; customFields?: Record<string, unknown>; assigneeId?: string | null; teamId?: string | null; followUpOf?: string },
+    c: { inbox: InboxRef; contactId: string; subject: string | null; priority?: Priority | undefined; tags?: string[]; categoryId?: string | null; customFields?: Record<string, unknown>; assigneeId?: string | null; teamId?: string | null; followUpOf?: string; firstInbound?: boolean },
   ): Promise<Row<'conversations'>> {
     const ws = actor.workspaceId
     const number = await repo.nextConversationNumber(trx, ws)
@@ -123,6 +127,7 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
       team_id: c.teamId ?? null,
       category_id: c.categoryId ?? null,
       custom_fields: JSON.stringify(c.customFields ?? {}),
+      ...(c.firstInbound && { first_inbound_at: sql<Date>`now()`, last_customer_message_at: sql<Date>`now()`, last_message_at: sql<Date>`now()` }),
     })
     await repo.addTags(trx, ws, row.id, c.tags ?? [])
     await emit(trx, actor, row, 'conversation.created', {
@@ -142,12 +147,15 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
    * Appends a customer's message and moves the conversation along: its current
    * channel becomes the one the customer wrote on, a pending
    * conversation (waiting on the customer) becomes open, a solved one reopens.
+   * `opened`: `conv` was just opened with `firstInbound`, so it is open on this
+   * channel with these timestamps already (now() is the transaction's time)
+   * and is not written a second time.
    */
   async function appendInboundInTx(
     trx: Tx,
     actor: Actor,
     conv: Row<'conversations'>,
-    m: { inbox: InboxRef; contactId: string; text: string; html: string | null; providerMessageId: string | null; metadata: Record<string, unknown> },
+    m: { inbox: InboxRef; contactId: string; text: string; html: string | null; providerMessageId: string | null; metadata: Record<string, unknown>; opened?: boolean },
   ): Promise<{ conversation: Row<'conversations'>; message: Row<'messages'> }> {
     const ws = actor.workspaceId
     const message = await messages.insertMessage(trx, ws, {
@@ -164,13 +172,15 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
     })
     const from = conv.status as ConversationStatus
     const to: ConversationStatus = from === 'solved' || from === 'pending' ? 'open' : from
-    const updated = await repo.updateConversation(trx, ws, conv.id, {
-      ...(to !== from && statusChangeSet(conv, to)),
-      channel: m.inbox.channel,
-      first_inbound_at: sql<Date>`coalesce(first_inbound_at, now())`,
-      last_customer_message_at: sql<Date>`now()`,
-      last_message_at: sql<Date>`now()`,
-    })
+    const updated = m.opened
+      ? conv
+      : await repo.updateConversation(trx, ws, conv.id, {
+          ...(to !== from && statusChangeSet(conv, to)),
+          channel: m.inbox.channel,
+          first_inbound_at: sql<Date>`coalesce(first_inbound_at, now())`,
+          last_customer_message_at: sql<Date>`now()`,
+          last_message_at: sql<Date>`now()`,
+        })
     if (conv.channel !== updated.channel)
       await emit(trx, actor, updated, 'conversation.channel-switched', { from: conv.channel, to: updated.channel, inboxId: m.inbox.id, by: 'contact' })
     if (to !== from) {
@@ -198,8 +208,8 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
         const customFields = input.customFields ? withoutNulls(await deps.taxonomy.validateCustomFieldsInTx(trx, ws, input.customFields)) : {}
         const tags = input.tags?.length ? await deps.taxonomy.ensureTagsInTx(trx, ws, input.tags) : []
         await validateAssignmentInTx(trx, ws, input)
-        const conv = await openConversationInTx(trx, actor, { ...input, inbox, contactId, subject: input.subject ?? null, tags, customFields })
-        const { conversation, message } = await appendInboundInTx(trx, actor, conv, { inbox, contactId, ...body, providerMessageId: null, metadata: {} })
+        const conv = await openConversationInTx(trx, actor, { ...input, inbox, contactId, subject: input.subject ?? null, tags, customFields, firstInbound: true })
+        const { conversation, message } = await appendInboundInTx(trx, actor, conv, { inbox, contactId, ...body, providerMessageId: null, metadata: {}, opened: true })
         await recordAudit(trx, actor, {
           action: 'conversation.created',
           entityType: 'conversation',
@@ -209,7 +219,8 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
             after: { number: Number(conversation.number), inboxId: inbox.id, contactId, priority: conversation.priority, assigneeId: conversation.assignee_id, teamId: conversation.team_id, categoryId: conversation.category_id, tags, messageId: message.id },
           },
         })
-        return presentConversation(trx, ws, conversation)
+        // Its tags are the ones just added; only a tagged one needs them read back (in their stored order).
+        return tags.length > 0 ? presentConversation(trx, ws, conversation) : toConversation(conversation, [])
       })
     },
 
@@ -246,16 +257,16 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
         const followUpOf = target && linkReason ? target.id : null
         let conv = target
         if (target && linkReason) {
-          conv = await openConversationInTx(trx, actor, { inbox, contactId, subject: input.subject ?? target.subject, priority: target.priority as Priority, followUpOf: target.id })
+          conv = await openConversationInTx(trx, actor, { inbox, contactId, subject: input.subject ?? target.subject, priority: target.priority as Priority, followUpOf: target.id, firstInbound: true })
           const link = { followUpOf: target.id, followUpOfNumber: Number(target.number), followUpId: conv.id, followUpNumber: Number(conv.number), reason: linkReason }
           await emit(trx, actor, target, 'conversation.follow-up-linked', link)
           await emit(trx, actor, conv, 'conversation.follow-up-linked', link)
         }
         const created = !conv || followUpOf !== null
-        conv ??= await openConversationInTx(trx, actor, { inbox, contactId, subject: input.subject ?? null })
+        conv ??= await openConversationInTx(trx, actor, { inbox, contactId, subject: input.subject ?? null, firstInbound: true })
         const outcome: IngestOutcome = followUpOf ? 'follow-up' : created ? 'created' : conv.status === 'solved' ? 'reopened' : 'appended'
         const metadata = { ...input.metadata, ...(followUpOf && { followUpOf }) }
-        const { conversation, message } = await appendInboundInTx(trx, actor, conv, { inbox, contactId, ...body, providerMessageId, metadata })
+        const { conversation, message } = await appendInboundInTx(trx, actor, conv, { inbox, contactId, ...body, providerMessageId, metadata, opened: created })
         const attachments = await messages.insertAttachments(trx, ws, message.id, input.attachments ?? [])
         if (input.threading)
           await emit(trx, actor, conversation, 'message.threaded', { messageId: message.id, rule: input.threading.rule, reason: input.threading.reason, outcome, ...(followUpOf && { followUpOf }) })
