@@ -1,9 +1,14 @@
 import { sql } from 'kysely'
+import type { Db } from '../../platform/db/database.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 
-/** Looks a token up by its hash across workspaces: call only inside withSystem. */
-export function findTokenWithUser(trx: Tx, tokenHash: string) {
-  return trx
+/**
+ * Looks a token up by its hash across workspaces, with the owner's privileges
+ * (the database handle or a withSystem transaction): one statement, so it
+ * needs no transaction of its own.
+ */
+export function findTokenWithUser(db: Db, tokenHash: string) {
+  return db
     .selectFrom('api_tokens as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
     .select(['t.id as token_id', 't.workspace_id', 't.expires_at', 't.revoked_at', 't.last_used_at', 'u.id as user_id', 'u.role', 'u.name', 'u.email', 'u.active', 'u.instance_owner'])
@@ -11,9 +16,9 @@ export function findTokenWithUser(trx: Tx, tokenHash: string) {
     .executeTakeFirst()
 }
 
-/** Looks a session up by its hash across workspaces: call only inside withSystem. */
-export function findSessionWithUser(trx: Tx, tokenHash: string) {
-  return trx
+/** Looks a session up by its hash across workspaces, like findTokenWithUser. */
+export function findSessionWithUser(db: Db, tokenHash: string) {
+  return db
     .selectFrom('sessions as s')
     .innerJoin('users as u', 'u.id', 's.user_id')
     .select(['s.id as session_id', 's.workspace_id', 's.expires_at', 'u.id as user_id', 'u.role', 'u.name', 'u.email', 'u.active', 'u.instance_owner'])

@@ -67,7 +67,8 @@ export function createAuthService(p: Platform, deps: { users: UsersService }) {
         if (!owner) return null
         return { kind: 'token', workspaceId: owner.workspace_id, userId: owner.id, role: owner.role as Role, instanceOwner: true, tokenId: 'admin-token', label: 'instance owner (OMNIDESK_ADMIN_TOKEN)' }
       }
-      const found = await withSystem(p.db, (trx) => repo.findTokenWithUser(trx, sha256Hex(bearer)))
+      // Every request starts here: one statement, no BEGIN/COMMIT around it.
+      const found = await repo.findTokenWithUser(p.db, sha256Hex(bearer))
       if (!found || found.revoked_at || !found.active) return null
       if (found.expires_at && found.expires_at.getTime() <= Date.now()) return null
       // Record use at most once a minute per token, not on every request.
@@ -75,7 +76,7 @@ export function createAuthService(p: Platform, deps: { users: UsersService }) {
       return actorFrom(found, 'token', found.token_id)
     }
     if (session) {
-      const found = await withSystem(p.db, (trx) => repo.findSessionWithUser(trx, sha256Hex(session)))
+      const found = await repo.findSessionWithUser(p.db, sha256Hex(session))
       if (!found || !found.active || found.expires_at.getTime() <= Date.now()) return null
       return actorFrom(found, 'user')
     }
