@@ -59,6 +59,15 @@ test('the 56 real messages: each accepted over SMTP, stored once, classified, no
   const pdf = processed.get(keyOf.get('flanker__attached-pdf.eml') as string)
   const msgs = (await ws.get(`/api/v1/conversations/${pdf?.conversation_id}/messages`)).body.items
   assert.ok(msgs[0].metadata.email.attachments.some((a: { contentType: string; size: number }) => a.contentType === 'application/pdf' && a.size > 0))
+  const stored = msgs[0].attachments.find((a: { contentType: string }) => a.contentType === 'application/pdf')
+  assert.ok(stored && stored.size > 0, 'the PDF is a downloadable attachment')
+  assert.equal((await ws.get(`/api/v1/conversations/${pdf?.conversation_id}/messages/${msgs[0].id}/attachments/${stored.id}`)).raw.rawPayload.subarray(0, 5).toString(), '%PDF-')
+
+  // No attachment part of any customer mail is left out.
+  for (const r of customerRows) {
+    const m = (await ws.get(`/api/v1/conversations/${r.conversation_id}/messages`)).body.items.find((x: { id: string }) => x.id === r.message_id)
+    assert.equal(m?.attachments.length, m?.metadata.email.attachments.length, `${r.dedupe_key}: every part stored`)
+  }
 
   // The server is still healthy after the whole corpus.
   assert.equal((await send(client, { from: 'ada@example.com', to: address, subject: 'still there?', text: 'ping' })).code, 250)

@@ -22,6 +22,7 @@ const FULL_TEXT_LIMIT = 256 * 1024
 
 const extensions: Record<string, string> = {
   'message/rfc822': 'eml',
+  'message/global': 'eml',
   'application/pdf': 'pdf',
   'image/png': 'png',
   'image/jpeg': 'jpg',
@@ -41,7 +42,7 @@ export function attachmentFilename(a: Pick<ParsedAttachment, 'filename' | 'conte
   const given = a.filename?.split(/[/\\]/).pop()?.trim().slice(0, 255)
   if (given) return given
   const type = a.contentType.split(';')[0]?.trim() ?? ''
-  return `${type === 'message/rfc822' ? 'message' : 'attachment'}-${index + 1}.${extensions[type] ?? 'bin'}`
+  return `${extensions[type] === 'eml' ? 'message' : 'attachment'}-${index + 1}.${extensions[type] ?? 'bin'}`
 }
 
 /** Who sent it: From, else Reply-To, else the envelope sender. */
