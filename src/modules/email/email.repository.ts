@@ -147,15 +147,20 @@ export async function conversationExists(trx: Tx, workspaceId: string, id: strin
  * email address, active in the last `days` days, most recent first: the
  * candidates of the subject fallback. Reads the conversations and contacts
  * tables directly, like conversationsByProviderIds.
+ *
+ * The identity is looked up first, by its unique key (email identities are
+ * stored trimmed and lower-cased): comparing lower(value) in a join made the
+ * planner, short of statistics on PGlite, test every email identity of the
+ * workspace for every open conversation (12 ms at 150 conversations).
  */
 export function openConversationsOfSender(trx: Tx, workspaceId: string, email: string, days: number) {
   return trx
     .selectFrom('conversations as c')
-    .innerJoin('contact_identities as ci', (j) => j.onRef('ci.contact_id', '=', 'c.contact_id').onRef('ci.workspace_id', '=', 'c.workspace_id'))
     .select(['c.id', 'c.number', 'c.subject'])
     .where('c.workspace_id', '=', workspaceId)
-    .where('ci.kind', '=', 'email')
-    .where(sql<string>`lower(ci.value)`, '=', email.toLowerCase())
+    .where('c.contact_id', '=', (eb) =>
+      eb.selectFrom('contact_identities').select('contact_id').where('workspace_id', '=', workspaceId).where('kind', '=', 'email').where('value', '=', email.trim().toLowerCase()),
+    )
     .where('c.status', 'not in', ['solved', 'closed'])
     .where(sql<Date>`coalesce(c.last_message_at, c.created_at)`, '>=', sql<Date>`now() - make_interval(days => ${days})`)
     .orderBy(sql`coalesce(c.last_message_at, c.created_at)`, 'desc')
