@@ -4,10 +4,10 @@ import os from 'node:os'
 import path from 'node:path'
 import { after } from 'node:test'
 import type { LightMyRequestResponse } from 'fastify'
-import pg from 'pg'
 import { build, type Omnidesk } from '../src/app.ts'
 import { loadConfig, type Config } from '../src/platform/config.ts'
 import { type Database, openDatabase } from '../src/platform/db/database.ts'
+import { createThrowawayDatabase } from './server-database.ts'
 
 /**
  * Test harness: every test file gets its own freshly migrated database —
@@ -50,26 +50,6 @@ export interface Res {
   raw: LightMyRequestResponse
 }
 
-/** Creates a throwaway database on the PostgreSQL server of DATABASE_URL; returns its URL and a dropper. */
-async function createServerDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `omnidesk_t_${process.pid}_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: url })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  const u = new URL(url)
-  u.pathname = `/${name}`
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: url })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
-    },
-  }
-}
-
 export function clientFor(omnidesk: Omnidesk, token: string | null, extraHeaders: Record<string, string> = {}): Client {
   const request = async (method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> => {
     const res = await omnidesk.app.inject({
@@ -110,7 +90,7 @@ export interface TestAppOptions {
 export async function startTestApp(env: Record<string, string> = {}, opts: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-test-'))
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`
-  const serverDb = process.env.DATABASE_URL ? await createServerDatabase(process.env.DATABASE_URL) : null
+  const serverDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL) : null
   const config = loadConfig({
     DATA_DIR: dataDir,
     OMNIDESK_ADMIN_TOKEN: adminToken,

@@ -4,8 +4,8 @@ import pg from 'pg'
 /**
  * A throwaway database on the PostgreSQL server of `url` (DATABASE_URL), for
  * tests and benchmarks that run a whole server process: created empty, dropped
- * with FORCE (the killed server may still hold connections). Same scheme as
- * test/harness.ts.
+ * with FORCE (a killed server may still hold connections). test/harness.ts
+ * gives every test file one.
  */
 export async function createThrowawayDatabase(url: string, prefix = 'omnidesk_t'): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { useTestApp, type WorkspaceClient } from '../../../test/harness.ts'
 import { createEmailModule } from './index.ts'
-import { emailInbox, send, smtpClient, uniqueAddress } from './test-helpers.ts'
+import { dsnBounce, emailInbox, send, smtpClient, uniqueAddress } from './test-helpers.ts'
 
 const t = await useTestApp()
 const { port } = await t.omnidesk.smtp.listen(0, '127.0.0.1')
@@ -110,30 +110,7 @@ test('automated mail never opens a conversation; a hard bounce marks the address
   const { ws, address } = await setup()
   await send(client, { from: 'Ada <ada@example.com>', to: address, subject: 'Hello', text: 'Hi there' })
   await drain()
-  const bounce = [
-    'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>',
-    `To: ${address}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    'Message-ID: <bounce-1@mx.example.com>',
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
-    '',
-    '--b1',
-    'Content-Type: text/plain',
-    '',
-    'Your message could not be delivered.',
-    '--b1',
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.example.com',
-    '',
-    'Final-Recipient: rfc822; ADA@example.com',
-    'Action: failed',
-    'Status: 5.1.1',
-    'Diagnostic-Code: smtp; 550 5.1.1 user unknown',
-    '--b1--',
-    '',
-  ].join('\r\n')
+  const bounce = dsnBounce({ to: address, recipient: 'ADA@example.com', messageId: '<bounce-1@mx.example.com>', diagnostic: 'smtp; 550 5.1.1 user unknown' })
   assert.equal((await send(client, { envelope: { from: '', to: [address] }, raw: bounce })).code, 250)
   await send(client, { from: 'bob@example.com', to: address, subject: 'Out of office', text: 'I am away', headers: { 'Auto-Submitted': 'auto-replied' } })
   await drain()

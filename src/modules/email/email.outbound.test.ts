@@ -3,7 +3,7 @@ import { after, test } from 'node:test'
 import { useTestApp, type WorkspaceClient } from '../../../test/harness.ts'
 import { eventsOf, waitForDelivery } from '../conversations/test-helpers.ts'
 import { tokenFooter, tokenReplyTo } from './conversation-token.ts'
-import { send, smtpClient, uniqueAddress } from './test-helpers.ts'
+import { dsnBounce, send, smtpClient, uniqueAddress } from './test-helpers.ts'
 import { startRelay } from './test-relay.ts'
 
 // Replies to email conversations go out through a real SMTP relay started
@@ -148,29 +148,7 @@ test('after a hard bounce the address is not written to again: the reply fails n
   const { address } = await inbox(ws)
   const from = customer()
   const conversationId = await customerWrites(ws, { from, to: address, subject: `Bounced ${from}`, text: 'Hello?' })
-  const bounce = [
-    'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>',
-    `To: ${address}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    `Message-ID: <bounce-${from}>`,
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
-    '',
-    '--b1',
-    'Content-Type: text/plain',
-    '',
-    'Your message could not be delivered.',
-    '--b1',
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.example.com',
-    '',
-    `Final-Recipient: rfc822; ${from}`,
-    'Action: failed',
-    'Status: 5.1.1',
-    '--b1--',
-    '',
-  ].join('\r\n')
+  const bounce = dsnBounce({ to: address, recipient: from, messageId: `<bounce-${from}>` })
   assert.equal((await send(customerMail, { envelope: { from: '', to: [address] }, raw: bounce })).code, 250)
   await t.omnidesk.emailProcessor.drain()
 

@@ -54,3 +54,34 @@ export async function send(transport: ReturnType<typeof smtpClient>, mail: SendM
 export async function inboundRows(t: TestApp, workspaceId: string) {
   return t.database.db.selectFrom('inbound_emails').selectAll().where('workspace_id', '=', workspaceId).orderBy('received_at').execute()
 }
+
+/**
+ * A delivery-status notification (RFC 3464) as an MTA sends it: `to` is the
+ * inbox that sent the failed mail, `recipient` the address that failed.
+ */
+export function dsnBounce(opts: { to: string; recipient: string; messageId: string; status?: string; diagnostic?: string }): string {
+  return [
+    'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>',
+    `To: ${opts.to}`,
+    'Subject: Undelivered Mail Returned to Sender',
+    `Message-ID: ${opts.messageId}`,
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="b1"',
+    '',
+    '--b1',
+    'Content-Type: text/plain',
+    '',
+    'Your message could not be delivered.',
+    '--b1',
+    'Content-Type: message/delivery-status',
+    '',
+    'Reporting-MTA: dns; mx.example.com',
+    '',
+    `Final-Recipient: rfc822; ${opts.recipient}`,
+    'Action: failed',
+    `Status: ${opts.status ?? '5.1.1'}`,
+    ...(opts.diagnostic ? [`Diagnostic-Code: ${opts.diagnostic}`] : []),
+    '--b1--',
+    '',
+  ].join('\r\n')
+}
