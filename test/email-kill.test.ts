@@ -2,13 +2,13 @@ import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import nodemailer from 'nodemailer'
 import { createThrowawayDatabase } from './server-database.ts'
+import { freePort } from './net.ts'
 
 /**
  * Crash safety of inbound SMTP, on the real process: N distinct messages are
@@ -43,17 +43,6 @@ interface Server {
   proc: ChildProcess
   exited: Promise<void>
   output: () => string
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 const httpPort = await freePort()

@@ -49,23 +49,6 @@ export async function lastInboxOnChannel(trx: Tx, workspaceId: string, conversat
   return r?.inbox_id ?? null
 }
 
-/** The provider id of the customer's latest message through that inbox (threading for replies). */
-export async function lastInboundProviderId(trx: Tx, workspaceId: string, conversationId: string, inboxId: string): Promise<string | null> {
-  const r = await trx
-    .selectFrom('messages')
-    .select('provider_message_id')
-    .where('workspace_id', '=', workspaceId)
-    .where('conversation_id', '=', conversationId)
-    .where('inbox_id', '=', inboxId)
-    .where('direction', '=', 'inbound')
-    .where('provider_message_id', 'is not', null)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst()
-  return r?.provider_message_id ?? null
-}
-
 /**
  * Serialises ingestion of one provider message id until commit, so two
  * deliveries of the same message racing each other resolve to one row (the

@@ -9,7 +9,7 @@ import { page } from '../../platform/http/cursor.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { type Channel, type ChannelAdapter, type ChannelContext, channels, type SendResult } from './channels/channel.ts'
 import { channelDefinition, channelRegistry } from './channels/registry.ts'
-import { changedSecrets, mergePatch, parseConfig, secretsSetIn, splitSecrets } from './inboxes.config.ts'
+import { changedSecrets, mergePatch, openSecrets, parseConfig, secretsSetIn, splitSecrets } from './inboxes.config.ts'
 import * as repo from './inboxes.repository.ts'
 import { type ChannelInfo, type DeleteResult, type Inbox, toInbox } from './inboxes.types.ts'
 
@@ -37,7 +37,7 @@ export function createInboxesService(p: Platform) {
   let channelInfo: ChannelInfo[] | undefined
   const adapterContext: ChannelContext = Object.freeze({ config: p.config, blobs: p.blobs, box: p.box, logger: p.logger.child({ component: 'channel' }) })
   const seal = (secrets: Secrets): string | null => (Object.keys(secrets).length === 0 ? null : p.box.encrypt(JSON.stringify(secrets)))
-  const open = (row: Row<'inboxes'>): Secrets => (row.secrets === null ? {} : (JSON.parse(p.box.decrypt(row.secrets)) as Secrets))
+  const open = (row: Row<'inboxes'>): Secrets => openSecrets(p.box, row.secrets)
   const defOf = (row: Row<'inboxes'>) => channelDefinition(row.channel as Channel)
 
   /** The API view of a row: secrets reduced to the names of those set. */

@@ -16,6 +16,7 @@ export {
   type SendResult,
 } from './channels/channel.ts'
 export { channelRegistry } from './channels/registry.ts'
+export { openSecrets } from './inboxes.config.ts'
 export { emailConfigSchema, emailThreadingSchema, type EmailConfig, type EmailThreading } from './channels/email.ts'
 
 /** Inboxes: a workspace's configured channel instances, their settings (secrets encrypted) and outbound adapters. */

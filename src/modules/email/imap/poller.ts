@@ -2,6 +2,7 @@ import { ImapFlow } from 'imapflow'
 import { withSystem } from '../../../platform/db/tenant.ts'
 import type { Listener } from '../../../platform/events/events.ts'
 import type { Platform } from '../../../platform/platform.ts'
+import { openSecrets } from '../../inboxes/index.ts'
 import type { InboundStore } from '../inbound-store.ts'
 import * as repo from './checkpoints.repository.ts'
 import { syncFolder } from './folder-sync.ts'
@@ -155,7 +156,7 @@ export function createImapPoller(deps: PollerDeps, opts: PollerOptions) {
   function passwordOf(secrets: string | null): string | null {
     if (secrets === null) return null
     try {
-      const open = JSON.parse(deps.box.decrypt(secrets)) as { imap?: { password?: unknown } }
+      const open = openSecrets(deps.box, secrets) as { imap?: { password?: unknown } }
       return typeof open.imap?.password === 'string' ? open.imap.password : null
     } catch {
       return null

@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { freePort } from '../../../../test/net.ts'
 
 /**
  * A throwaway Dovecot IMAP server for tests (not a test file itself): its own
@@ -24,17 +25,6 @@ export function findDovecot(): string | null {
   const r = spawnSync('sh', ['-c', 'command -v dovecot || { test -x /usr/sbin/dovecot && echo /usr/sbin/dovecot; }'], { encoding: 'utf8' })
   const bin = r.stdout.trim().split('\n')[0]
   return bin ? bin : null
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 const canConnect = (port: number) =>
