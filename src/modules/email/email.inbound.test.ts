@@ -186,3 +186,18 @@ test('crash safety: mail stored but not processed before a restart is processed 
   assert.deepEqual(after.map((r) => r.status), ['processed', 'processed', 'processed'])
   assert.equal((await ws.get('/api/v1/conversations')).body.items.length, 3)
 })
+
+test('a claim left by a killed process: the embedded database takes the mail up at start; PostgreSQL honours the lease', async () => {
+  const { ws, address } = await setup()
+  assert.equal((await send(client, { from: 'ada@example.com', to: address, subject: 'Claimed', messageId: '<claimed-1@mail.example.com>', text: 'Hello' })).code, 250)
+  const [row] = await onlyInbound(ws)
+  // As claimInbound leaves it: one attempt taken, hidden from other processors for the lease.
+  await t.database.db.updateTable('inbound_emails').set({ attempts: 1, next_attempt_at: new Date(Date.now() + 3600_000) }).where('id', '=', row?.id as string).execute()
+  const restarted = createEmailModule(t.omnidesk.platform, { conversations: t.omnidesk.services.conversations })
+  await restarted.processor.start()
+  await restarted.processor.drain()
+  await restarted.processor.stop()
+  const [after] = await onlyInbound(ws)
+  if (t.database.backend === 'pglite') assert.equal(after?.status, 'processed', 'the sole owner released the dead claim at start')
+  else assert.equal(after?.status, 'received', 'another node may hold the claim: it waits for the lease')
+})
