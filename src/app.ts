@@ -23,12 +23,14 @@ import { createSecretBox, resolveSecretKey } from './platform/crypto.ts'
 import { type Database, openDatabase } from './platform/db/database.ts'
 import { migrateToLatest } from './platform/db/migrate.ts'
 import { withTenant } from './platform/db/tenant.ts'
+import { AppError } from './platform/errors.ts'
 import { createLocalBus } from './platform/events/bus.ts'
 import { EventDispatcher } from './platform/events/dispatcher.ts'
-import { installAuth } from './platform/http/auth.ts'
+import { installAuth, rateLimitKey } from './platform/http/auth.ts'
 import { createCursorCodec } from './platform/http/cursor.ts'
 import { installErrorHandling } from './platform/http/errors.ts'
 import { installIdempotency } from './platform/http/idempotency.ts'
+import { installSecurityHeaders } from './platform/http/security-headers.ts'
 import { createJobs } from './platform/jobs/jobs.ts'
 import { createLogger, type Logger } from './platform/observability/logger.ts'
 import type { ModuleParts, Platform } from './platform/platform.ts'
@@ -103,15 +105,15 @@ export async function build(opts: BuildOptions) {
   installErrorHandling(app)
   await app.register(cookie)
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
+  await installSecurityHeaders(app, { publicUrl: config.publicUrl })
   await app.register(rateLimit, {
     global: true,
     max: config.apiRateLimit,
     timeWindow: '1 minute',
-    keyGenerator: (req) => req.headers.authorization ?? req.cookies?.omnidesk_session ?? req.ip,
-    errorResponseBuilder: (_req, ctx) => ({
-      statusCode: 429,
-      message: `Too many requests: the limit is ${ctx.max} per ${ctx.after === '1 minute' ? 'minute' : ctx.after}; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
-    }),
+    // Keyed on the credentials installAuth resolved (token, session user), or the client address without valid ones.
+    keyGenerator: rateLimitKey,
+    errorResponseBuilder: (_req, ctx) =>
+      new AppError('RATE_LIMITED', `Too many requests: the limit is ${ctx.max} per minute; retry in ${Math.max(1, Math.ceil(ctx.ttl / 1000))} s`),
   })
   await app.register(swagger, {
     openapi: {
