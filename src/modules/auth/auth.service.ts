@@ -8,7 +8,7 @@ import { withSystem, type Tx } from '../../platform/db/tenant.ts'
 import { AppError, notFound } from '../../platform/errors.ts'
 import type { Authenticator } from '../../platform/http/auth.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { hashPassword, normaliseEmail, type UsersService, usersRepository } from '../users/index.ts'
+import { assertMayActOn, hashPassword, normaliseEmail, type UsersService, usersRepository } from '../users/index.ts'
 import * as repo from './auth.repository.ts'
 import type { Row } from '../../platform/db/schema.ts'
 
@@ -46,7 +46,8 @@ export function createAuthService(p: Platform, deps: { users: UsersService }) {
     userId: u.user_id,
     role: u.role as Role,
     tokenId,
-    instanceOwner: u.instance_owner,
+    // The instance owner's powers follow the owner role: a demoted instance owner loses them.
+    instanceOwner: u.instance_owner && u.role === 'owner',
     label: kind === 'token' ? `${u.email} (API token)` : u.email,
   })
 
@@ -116,6 +117,7 @@ export function createAuthService(p: Platform, deps: { users: UsersService }) {
       })
     },
 
+    /** For yourself (`tokens:write-own`), or for another user you may act on (`tokens:write-any`, see assertMayActOn). */
     async createToken(actor: Actor, input: { name: string; userId?: string | undefined; expiresAt?: string | undefined }) {
       const userId = input.userId ?? actor.userId
       if (!userId) throw new AppError('VALIDATION_FAILED', 'userId is required')
@@ -125,6 +127,8 @@ export function createAuthService(p: Platform, deps: { users: UsersService }) {
       return p.tx(actor, async (trx) => {
         const user = await usersRepository.findUser(trx, actor.workspaceId, userId)
         if (!user) throw notFound('User')
+        // A token for someone acts as them: minting one is acting on that user.
+        assertMayActOn(actor, user)
         return issueTokenInTx(trx, actor, { userId, name: input.name, expiresAt })
       })
     },
@@ -141,6 +145,8 @@ export function createAuthService(p: Platform, deps: { users: UsersService }) {
         const existing = await repo.findToken(trx, actor.workspaceId, id)
         if (!existing) throw notFound('Token')
         authorize(actor, existing.user_id === actor.userId ? 'tokens:write-own' : 'tokens:write-any')
+        const holder = await usersRepository.findUser(trx, actor.workspaceId, existing.user_id)
+        if (holder) assertMayActOn(actor, holder)
         const row = await repo.revokeToken(trx, actor.workspaceId, id)
         if (!row) throw notFound('Token')
         await recordAudit(trx, actor, { action: 'token.revoked', entityType: 'api_token', entityId: id })

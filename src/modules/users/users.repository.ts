@@ -118,3 +118,21 @@ export async function existingUserIds(trx: Tx, workspaceId: string, ids: string[
   const rows = await trx.selectFrom('users').select('id').where('workspace_id', '=', workspaceId).where('id', 'in', ids).execute()
   return new Set(rows.map((r) => r.id))
 }
+
+/** Ends every session of a user; returns how many there were. */
+export async function deleteSessionsOf(trx: Tx, workspaceId: string, userId: string): Promise<number> {
+  const r = await trx.deleteFrom('sessions').where('workspace_id', '=', workspaceId).where('user_id', '=', userId).executeTakeFirst()
+  return Number(r.numDeletedRows)
+}
+
+/** Revokes every live API token of a user; returns how many. */
+export async function revokeTokensOf(trx: Tx, workspaceId: string, userId: string): Promise<number> {
+  const r = await trx
+    .updateTable('api_tokens')
+    .set({ revoked_at: new Date() })
+    .where('workspace_id', '=', workspaceId)
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst()
+  return Number(r.numUpdatedRows)
+}

@@ -31,9 +31,9 @@ export const usersRoutes =
     app.patch('/users/:id', {
       schema: {
         tags,
-        summary: 'Update a user (name, role, active, password)',
+        summary: 'Update a user (name, role, active, password). Changing your own password needs currentPassword; a reset by an admin ends that user\'s sessions and revokes their API tokens',
         params: idParam,
-        body: z.strictObject({ name: humanText(200).pipe(z.string().min(1)).optional(), role: z.enum(roles).optional(), active: z.boolean().optional(), password: password.optional() }),
+        body: z.strictObject({ name: humanText(200).pipe(z.string().min(1)).optional(), role: z.enum(roles).optional(), active: z.boolean().optional(), password: password.optional(), currentPassword: z.string().min(1).max(256).optional() }),
         response: { 200: userSchema, ...commonErrors },
       },
     }, async (req) => users.update(req.actor, req.params.id, req.body))

@@ -1,6 +1,7 @@
-import { hash } from '@node-rs/argon2'
+import { hash, verify } from '@node-rs/argon2'
 import { type Actor, authorize, type Role } from '../../platform/auth/actor.ts'
 import { recordAudit } from '../../platform/audit/audit.ts'
+import type { Row } from '../../platform/db/schema.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts'
 import { appendEvent } from '../../platform/events/events.ts'
@@ -16,6 +17,33 @@ export interface NewUser {
   name: string
   role: Role
   password?: string | undefined
+}
+
+export interface UserPatch {
+  name?: string | undefined
+  role?: Role | undefined
+  active?: boolean | undefined
+  password?: string | undefined
+  /** Required when users change their own password. */
+  currentPassword?: string | undefined
+}
+
+/**
+ * Acting on a user — changing them, resetting their password, minting or
+ * revoking their API tokens — needs at least their rank: only an owner acts on
+ * an owner, and only the instance owner (or the command line) on the instance
+ * owner, whose sign-in may create workspaces. Everyone may act on themselves.
+ */
+export function assertMayActOn(actor: Actor, target: Pick<Row<'users'>, 'id' | 'role' | 'instance_owner'>): void {
+  if (actor.kind === 'system' || actor.userId === target.id) return
+  if (target.instance_owner) throw new AppError('FORBIDDEN', 'Only the instance owner may change the instance owner or act as them')
+  if (target.role === 'owner' && actor.role !== 'owner') throw new AppError('FORBIDDEN', 'Only an owner may change an owner or act as them')
+}
+
+async function checkCurrentPassword(hashed: string | null, given: string | undefined): Promise<void> {
+  if (!hashed) throw new AppError('FORBIDDEN', 'You have no password yet: an admin sets the first one')
+  if (!given) throw new AppError('VALIDATION_FAILED', 'currentPassword is required to change your own password', [{ field: 'body.currentPassword', message: 'is required' }])
+  if (!(await verify(hashed, given).catch(() => false))) throw new AppError('FORBIDDEN', 'The current password is wrong')
 }
 
 export function createUsersService(p: Platform) {
@@ -64,7 +92,7 @@ export function createUsersService(p: Platform) {
       return page(rows.map(toUser), q.limit, (u) => p.cursors.encode([u.email, u.id]))
     },
 
-    async update(actor: Actor, id: string, patch: { name?: string | undefined; role?: Role | undefined; active?: boolean | undefined; password?: string | undefined }): Promise<User> {
+    async update(actor: Actor, id: string, patch: UserPatch): Promise<User> {
       const self = actor.userId === id
       // Anyone may change their own name and password; the rest is administration.
       if (!self || patch.role !== undefined || patch.active !== undefined) authorize(actor, 'users:write')
@@ -73,8 +101,9 @@ export function createUsersService(p: Platform) {
       return p.tx(actor, async (trx) => {
         const before = await repo.findUser(trx, actor.workspaceId, id)
         if (!before) throw notFound('User')
-        if (before.role === 'owner' && actor.role !== 'owner' && actor.kind !== 'system')
-          throw new AppError('FORBIDDEN', 'Only an owner may change an owner')
+        assertMayActOn(actor, before)
+        // A stolen token or an unattended session must not be enough to take the account over.
+        if (passwordHash && self && actor.kind !== 'system') await checkCurrentPassword(before.password_hash, patch.currentPassword)
         const row = await repo.updateUser(trx, actor.workspaceId, id, {
           ...(patch.name !== undefined && { name: patch.name }),
           ...(patch.role !== undefined && { role: patch.role }),
@@ -85,6 +114,12 @@ export function createUsersService(p: Platform) {
         if (before.role === 'owner' && (row.role !== 'owner' || !row.active) && (await repo.countActiveOwners(trx, actor.workspaceId)) === 0)
           throw new AppError('UNPROCESSABLE', 'A workspace must keep at least one active owner')
         const changed = (['name', 'role', 'active'] as const).filter((k) => before[k] !== row[k])
+        // A new password or a deactivation ends every session of that user; a reset by
+        // someone else (the account may be compromised) or a role change also revokes
+        // the user's API tokens, so that no token carries a role it was not minted with.
+        const reset = passwordHash !== undefined && !self
+        const sessionsEnded = passwordHash || row.active === false ? await repo.deleteSessionsOf(trx, actor.workspaceId, id) : 0
+        const tokensRevoked = reset || before.role !== row.role ? await repo.revokeTokensOf(trx, actor.workspaceId, id) : 0
         await recordAudit(trx, actor, {
           action: 'user.updated',
           entityType: 'user',
@@ -93,12 +128,12 @@ export function createUsersService(p: Platform) {
             before: Object.fromEntries(changed.map((k) => [k, before[k]])),
             after: Object.fromEntries(changed.map((k) => [k, row[k]])),
             ...(passwordHash && { passwordChanged: true }),
+            ...(sessionsEnded > 0 && { sessionsEnded }),
+            ...(tokensRevoked > 0 && { tokensRevoked }),
           },
         })
-        if (passwordHash || row.active === false) {
-          // A new password or a deactivation ends every session of that user.
-          await trx.deleteFrom('sessions').where('workspace_id', '=', actor.workspaceId).where('user_id', '=', id).execute()
-        }
+        if (reset)
+          await recordAudit(trx, actor, { action: 'user.password-reset', entityType: 'user', entityId: id, changes: { after: { sessionsEnded, tokensRevoked } } })
         return toUser(row)
       })
     },
