@@ -10,18 +10,24 @@ import { withSystem } from './platform/db/tenant.ts'
 import { AppError } from './platform/errors.ts'
 import { createLogger } from './platform/observability/logger.ts'
 import { loadDemoData } from './demo.ts'
+import { PASSWORD_ARGUMENT_REFUSED, readPassword } from './cli-password.ts'
 
 const usage = `Omnidesk command line (npm run omnidesk -- <command> [options])
 
   migrate                                   run database migrations (also done by npm start)
-  workspace:create --name N [--admin-email E --admin-name N --admin-password P]
+  workspace:create --name N [--admin-email E --admin-name N] [--password-stdin]
                                             create a workspace and its first admin; prints an admin API token
-  user:create --email E --name N --role R [--password P] [--workspace ID]
+  user:create --email E --name N --role R [--password-stdin] [--workspace ID]
                                             create a user (roles: ${roles.join(', ')})
+  user:password --email E [--password-stdin] [--workspace ID]
+                                            set a user's password (ends their sessions, revokes their tokens)
   token:create --email E [--name N] [--workspace ID] [--expires ISO-DATE]
                                             create an API token for a user; prints it once
   demo [--workspace ID]                     load demo contacts, conversations, users and teams
   audit:verify                              check every workspace's audit hash chain (exit 1 if broken)
+
+Passwords are never taken as arguments: --password-stdin reads one from standard input,
+otherwise OMNIDESK_PASSWORD, otherwise a prompt without echo on a terminal (no password if none).
 
 Uses the same configuration as npm start (DATA_DIR or DATABASE_URL). Stop npm start first when
 using the embedded database: one process owns the data directory.`
@@ -61,9 +67,13 @@ async function main(argv: string[]): Promise<number> {
       'admin-email': { type: 'string' },
       'admin-name': { type: 'string' },
       'admin-password': { type: 'string' },
+      'password-stdin': { type: 'boolean' },
     },
     strict: true,
   })
+  // Parsed only to refuse them with a clear message (see cli-password.ts).
+  if (values.password !== undefined || values['admin-password'] !== undefined) throw new AppError('VALIDATION_FAILED', PASSWORD_ARGUMENT_REFUSED)
+  const password = (label: string, required = false) => readPassword({ stdin: values['password-stdin'] === true, env: process.env, label, required })
   switch (command) {
     case 'migrate': {
       const config = loadConfig()
@@ -81,10 +91,11 @@ async function main(argv: string[]): Promise<number> {
     case 'workspace:create': {
       if (!values.name) throw new AppError('VALIDATION_FAILED', '--name is required')
       const adminEmail = values['admin-email']
+      const adminPassword = adminEmail ? await password(`Password for ${adminEmail}`) : undefined
       return withApp(async (o) => {
         const r = await o.services.workspaces.createWithAdmin(null, {
           name: values.name!,
-          admin: adminEmail ? { email: adminEmail, name: values['admin-name'] ?? adminEmail, password: values['admin-password'] } : undefined,
+          admin: adminEmail ? { email: adminEmail, name: values['admin-name'] ?? adminEmail, password: adminPassword } : undefined,
         })
         console.log(`Workspace ${r.workspace.name} (${r.workspace.id}) created.`)
         console.log(`Admin: ${r.admin.email}`)
@@ -95,10 +106,25 @@ async function main(argv: string[]): Promise<number> {
     case 'user:create': {
       if (!values.email || !values.name || !values.role) throw new AppError('VALIDATION_FAILED', '--email, --name and --role are required')
       if (!roles.includes(values.role as Role)) throw new AppError('VALIDATION_FAILED', `--role must be one of ${roles.join(', ')}`)
+      const userPassword = await password(`Password for ${values.email}`)
       return withApp(async (o) => {
         const ws = await workspaceIdFor(o, values.workspace)
-        const user = await o.services.users.create(systemActor(ws, 'cli'), { email: values.email!, name: values.name!, role: values.role as Role, password: values.password })
+        const user = await o.services.users.create(systemActor(ws, 'cli'), { email: values.email!, name: values.name!, role: values.role as Role, password: userPassword })
         console.log(`User ${user.email} (${user.role}) created in workspace ${ws}: ${user.id}`)
+        return 0
+      })
+    }
+    case 'user:password': {
+      if (!values.email) throw new AppError('VALIDATION_FAILED', '--email is required')
+      const newPassword = await password(`New password for ${values.email}`, true)
+      return withApp(async (o) => {
+        const ws = await workspaceIdFor(o, values.workspace)
+        const user = await withSystem(o.platform.db, (trx) =>
+          trx.selectFrom('users').select(['id']).where('workspace_id', '=', ws).where('email', '=', values.email!.toLowerCase()).executeTakeFirst(),
+        )
+        if (!user) throw new AppError('NOT_FOUND', `No user ${values.email} in workspace ${ws}`)
+        await o.services.users.update(systemActor(ws, 'cli'), user.id, { password: newPassword })
+        console.log(`Password of ${values.email} set; their sessions are ended and their API tokens revoked.`)
         return 0
       })
     }
