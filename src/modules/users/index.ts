@@ -10,5 +10,5 @@ export { usersRepository, hashPassword, assertMayActOn }
 
 export function createUsersModule(p: Platform) {
   const service = createUsersService(p)
-  return { service, routes: usersRoutes(service) } satisfies ModuleParts
+  return { service, routes: usersRoutes(service, { passwordRateLimit: p.config.loginRateLimit }) } satisfies ModuleParts
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { roles } from '../../platform/auth/actor.ts'
+import { AppError } from '../../platform/errors.ts'
 import { commonErrors, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
 import type { UsersService } from './users.service.ts'
 import { teamSchema, userSchema } from './users.types.ts'
@@ -8,9 +9,12 @@ import { teamSchema, userSchema } from './users.types.ts'
 const password = z.string().min(10, 'must be at least 10 characters').max(256)
 
 export const usersRoutes =
-  (users: UsersService): FastifyPluginAsyncZod =>
+  (users: UsersService, opts: { passwordRateLimit: number }): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['Users and teams']
+    // Guessing currentPassword with a stolen token or session is limited like sign-in
+    // attempts (LOGIN_RATE_LIMIT per minute), per user.
+    const ownPasswordChanges = app.createRateLimit({ max: opts.passwordRateLimit, timeWindow: '1 minute', keyGenerator: (req) => `own-password:${req.actor.userId}` })
     app.post('/users', {
       schema: {
         tags,
@@ -36,7 +40,16 @@ export const usersRoutes =
         body: z.strictObject({ name: humanText(200).pipe(z.string().min(1)).optional(), role: z.enum(roles).optional(), active: z.boolean().optional(), password: password.optional(), currentPassword: z.string().min(1).max(256).optional() }),
         response: { 200: userSchema, ...commonErrors },
       },
-    }, async (req) => users.update(req.actor, req.params.id, req.body))
+    }, async (req, reply) => {
+      if (req.body.password !== undefined && req.actor.userId === req.params.id) {
+        const attempt = await ownPasswordChanges(req)
+        if (!attempt.isAllowed && attempt.isExceeded) {
+          reply.header('retry-after', attempt.ttlInSeconds)
+          throw new AppError('RATE_LIMITED', `Too many password changes: the limit is ${attempt.max} per minute; retry in ${attempt.ttlInSeconds} s`)
+        }
+      }
+      return users.update(req.actor, req.params.id, req.body)
+    })
 
     const teamBody = z.strictObject({
       name: humanText(100).pipe(z.string().min(1)),

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { type Client, clientFor, useTestApp } from '../../../test/harness.ts'
 
-const t = await useTestApp()
+const t = await useTestApp({ LOGIN_RATE_LIMIT: '4' })
 const anon = clientFor(t.omnidesk, null)
 const password = 'correct horse battery'
 let n = 0
+let addr = 0
 
 /** A user of the default workspace (the instance owner's) with a token, created by the instance owner. */
 async function member(role: string, opts: { password?: boolean } = {}) {
@@ -17,9 +18,10 @@ async function member(role: string, opts: { password?: boolean } = {}) {
   return { id: u.body.id as string, email, token: tok.body.secret as string, client: clientFor(t.omnidesk, tok.body.secret) }
 }
 
+/** Signs in from an address of its own, so that sign-ins stay under LOGIN_RATE_LIMIT. */
 async function signIn(email: string, pw = password): Promise<Client> {
-  const res = await anon.post('/api/v1/auth/login', { email, password: pw })
-  assert.equal(res.status, 200, JSON.stringify(res.body))
+  const res = await t.omnidesk.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password: pw }, remoteAddress: `10.9.${n}.${++addr}` })
+  assert.equal(res.statusCode, 200, res.body)
   const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('omnidesk_session='))?.split(';')[0] as string
   return clientFor(t.omnidesk, null, { cookie })
 }
@@ -121,4 +123,19 @@ test('an admin resetting a password ends that user\'s sessions and tokens, and i
   assert.ok(entry, JSON.stringify(audit.body))
   assert.ok(String(entry.actor.id).startsWith(admin.id), 'the admin is the actor')
   assert.match(JSON.stringify(entry), /"tokensRevoked":1/)
+})
+
+test('guessing your current password is limited like sign-in attempts (LOGIN_RATE_LIMIT per user)', async () => {
+  const agent = await member('agent')
+  const statuses: number[] = []
+  for (let i = 0; i < 5; i++) statuses.push((await agent.client.patch(`/api/v1/users/${agent.id}`, { password: 'a brand new password', currentPassword: `guess number ${i}` })).status)
+  assert.deepEqual(statuses, [403, 403, 403, 403, 429])
+  const limited = await agent.client.patch(`/api/v1/users/${agent.id}`, { password: 'a brand new password', currentPassword: password })
+  assert.equal(limited.status, 429)
+  assert.equal(limited.body.error.code, 'RATE_LIMITED')
+  assert.ok(Number(limited.headers['retry-after']) > 0)
+  // Other changes, and other users, are not affected.
+  assert.equal((await agent.client.patch(`/api/v1/users/${agent.id}`, { name: 'Still me' })).status, 200)
+  const other = await member('agent')
+  assert.equal((await other.client.patch(`/api/v1/users/${other.id}`, { password: 'a brand new password', currentPassword: password })).status, 200)
 })
