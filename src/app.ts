@@ -29,6 +29,7 @@ import { installAuth } from './platform/http/auth.ts'
 import { createCursorCodec } from './platform/http/cursor.ts'
 import { installErrorHandling } from './platform/http/errors.ts'
 import { installIdempotency } from './platform/http/idempotency.ts'
+import { installInputGuards } from './platform/http/input-guards.ts'
 import { createJobs } from './platform/jobs/jobs.ts'
 import { createLogger, type Logger } from './platform/observability/logger.ts'
 import type { ModuleParts, Platform } from './platform/platform.ts'
@@ -101,6 +102,7 @@ export async function build(opts: BuildOptions) {
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   installErrorHandling(app)
+  installInputGuards(app, platform.cursors)
   await app.register(cookie)
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   await app.register(rateLimit, {
