@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import net from 'node:net'
 import { test } from 'node:test'
+import { errorCatalogue } from '../src/platform/errors.ts'
 import { useTestApp, type WorkspaceClient } from './harness.ts'
 
 // Issue #6, "Bad input that returns 500": hostile input is refused at the edge
@@ -172,4 +174,11 @@ test('message text is stored exactly as sent; invalid UTF-8 is refused, not repl
   const good = await raw(ws, 'POST', `/api/v1/conversations/${conv.id}/messages`, Buffer.from('{"text":"ünïcødé 🛟","private":true}'))
   assert.equal(good.json().text, 'ünïcødé 🛟')
   assert.equal((await ws.get(`/api/v1/conversations/${conv.id}/messages`)).body.items.length, 3)
+})
+
+test('docs/api.md lists every error code of the catalogue with its status', () => {
+  const doc = readFileSync(new URL('../docs/api.md', import.meta.url), 'utf8')
+  const documented = new Map([...doc.matchAll(/^\| `([A-Z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]))
+  for (const [code, status] of Object.entries(errorCatalogue)) assert.equal(documented.get(code), status, `${code} (${status}) in docs/api.md`)
+  for (const code of documented.keys()) assert.ok(Object.hasOwn(errorCatalogue, code as string), `${code} is documented but not in the catalogue`)
 })
