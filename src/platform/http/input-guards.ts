@@ -14,7 +14,8 @@ import { installClientErrorHandler, installJsonBodyParser, MAX_JSON_DEPTH } from
  * - no string or object key in the query, path parameters or body may contain
  *   NUL (PostgreSQL cannot store it in text or jsonb) or a lone surrogate
  *   (it cannot be encoded as UTF-8): 400 VALIDATION_FAILED naming the field;
- * - under /api/v1, a query parameter the route does not declare is a 400;
+ * - under /api/v1, a query parameter the route does not declare is a 400
+ *   (not on a WebSocket upgrade, which answers in its own protocol);
  * - list cursors are bound to their list: each `nextCursor` answered carries
  *   the identity of the list (route, path parameters, filters, workspace), and
  *   a cursor given to another list is a 400 INVALID_CURSOR.
@@ -30,6 +31,8 @@ export function installInputGuards(app: FastifyInstance, cursors: CursorCodec): 
     refuseBadText(request.body, 'body')
     if (!request.url.startsWith('/api/v1/')) return
     const query = (request.query ?? {}) as Record<string, unknown>
+    // A WebSocket upgrade speaks its own protocol (auth frame, close codes); a stray query parameter is ignored there.
+    if (request.headers.upgrade?.toLowerCase() === 'websocket') return
     refuseUnknownQuery(request, query)
     if (request.method !== 'GET' || !('cursor' in allowedQueryKeys(request))) return
     const listId = listIdentity(request, query)
