@@ -165,3 +165,33 @@ test('PATCH /custom-fields/{id} and /categories/{id} change only the fields they
     runs,
   )
 })
+
+test('an empty PATCH is a no-op that answers the record, on every PATCH route', async () => {
+  const ws = await t.workspace()
+  const user = (await ws.post('/api/v1/users', { email: 'e@example.com', name: 'E', role: 'agent' })).body
+  const team = (await ws.post('/api/v1/teams', { name: 'T' })).body
+  const contact = (await ws.post('/api/v1/contacts', { name: 'C' })).body
+  const conv = (await ws.post('/api/v1/conversations', { contact: { email: 'e@example.com' }, message: { text: 'hi' } })).body
+  const inbox = (await ws.post('/api/v1/inboxes', { name: 'Chat', channel: 'chat', config: {} })).body
+  const category = (await ws.post('/api/v1/categories', { name: 'Billing' })).body
+  const field = (await ws.post('/api/v1/custom-fields', { key: 'plan', label: 'Plan', type: 'text' })).body
+  const urls = [
+    '/api/v1/workspace',
+    `/api/v1/users/${user.id}`,
+    `/api/v1/teams/${team.id}`,
+    `/api/v1/contacts/${contact.id}`,
+    `/api/v1/conversations/${conv.id}`,
+    `/api/v1/inboxes/${inbox.id}`,
+    `/api/v1/categories/${category.id}`,
+    `/api/v1/custom-fields/${field.id}`,
+  ]
+  for (const url of urls) {
+    const before = await ws.get(url)
+    assert.equal(before.status, 200, `${url}: ${JSON.stringify(before.body)}`)
+    const res = await ws.patch(url, {})
+    assert.equal(res.status, 200, `${url}: ${JSON.stringify(res.body)}`)
+    const { updatedAt: _a, ...answered } = res.body
+    const { updatedAt: _b, ...was } = before.body
+    assert.deepEqual(answered, was, url)
+  }
+})
