@@ -31,6 +31,7 @@ import { createCursorCodec } from './platform/http/cursor.ts'
 import { installErrorHandling } from './platform/http/errors.ts'
 import { installIdempotency } from './platform/http/idempotency.ts'
 import { installSecurityHeaders } from './platform/http/security-headers.ts'
+import { installInputGuards } from './platform/http/input-guards.ts'
 import { createJobs } from './platform/jobs/jobs.ts'
 import { createLogger, type Logger } from './platform/observability/logger.ts'
 import type { ModuleParts, Platform } from './platform/platform.ts'
@@ -103,6 +104,7 @@ export async function build(opts: BuildOptions) {
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   installErrorHandling(app)
+  installInputGuards(app, platform.cursors)
   await app.register(cookie)
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } })
   await installSecurityHeaders(app, { publicUrl: config.publicUrl })

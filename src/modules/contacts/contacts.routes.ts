@@ -1,16 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { commonErrors, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
+import { commonErrors, freeformObject, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
 import type { ContactsService } from './contacts.service.ts'
 import { contactSchema, identityKinds, mergeSchema } from './contacts.types.ts'
 
 const name = humanText(200)
 // Values are checked per kind by normaliseIdentity in the service (400 naming the field).
 const identityBody = z.strictObject({ kind: z.enum(identityKinds), value: z.string().max(1000) })
-const attributes = z
-  .record(z.string().min(1).max(100), z.unknown())
-  .refine((a) => Object.keys(a).length <= 200, 'at most 200 attributes')
-  .refine((a) => JSON.stringify(a).length <= 32_768, 'at most 32 KiB of JSON')
+const attributes = freeformObject({ maxKeys: 200, maxBytes: 32 * 1024, keyMax: 100 })
 
 export const contactsRoutes =
   (contacts: ContactsService): FastifyPluginAsyncZod =>

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { commonErrors, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
+import { bodyText, commonErrors, freeformObject, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
 import type { ConversationsService } from './conversations.service.ts'
 import { conversationSchema, conversationStatuses, priorities } from './conversations.types.ts'
 
@@ -16,11 +16,12 @@ export const contactInput = z
   })
   .refine((c) => c.name !== undefined || c.email !== undefined || c.phone !== undefined, 'give at least one of name, email, phone')
 
-export const messageText = humanText(50_000)
+/** Message text is stored exactly as sent (not trimmed). */
+export const messageText = bodyText(50_000)
 export const messageHtml = z.string().max(500_000)
 
 const tagList = z.array(nonEmpty(64)).max(50)
-const customFields = z.record(z.string().max(64), z.unknown())
+const customFields = freeformObject({ maxKeys: 100, maxBytes: 32 * 1024, keyMax: 64 })
 const idOrNone = z.union([z.uuid(), z.literal('none')])
 
 export const conversationsRoutes =
@@ -40,7 +41,7 @@ export const conversationsRoutes =
           priority: z.enum(priorities).optional(),
           message: z
             .strictObject({ text: messageText.optional(), html: messageHtml.optional() })
-            .refine((m) => Boolean(m.text || m.html), { message: 'give text or html', path: ['text'] }),
+            .refine((m) => Boolean(m.text?.trim() || m.html?.trim()), { message: 'give text or html', path: ['text'] }),
           tags: tagList.optional(),
           categoryId: z.uuid().optional(),
           customFields: customFields.optional(),

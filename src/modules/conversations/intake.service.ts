@@ -94,7 +94,8 @@ function followUpReason(conv: Row<'conversations'>, reopenWindowDays: number | u
 /** Sanitised HTML and the text to store (derived from the HTML when no text was given). */
 export function messageBody(input: { text?: string | undefined; html?: string | undefined }, field = 'body.text'): { text: string; html: string | null } {
   const html = input.html?.trim() ? sanitizeHtml(input.html) : null
-  const text = input.text?.trim() || (input.html ? htmlToText(input.html) : '')
+  // Text is stored exactly as given (a reply's indentation and line breaks are part of it); blank text falls back to the HTML's.
+  const text = input.text?.trim() ? input.text : input.html ? htmlToText(input.html) : ''
   if (!text && !html) throw invalidField(field, 'is required (give text or html)')
   return { text, html: html || null }
 }

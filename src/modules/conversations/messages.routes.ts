@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { commonErrors, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
+import { commonErrors, freeformObject, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
 import { contactInput, messageHtml, messageText } from './conversations.routes.ts'
 import type { ConversationsService } from './conversations.service.ts'
 import { channels, conversationSchema, conversationStatuses } from './conversations.types.ts'
 import { attachmentLimits, messageSchema, timelineItemSchema } from './messages.types.ts'
 
-const hasBody = (m: { text?: string | undefined; html?: string | undefined }) => Boolean(m.text || m.html)
+const hasBody = (m: { text?: string | undefined; html?: string | undefined }) => Boolean(m.text?.trim() || m.html?.trim())
 
 const newAttachment = z.strictObject({
   filename: humanText(255)
@@ -102,7 +102,7 @@ export const messagesRoutes =
             text: messageText.optional(),
             html: messageHtml.optional(),
             providerMessageId: z.string().trim().min(1).max(255).optional(),
-            metadata: z.record(z.string().max(64), z.unknown()).optional(),
+            metadata: freeformObject({ maxKeys: 100, maxBytes: 16 * 1024, keyMax: 64 }).optional(),
           })
           .refine(hasBody, { message: 'give text or html', path: ['text'] }),
         response: {

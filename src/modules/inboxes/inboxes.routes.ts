@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { commonErrors, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
+import { commonErrors, freeformObject, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
 import { channels } from './channels/channel.ts'
 import type { InboxesService } from './inboxes.service.ts'
 import { channelInfoSchema, deleteResultSchema, inboxSchema } from './inboxes.types.ts'
 
 const name = humanText(200).pipe(z.string().min(1))
-const settings = z.record(z.string(), z.unknown())
+const settings = freeformObject({ maxKeys: 100, maxBytes: 64 * 1024, keyMax: 100 })
 
 export const inboxesRoutes =
   (inboxes: InboxesService): FastifyPluginAsyncZod =>

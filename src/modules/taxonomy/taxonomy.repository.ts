@@ -114,6 +114,8 @@ export function insertCustomField(trx: Tx, workspaceId: string, f: { key: string
 }
 
 export function updateCustomField(trx: Tx, workspaceId: string, id: string, patch: { label?: string; options?: string[] }) {
+  // An empty PATCH changes nothing; UPDATE … SET with no column is not SQL.
+  if (patch.label === undefined && patch.options === undefined) return findCustomField(trx, workspaceId, id)
   return trx
     .updateTable('custom_fields')
     .set({

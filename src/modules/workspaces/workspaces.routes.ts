@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { commonErrors } from '../../platform/http/schemas.ts'
 import { userSchema } from '../users/index.ts'
 import type { WorkspacesService } from './workspaces.service.ts'
-import { workspaceSchema, workspaceSettingsInput } from './workspaces.types.ts'
+import { workspaceSchema, workspaceSettingsInput, workspaceSettingsPatch } from './workspaces.types.ts'
 
 export const workspacesRoutes =
   (workspaces: WorkspacesService): FastifyPluginAsyncZod =>
@@ -25,6 +25,6 @@ export const workspacesRoutes =
     )
 
     app.patch('/workspace', {
-      schema: { tags, summary: 'Update the current workspace settings', body: workspaceSettingsInput.partial(), response: { 200: workspaceSchema, ...commonErrors } },
+      schema: { tags, summary: 'Update the current workspace settings', body: workspaceSettingsPatch, response: { 200: workspaceSchema, ...commonErrors } },
     }, async (req) => workspaces.update(req.actor, req.body))
   }

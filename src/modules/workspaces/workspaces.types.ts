@@ -22,11 +22,31 @@ export const workspaceSchema = z
   .meta({ id: 'Workspace' })
 export type Workspace = z.infer<typeof workspaceSchema>
 
-export const workspaceSettingsInput = z.strictObject({
+const settingFields = {
   name: z.string().trim().min(1).max(200),
-  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris').default('UTC'),
-  defaultLocale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or pt-BR').default('en'),
-  dataRegion: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a short tag such as eu or us-east').default('default'),
+  timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris'),
+  defaultLocale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'must be a BCP 47 tag such as en or pt-BR'),
+  dataRegion: z.string().regex(/^[a-z0-9-]{1,32}$/, 'must be a short tag such as eu or us-east'),
+}
+
+/** A new workspace's settings: what is not given takes its default. */
+export const workspaceSettingsInput = z.strictObject({
+  ...settingFields,
+  timeZone: settingFields.timeZone.default('UTC'),
+  defaultLocale: settingFields.defaultLocale.default('en'),
+  dataRegion: settingFields.dataRegion.default('default'),
+})
+
+/**
+ * A change to the settings: only the fields given change. Not
+ * `workspaceSettingsInput.partial()`: in zod 4 a partial of a field with a
+ * default still fills in the default, which reset unmentioned settings.
+ */
+export const workspaceSettingsPatch = z.strictObject({
+  name: settingFields.name.optional(),
+  timeZone: settingFields.timeZone.optional(),
+  defaultLocale: settingFields.defaultLocale.optional(),
+  dataRegion: settingFields.dataRegion.optional(),
 })
 
 export const toWorkspace = (r: Row<'workspaces'>): Workspace => ({
