@@ -9,7 +9,7 @@ import { migrateToLatest } from './platform/db/migrate.ts'
 import { withSystem } from './platform/db/tenant.ts'
 import { AppError } from './platform/errors.ts'
 import { createLogger } from './platform/observability/logger.ts'
-import { loadDemoData } from './demo.ts'
+import { describeDemo, loadDemoData, streamProgress } from './demo.ts'
 
 const usage = `Omnidesk command line (npm run omnidesk -- <command> [options])
 
@@ -20,7 +20,8 @@ const usage = `Omnidesk command line (npm run omnidesk -- <command> [options])
                                             create a user (roles: ${roles.join(', ')})
   token:create --email E [--name N] [--workspace ID] [--expires ISO-DATE]
                                             create an API token for a user; prints it once
-  demo [--workspace ID]                     load demo contacts, conversations, users and teams
+  demo [--workspace ID] [--conversations N] [--seed S]
+                                            load demo users, teams, inboxes, contacts and conversations (once per workspace)
   audit:verify                              check every workspace's audit hash chain (exit 1 if broken)
 
 Uses the same configuration as npm start (DATA_DIR or DATABASE_URL). Stop npm start first when
@@ -61,6 +62,8 @@ async function main(argv: string[]): Promise<number> {
       'admin-email': { type: 'string' },
       'admin-name': { type: 'string' },
       'admin-password': { type: 'string' },
+      conversations: { type: 'string' },
+      seed: { type: 'string' },
     },
     strict: true,
   })
@@ -115,13 +118,22 @@ async function main(argv: string[]): Promise<number> {
         return 0
       })
     }
-    case 'demo':
+    case 'demo': {
+      const count = (flag: 'conversations' | 'seed', max: number) => {
+        const raw = values[flag]
+        if (raw === undefined) return undefined
+        const n = Number(raw)
+        if (!/^\d+$/.test(raw) || n > max) throw new AppError('VALIDATION_FAILED', `--${flag} must be a whole number from 0 to ${max}`)
+        return n
+      }
+      const options = { conversations: count('conversations', 100_000), seed: count('seed', 2 ** 32 - 1) }
       return withApp(async (o) => {
         const ws = await workspaceIdFor(o, values.workspace)
-        const summary = await loadDemoData(o, ws)
-        console.log(summary)
+        const result = await loadDemoData(o, ws, { ...options, progress: streamProgress(process.stderr) })
+        console.log(describeDemo(result, o.platform.config.publicUrl ?? `http://localhost:${o.platform.config.port}`))
         return 0
       })
+    }
     case 'audit:verify':
       return withApp(async (o) => {
         const reports = await o.services.audit.verifyAll()
