@@ -27,7 +27,8 @@ const usage = `Omnidesk command line (npm run omnidesk -- <command> [options])
 Uses the same configuration as npm start (DATA_DIR or DATABASE_URL). Stop npm start first when
 using the embedded database: one process owns the data directory.`
 
-async function withApp<T>(fn: (o: Omnidesk) => Promise<T>): Promise<T> {
+/** `drainEvents: false` leaves the events written for the server to dispatch when it next starts. */
+async function withApp<T>(fn: (o: Omnidesk) => Promise<T>, opts: { drainEvents?: boolean } = {}): Promise<T> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' })
   const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir)
   try {
@@ -35,7 +36,7 @@ async function withApp<T>(fn: (o: Omnidesk) => Promise<T>): Promise<T> {
     try {
       return await fn(o)
     } finally {
-      await o.platform.dispatcher.drain()
+      if (opts.drainEvents !== false) await o.platform.dispatcher.drain()
       await o.close()
     }
   } finally {
@@ -132,7 +133,8 @@ async function main(argv: string[]): Promise<number> {
         const result = await loadDemoData(o, ws, { ...options, progress: streamProgress(process.stderr) })
         console.log(describeDemo(result, o.platform.config.publicUrl ?? `http://localhost:${o.platform.config.port}`))
         return 0
-      })
+        // Thousands of events, some of whose listeners need the job queue only the server runs: it dispatches them when it starts.
+      }, { drainEvents: false })
     }
     case 'audit:verify':
       return withApp(async (o) => {

@@ -13,6 +13,8 @@ export interface ConversationCounts {
   byStatus: Partial<Record<ConversationStatus, number>>
   messages: { inbound: number; outbound: number; note: number }
   assigned: number
+  /** Handed to another agent along the way. */
+  transferred: number
   /** Left where they were because the workspace requires fields the demo does not fill (case requirements). */
   stoppedByRequirements: number
 }
@@ -33,7 +35,7 @@ export async function playConversations(
   progress: Progress,
 ): Promise<ConversationCounts> {
   const s = o.services.conversations
-  const counts: ConversationCounts = { conversations: 0, byChannel: {}, byStatus: {}, messages: { inbound: 0, outbound: 0, note: 0 }, assigned: 0, stoppedByRequirements: 0 }
+  const counts: ConversationCounts = { conversations: 0, byChannel: {}, byStatus: {}, messages: { inbound: 0, outbound: 0, note: 0 }, assigned: 0, transferred: 0, stoppedByRequirements: 0 }
   const channelActor = (at: Date): Actor => ({ ...systemActor(workspaceId, 'demo loader'), occurredAt: at })
   const staffActor = (email: string, at: Date): Actor => {
     const user = setup.staff.get(email)
@@ -54,8 +56,10 @@ export async function playConversations(
       tags: plan.tags,
       categoryId: setup.categories.get(plan.category),
       teamId: setup.teams.get(plan.team),
+      ...(plan.assignee && { assigneeId: setup.staff.get(plan.assignee)!.id }),
     })
     counts.conversations++
+    if (plan.assignee) counts.assigned++
     counts.messages.inbound++
     counts.byChannel[plan.channel] = (counts.byChannel[plan.channel] ?? 0) + 1
     let status: ConversationStatus = conv.status
@@ -71,7 +75,7 @@ export async function playConversations(
     async function playStep(step: Step): Promise<ConversationStatus | undefined> {
       switch (step.kind) {
         case 'assign':
-          counts.assigned++
+          counts.transferred++
           return (await s.update(staffActor(step.by, step.at), conv.id, { assigneeId: setup.staff.get(step.assignee)!.id })).status
         case 'reply':
           await s.addMessage(staffActor(step.by, step.at), conv.id, { text: step.text, ...(step.status && { status: step.status }) })

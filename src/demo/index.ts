@@ -95,7 +95,7 @@ export function describeDemo(r: DemoResult, publicUrl: string): string {
     `  ${r.contacts.created} contacts with ${r.contacts.identities} identities (email, phone)`,
     `  inboxes: ${Object.entries(r.inboxes).map(([ch, i]) => `${i.name} (${ch})`).join(', ')}`,
     `  ${r.categories} categories, ${r.tagsCreated} new tags`,
-    `  ${c.conversations} conversations over the last ${HISTORY_DAYS} days (${list(c.byChannel)}; ${list(c.byStatus)}), ${c.assigned} assigned`,
+    `  ${c.conversations} conversations over the last ${HISTORY_DAYS} days (${list(c.byChannel)}; ${list(c.byStatus)}), ${c.assigned} assigned to agents, ${c.transferred} transferred`,
     `  ${c.messages.inbound + c.messages.outbound + c.messages.note} messages: ${c.messages.inbound} inbound, ${c.messages.outbound} replies, ${c.messages.note} internal notes`,
     ...(c.stoppedByRequirements ? [`  ${c.stoppedByRequirements} conversations were left unsolved: this workspace requires fields before solving`] : []),
     '',

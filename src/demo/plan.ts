@@ -31,6 +31,8 @@ export interface PlannedConversation {
   tags: string[]
   category: string
   team: TeamName
+  /** Routed to this agent when the conversation opens (staff email); none: waiting in the team's queue. */
+  assignee: string | undefined
   steps: Step[]
   status: ConversationStatus
 }
@@ -86,13 +88,15 @@ export function planConversations(rnd: Random, contacts: DemoContact[], count: n
       tags: [...tpl.tags, ...(vip ? ['vip'] : [])],
       category: tpl.category,
       team,
+      assignee: undefined,
       steps: [],
       status,
     }
     const later = (min: number, max: number) => (at = new Date(at.getTime() + rnd.int(min, max)))
     const unassigned = status === 'open' && rnd.chance(0.3)
-    if (!unassigned) plan.steps.push({ kind: 'assign', at: later(2 * MINUTE, 3 * HOUR), by: supervisor.email, assignee: agent.email })
-    if (!unassigned && status !== 'open' || (!unassigned && rnd.chance(0.6))) {
+    if (!unassigned) plan.assignee = agent.email
+    let replier = agent
+    if (!unassigned && (status !== 'open' || rnd.chance(0.6))) {
       // Replies and customer answers, 1–8 messages in all (the first one included).
       const total = rnd.int(2, 8)
       let written = 1
@@ -101,11 +105,17 @@ export function planConversations(rnd: Random, contacts: DemoContact[], count: n
       while (written < total) {
         if (!lastWasReply) {
           if (tpl.notes.length && rnd.chance(0.3) && written < total - 1) {
-            plan.steps.push({ kind: 'note', at: later(5 * MINUTE, 2 * HOUR), by: rnd.chance(0.8) ? agent.email : supervisor.email, text: fill(rnd.pick(tpl.notes), vars) })
+            plan.steps.push({ kind: 'note', at: later(5 * MINUTE, 2 * HOUR), by: rnd.chance(0.8) ? replier.email : supervisor.email, text: fill(rnd.pick(tpl.notes), vars) })
             written++
           }
-          plan.steps.push({ kind: 'reply', at: later(10 * MINUTE, 8 * HOUR), by: agent.email, text: fill(rnd.pick(tpl.replies), vars) })
+          plan.steps.push({ kind: 'reply', at: later(10 * MINUTE, 8 * HOUR), by: replier.email, text: fill(rnd.pick(tpl.replies), vars) })
           lastWasReply = true
+          // Now and then the supervisor hands the case to a colleague (a transfer).
+          const colleagues = agents.filter((a) => a !== replier)
+          if (colleagues.length && rnd.chance(0.08)) {
+            replier = rnd.pick(colleagues)
+            plan.steps.push({ kind: 'assign', at: later(5 * MINUTE, 2 * HOUR), by: supervisor.email, assignee: replier.email })
+          }
         } else {
           if (tpl.followUps.length === 0) break
           // Now and then the customer answers on another channel: the case keeps one history.
@@ -116,7 +126,7 @@ export function planConversations(rnd: Random, contacts: DemoContact[], count: n
         written++
       }
       const last = plan.steps[plan.steps.length - 1]
-      const by = agent.email
+      const by = replier.email
       if ((status === 'pending' || status === 'solved' || status === 'closed') && last?.kind === 'reply') last.status = status === 'pending' ? 'pending' : 'solved'
       else if (status === 'pending' || status === 'solved' || status === 'closed') plan.steps.push({ kind: 'status', at: later(5 * MINUTE, 4 * HOUR), by, status: status === 'pending' ? 'pending' : 'solved' })
       if (status === 'on_hold') plan.steps.push({ kind: 'status', at: later(5 * MINUTE, 4 * HOUR), by, status: 'on_hold' })

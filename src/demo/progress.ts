@@ -20,16 +20,16 @@ export function streamProgress(stream: NodeJS.WriteStream): Progress {
   const width = 30
   const draw = () => {
     const ratio = total ? count / total : 1
+    const secs = ((Date.now() - started) / 1000).toFixed(1)
     if (stream.isTTY) {
       const filled = Math.round(ratio * width)
-      const secs = ((Date.now() - started) / 1000).toFixed(1)
-      stream.write(`\r${label.padEnd(14)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${count}/${total} ${secs}s `)
+      stream.write(`\r${label.padEnd(14)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${count}/${total} ${secs} s `)
       return
     }
     const decile = Math.floor(ratio * 10)
     if (decile !== lastDecile) {
       lastDecile = decile
-      stream.write(`${label}: ${count}/${total} (${Math.round(ratio * 100)}%)\n`)
+      stream.write(`${label}: ${count}/${total} (${Math.round(ratio * 100)}%) ${secs} s\n`)
     }
   }
   return {
