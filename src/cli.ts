@@ -9,7 +9,7 @@ import { migrateToLatest } from './platform/db/migrate.ts'
 import { withSystem } from './platform/db/tenant.ts'
 import { AppError } from './platform/errors.ts'
 import { createLogger } from './platform/observability/logger.ts'
-import { loadDemoData } from './demo.ts'
+import { describeDemo, loadDemoData, streamProgress } from './demo.ts'
 import { PASSWORD_ARGUMENT_REFUSED, readPassword } from './cli-password.ts'
 
 const usage = `Omnidesk command line (npm run omnidesk -- <command> [options])
@@ -23,7 +23,8 @@ const usage = `Omnidesk command line (npm run omnidesk -- <command> [options])
                                             set a user's password (ends their sessions, revokes their tokens)
   token:create --email E [--name N] [--workspace ID] [--expires ISO-DATE]
                                             create an API token for a user; prints it once
-  demo [--workspace ID]                     load demo contacts, conversations, users and teams
+  demo [--workspace ID] [--conversations N] [--seed S]
+                                            load demo users, teams, inboxes, contacts and conversations (once per workspace)
   audit:verify                              check every workspace's audit hash chain (exit 1 if broken)
 
 Passwords are never taken as arguments: --password-stdin reads one from standard input,
@@ -32,7 +33,8 @@ otherwise OMNIDESK_PASSWORD, otherwise a prompt without echo on a terminal (no p
 Uses the same configuration as npm start (DATA_DIR or DATABASE_URL). Stop npm start first when
 using the embedded database: one process owns the data directory.`
 
-async function withApp<T>(fn: (o: Omnidesk) => Promise<T>): Promise<T> {
+/** `drainEvents: false` leaves the events written for the server to dispatch when it next starts. */
+async function withApp<T>(fn: (o: Omnidesk) => Promise<T>, opts: { drainEvents?: boolean } = {}): Promise<T> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' })
   const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir)
   try {
@@ -40,7 +42,7 @@ async function withApp<T>(fn: (o: Omnidesk) => Promise<T>): Promise<T> {
     try {
       return await fn(o)
     } finally {
-      await o.platform.dispatcher.drain()
+      if (opts.drainEvents !== false) await o.platform.dispatcher.drain()
       await o.close()
     }
   } finally {
@@ -68,6 +70,8 @@ async function main(argv: string[]): Promise<number> {
       'admin-name': { type: 'string' },
       'admin-password': { type: 'string' },
       'password-stdin': { type: 'boolean' },
+      conversations: { type: 'string' },
+      seed: { type: 'string' },
     },
     strict: true,
   })
@@ -141,13 +145,23 @@ async function main(argv: string[]): Promise<number> {
         return 0
       })
     }
-    case 'demo':
+    case 'demo': {
+      const count = (flag: 'conversations' | 'seed', max: number) => {
+        const raw = values[flag]
+        if (raw === undefined) return undefined
+        const n = Number(raw)
+        if (!/^\d+$/.test(raw) || n > max) throw new AppError('VALIDATION_FAILED', `--${flag} must be a whole number from 0 to ${max}`)
+        return n
+      }
+      const options = { conversations: count('conversations', 100_000), seed: count('seed', 2 ** 32 - 1) }
       return withApp(async (o) => {
         const ws = await workspaceIdFor(o, values.workspace)
-        const summary = await loadDemoData(o, ws)
-        console.log(summary)
+        const result = await loadDemoData(o, ws, { ...options, progress: streamProgress(process.stderr) })
+        console.log(describeDemo(result, o.platform.config.publicUrl ?? `http://localhost:${o.platform.config.port}`))
         return 0
-      })
+        // Thousands of events, some of whose listeners need the job queue only the server runs: it dispatches them when it starts.
+      }, { drainEvents: false })
+    }
     case 'audit:verify':
       return withApp(async (o) => {
         const reports = await o.services.audit.verifyAll()

@@ -40,10 +40,11 @@ export function findConversation(trx: Tx, workspaceId: string, id: string, opts:
 /** Column values or SQL expressions (e.g. `now()`) to set on a conversation. */
 export type ConversationSet = UpdateObject<DB, 'conversations', 'conversations'>
 
-export function updateConversation(trx: Tx, workspaceId: string, id: string, patch: ConversationSet) {
+/** `now`: the time to record as updated_at (the actor's occurredAt for historical records). */
+export function updateConversation(trx: Tx, workspaceId: string, id: string, patch: ConversationSet, now: RawBuilder<Date> = sql<Date>`now()`) {
   return trx
     .updateTable('conversations')
-    .set({ ...patch, updated_at: sql`now()` })
+    .set({ ...patch, updated_at: now })
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
     .returningAll()

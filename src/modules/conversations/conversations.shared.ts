@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 import { type Actor, can } from '../../platform/auth/actor.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { Row } from '../../platform/db/schema.ts'
@@ -65,14 +65,18 @@ export async function usableInbox(deps: ConversationsDeps, trx: Tx, workspaceId:
   return inbox
 }
 
+/** The time an action records: now() (the transaction's), or the actor's `occurredAt` when it records history. */
+export const nowFor = (actor: Actor): RawBuilder<Date> =>
+  actor.occurredAt ? sql<Date>`${actor.occurredAt.toISOString()}::timestamptz` : sql<Date>`now()`
+
 /** The columns a status change sets besides `status` (all in the same update). */
-export function statusChangeSet(row: Row<'conversations'>, to: ConversationStatus): repo.ConversationSet {
+export function statusChangeSet(row: Row<'conversations'>, to: ConversationStatus, now: RawBuilder<Date> = sql<Date>`now()`): repo.ConversationSet {
   const from = row.status as ConversationStatus
   const set: repo.ConversationSet = { status: to }
-  if (to === 'solved') set.solved_at = sql<Date>`now()`
-  if (to === 'closed') set.closed_at = sql<Date>`now()`
+  if (to === 'solved') set.solved_at = now
+  if (to === 'closed') set.closed_at = now
   if (isReopen(from, to)) {
-    set.reopened_at = sql<Date>`now()`
+    set.reopened_at = now
     set.reopen_count = row.reopen_count + 1
     // No longer solved: resolution time counts again from here (events keep the history).
     set.solved_at = null

@@ -13,6 +13,7 @@ import {
   checkAssignPermission,
   invalidField,
   loadConversation,
+  nowFor,
   presentConversation,
   statusChangeSet,
   usableInbox,
@@ -115,6 +116,7 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
     c: { inbox: InboxRef; contactId: string; subject: string | null; priority?: Priority | undefined; tags?: string[]; categoryId?: string | null; customFields?: Record<string, unknown>; assigneeId?: string | null; teamId?: string | null; followUpOf?: string; firstInbound?: boolean },
   ): Promise<Row<'conversations'>> {
     const ws = actor.workspaceId
+    const now = nowFor(actor)
     const number = await repo.nextConversationNumber(trx, ws)
     const row = await repo.insertConversation(trx, ws, {
       number,
@@ -128,7 +130,8 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
       team_id: c.teamId ?? null,
       category_id: c.categoryId ?? null,
       custom_fields: JSON.stringify(c.customFields ?? {}),
-      ...(c.firstInbound && { first_inbound_at: sql<Date>`now()`, last_customer_message_at: sql<Date>`now()`, last_message_at: sql<Date>`now()` }),
+      ...(c.firstInbound && { first_inbound_at: now, last_customer_message_at: now, last_message_at: now }),
+      ...(actor.occurredAt && { created_at: now, updated_at: now }),
     })
     await repo.addTags(trx, ws, row.id, c.tags ?? [])
     await emit(trx, actor, row, 'conversation.created', {
@@ -159,6 +162,7 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
     m: { inbox: InboxRef; contactId: string; text: string; html: string | null; providerMessageId: string | null; metadata: Record<string, unknown>; opened?: boolean },
   ): Promise<{ conversation: Row<'conversations'>; message: Row<'messages'> }> {
     const ws = actor.workspaceId
+    const now = nowFor(actor)
     const message = await messages.insertMessage(trx, ws, {
       conversation_id: conv.id,
       inbox_id: m.inbox.id,
@@ -170,18 +174,19 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
       html: m.html,
       provider_message_id: m.providerMessageId,
       metadata: JSON.stringify(m.metadata),
+      ...(actor.occurredAt && { created_at: actor.occurredAt }),
     })
     const from = conv.status as ConversationStatus
     const to: ConversationStatus = from === 'solved' || from === 'pending' ? 'open' : from
     const updated = m.opened
       ? conv
       : await repo.updateConversation(trx, ws, conv.id, {
-          ...(to !== from && statusChangeSet(conv, to)),
+          ...(to !== from && statusChangeSet(conv, to, now)),
           channel: m.inbox.channel,
-          first_inbound_at: sql<Date>`coalesce(first_inbound_at, now())`,
-          last_customer_message_at: sql<Date>`now()`,
-          last_message_at: sql<Date>`now()`,
-        })
+          first_inbound_at: sql<Date>`coalesce(first_inbound_at, ${now})`,
+          last_customer_message_at: now,
+          last_message_at: now,
+        }, now)
     if (conv.channel !== updated.channel)
       await emit(trx, actor, updated, 'conversation.channel-switched', { from: conv.channel, to: updated.channel, inboxId: m.inbox.id, by: 'contact' })
     if (to !== from) {

@@ -8,7 +8,7 @@ import type { Platform } from '../../platform/platform.ts'
 import { emit } from './conversations.events.ts'
 import type { InboxRef } from './conversations.ports.ts'
 import * as repo from './conversations.repository.ts'
-import { type ConversationsDeps, invalidField, loadConversation, usableInbox } from './conversations.shared.ts'
+import { type ConversationsDeps, invalidField, loadConversation, nowFor, usableInbox } from './conversations.shared.ts'
 import { messageBody } from './intake.service.ts'
 import * as messages from './messages.repository.ts'
 import { attachmentLimits, type Message, type NewAttachment, type ReplyInput, toMessage } from './messages.types.ts'
@@ -59,6 +59,7 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
     const note = input.private === true
     const inbox = note ? null : await outboundInbox(trx, ws, conv, input)
     const channel = inbox?.channel ?? conv.channel
+    const now = nowFor(actor)
     const row = await messages.insertMessage(trx, ws, {
       conversation_id: conv.id,
       inbox_id: inbox?.id ?? null,
@@ -68,15 +69,17 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
       author_id: actor.userId,
       text: body.text,
       html: body.html,
-      delivery_status: note ? null : 'queued',
+      // A historical reply (actor.occurredAt) was sent back then: the delivery job leaves it alone.
+      delivery_status: note ? null : actor.occurredAt ? 'sent' : 'queued',
       metadata: JSON.stringify({}),
+      ...(actor.occurredAt && { created_at: actor.occurredAt }),
     })
     const attachments = await messages.insertAttachments(trx, ws, row.id, files.map((f) => ({ ...f, size: f.content.length })))
     let updated = await repo.updateConversation(trx, ws, conv.id, note ? {} : {
       channel,
-      first_response_at: sql<Date>`coalesce(first_response_at, now())`,
-      last_message_at: sql<Date>`now()`,
-    })
+      first_response_at: sql<Date>`coalesce(first_response_at, ${now})`,
+      last_message_at: now,
+    }, now)
     if (inbox && conv.channel !== channel)
       await emit(trx, actor, updated, 'conversation.channel-switched', { from: conv.channel, to: channel, inboxId: inbox.id, by: 'user' })
     await emit(trx, actor, updated, 'message.created', { messageId: row.id, direction: row.direction as 'outbound' | 'note', channel, attachments: attachments.length })

@@ -7,7 +7,7 @@ import { AppError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { emit } from './conversations.events.ts'
 import * as repo from './conversations.repository.ts'
-import { type ConversationsDeps, checkAssignPermission, loadConversation, presentConversation, statusChangeSet, validateAssignmentInTx } from './conversations.shared.ts'
+import { type ConversationsDeps, checkAssignPermission, loadConversation, nowFor, presentConversation, statusChangeSet, validateAssignmentInTx } from './conversations.shared.ts'
 import { assertTransition, type Conversation, type ConversationPatch, type ConversationStatus, isReopen } from './conversations.types.ts'
 
 type Change = { before: unknown; after: unknown }
@@ -74,7 +74,7 @@ export function createUpdater(p: Platform, deps: ConversationsDeps) {
     const to = patch.status ?? from
     if (to !== from) {
       assertTransition(from, to)
-      Object.assign(set, statusChangeSet(before, to))
+      Object.assign(set, statusChangeSet(before, to, nowFor(actor)))
       note('status', from, to)
     }
 
@@ -90,7 +90,7 @@ export function createUpdater(p: Platform, deps: ConversationsDeps) {
     if (transfer) await required('transfer', 'transferring this conversation')
 
     if (Object.keys(changes).length === 0) return before
-    const after = await repo.updateConversation(trx, ws, before.id, set)
+    const after = await repo.updateConversation(trx, ws, before.id, set, nowFor(actor))
     const tagsAdded = tags.filter((t) => !tagsBefore.includes(t))
     const tagsRemoved = tagsBefore.filter((t) => !tags.includes(t))
     await repo.addTags(trx, ws, before.id, tagsAdded)

@@ -16,6 +16,14 @@ export interface Actor {
   label: string
   ip?: string | undefined
   requestId?: string | undefined
+  /**
+   * When the action happened, for in-process callers that record history (the
+   * demo loader, imports): conversations, messages and events it writes take
+   * this time instead of now(), and an outbound message counts as already sent
+   * (it is not delivered again). The audit entry keeps the real time. HTTP
+   * authentication never sets it, so API callers cannot backdate anything.
+   */
+  occurredAt?: Date | undefined
 }
 
 export function systemActor(workspaceId: string, label = 'system'): Actor {

@@ -37,6 +37,7 @@ export async function appendEvent(trx: Tx, actor: Actor, event: NewEvent): Promi
       contact_id: event.contactId ?? null,
       actor: JSON.stringify({ type: actor.kind, id: actor.userId, label: actor.label }),
       payload: JSON.stringify(event.payload ?? {}),
+      ...(actor.occurredAt && { created_at: actor.occurredAt }),
     })
     .returning('id')
     .executeTakeFirstOrThrow()
