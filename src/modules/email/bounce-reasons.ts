@@ -17,6 +17,7 @@ export const bounceReasons = [
   'no_mx',
   'mailbox_full',
   'quota',
+  'suspended',
   'blocked',
   'policy',
   'spam',
@@ -53,9 +54,11 @@ const phrases: Array<[BounceReason, RegExp]> = [
     /blocked|block ?list|black ?list|\bdeny ?list|\brbl\b|spamhaus|spamcop|barracuda|sorbs|listed (at|in|on|by)|banned|refused to talk|poor reputation|ip reputation|sender reputation|client host .{0,60}rejected|not allowed to send|access denied.{0,40}(ip|sender|client)|your ip|denied by policy|\bcyren\b/i,
   ],
   ['policy', /polic(y|ies)|dmarc|\bspf\b|dkim|authenticat|not authori[sz]ed|relay(ing)? (denied|not permitted|access denied)|unable to relay|message (is )?too (big|large)|size (limit|exceeds)|exceeds (the )?(maximum|message) size|message size|attachment|prohibited|not permitted|security|tls (is )?required|encryption required|unauthenticated/i],
+  // A disabled or suspended account may come back (unpaid, inactive, locked): not proof the address is gone.
+  ['suspended', /(account|mailbox|user|recipient|address)[^.;\n]{0,50}\b(is |has been |was )?(disabled|suspended|deactivated|inactive|frozen|locked|blocked by (the )?(owner|administrator))\b|account (has )?expired|mailbox (is )?(disabled|inactive)/i],
   [
     'user_unknown',
-    /user (is )?unknown|unknown (user|recipient|local part|mailbox|address)|no such (user|mailbox|recipient|address|account|person)|(user|mailbox|recipient|address|account|e-?mail address)( \S+)? (does not|doesn't|do not|no longer) exists?|does(n't| not) have an? (\S+ )?account|(invalid|unrouteable|unroutable|bad|unknown|nonexist[ae]nt|non-existent|not valid) (recipient|mailbox|address|user|destination)|(recipient|address|mailbox|user) (is )?(invalid|not found|unavailable|not valid)|mailbox (is )?(unavailable|not found|disabled|inactive)|account (is )?(disabled|inactive|deactivated|closed|suspended|expired|has been disabled)|recipient (address )?rejected: (access denied\. as\(201806281\)|user unknown|undeliverable address)|not a (valid|known) (user|recipient|mailbox)|no mailbox here|not our customer|recipnotfound|recipientnotfound|not found by smtp address lookup|this user doesn't have|address (couldn't|could not|cannot|can't) be found|nicht gefunden|unbekannt|n'existe pas|inexistente|не существует|нет такого|no existe/i,
+    /user (is )?unknown|unknown (user|recipient|local part|mailbox|address)|no such (user|mailbox|recipient|address|account|person)|(user|mailbox|recipient|address|account|e-?mail address)( \S+)? (does not|doesn't|do not|no longer) exists?|does(n't| not) have an? (\S+ )?account|(invalid|unrouteable|unroutable|bad|unknown|nonexist[ae]nt|non-existent|not valid) (recipient|mailbox|address|user|destination)|(recipient|address|mailbox|user) (is )?(invalid|not found|unavailable|not valid)|mailbox (is )?(unavailable|not found)|recipient (address )?rejected: (access denied\. as\(201806281\)|user unknown|undeliverable address)|not a (valid|known) (user|recipient|mailbox)|no mailbox here|not our customer|recipnotfound|recipientnotfound|not found by smtp address lookup|this user doesn't have|address (couldn't|could not|cannot|can't) be found|nicht gefunden|unbekannt|n'existe pas|inexistente|не существует|нет такого|no existe/i,
   ],
   ['host_unknown', /host (or domain name )?(is )?(not found|unknown)|(couldn't|could not|can't|cannot) find any host|unknown host|domain (name )?(not found|does not exist|unknown|is not valid)|no such (host|domain)|unrouteable (mail )?domain|unroutable domain|name or service not known|nxdomain|dns error|host not found|bad destination system|could not resolve|unresolvable|domain (has )?no (valid )?(mail|mx)/i],
   ['no_mx', /no mx|no (valid )?mail exchangers?|null mx|does not accept mail \(nullmx\)|mx (record )?(not found|lookup failed)/i],
@@ -82,7 +85,10 @@ function reasonOfCode(code: string): BounceReason | null {
     case '2.2':
       return 'mailbox_full'
     case '2.1':
-      return 'not_accepted'
+      return 'suspended'
+    case '1.7':
+    case '1.8':
+      return 'policy'
     case '2.3':
     case '3.4':
       return 'policy'

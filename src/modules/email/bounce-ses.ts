@@ -41,12 +41,17 @@ function jsonIn(text: string): Obj | null {
     } else if (c === '"') inString = true
     else if (c === '{') depth++
     else if (c === '}' && --depth === 0) {
-      try {
-        const v: unknown = JSON.parse(text.slice(start, i + 1))
-        return isObj(v) ? v : null
-      } catch {
-        return null
+      const slice = text.slice(start, i + 1)
+      // Some mail paths hard-wrap long lines, even inside JSON strings: joined again, the JSON parses.
+      for (const candidate of [slice, slice.replace(/\r?\n/g, '')]) {
+        try {
+          const v: unknown = JSON.parse(candidate)
+          return isObj(v) ? v : null
+        } catch {
+          // try the next form
+        }
       }
+      return null
     }
   }
   return null

@@ -58,7 +58,9 @@ export const bounceBodyMarker = new RegExp(
     'Your message to the following recipients cannot be delivered', // au EZweb
     'The following recipients did not receive this message', // au EZweb
     'Each of the following recipients was rejected by a remote mail server', // au EZweb
-    'ваше письмо не может\\s+быть доставлено', // mail.ru (Russian)
+    'ваше\\s+письмо\\s+не\\s+может\\s+быть\\s+доставлено', // mail.ru (Russian)
+    'это\\s+письмо\\s+создано\\s+автоматически', // mail.ru (Russian)
+    'This is the James mail server', // Apache James
     'This is an automatically generated Delivery Status Notification', // Exchange, Lotus
     'Your message could not be delivered', // many
     'Unable to deliver message to the following', // Novell, others
@@ -67,7 +69,7 @@ export const bounceBodyMarker = new RegExp(
 )
 
 /** fml (a Japanese mailing-list manager): its notices carry X-MLServer and one of these titles. */
-const fmlTitle = /are not member|not member article from|reject mail |spam mail from a spammer is rejected|fml system error message|loop alert:|loop back warning:|reject not member post|deny post/i
+const fmlTitle = /are not member|not member article from|reject mail |spam mail from a spammer is rejected|fml system error message|loop alert:|loop back warning:|unix from loop|security alert|reject not member post|deny post|you are not a member/i
 
 export const isFmlNotice = (m: ParsedEmail): boolean => (m.headers['x-mlserver']?.length ?? 0) > 0 && fmlTitle.test(`${m.subject ?? ''}\n${m.text ?? ''}`)
 

@@ -72,7 +72,9 @@ const succeeded = new Set(['delivered', 'relayed', 'expanded'])
 const bounceSubject =
   /undeliver|undelivered|unzustellbar|non remis|no entregado|delivery status notification|delivery (has )?failed|delivery failure|delivery notification|failure notice|returned mail|mail delivery failed|non[- ]?delivery|could not be delivered|returned to sender|delayed mail|delivery delayed|mail system error|message not delivered|\[BOUNCE\]|mail failure|недоставленное|не доставлено/i
 const forwardedOrReply = /^\s*(fwd?|fw|re|aw|wg|tr|sv|vs|rv|antw)\s*:/i
-const daemonSender = /^(mailer-daemon|postmaster|mail-daemon|mailer_daemon|mdaemon|mailerdaemon)@/i
+const daemonSender = /^(mailer-daemon|postmaster|mail-daemon|mailer_daemon|mdaemon|mailerdaemon|mail-delivery|maildelivery|mail\.delivery|mailer|bounces?|smtp|mta)@/i
+/** Display names mail systems sign their notices with. */
+const daemonName = /^(mail delivery (sub)?system|mail (delivery|system|administrator)|mailer[- ]daemon|postmaster|post office|system administrator|mail server|delivery status notification)$/i
 const vacationSubject =
   /^\s*(out of (the )?office|automatic reply|auto(matic|mated)?[- ]?(reply|response|antwort)|autoreply|autoresponse|abwesenheitsnotiz|abwesenheit|automatische antwort|r[ée]ponse automatique|absence|respuesta autom[áa]tica|fuera de la oficina|risposta automatica|fuori sede|automatisch antwoord|afwezig|fr[åa]nvaro|vacation|on vacation|away from (the )?office|ausser haus|außer haus)\b/i
 
@@ -164,11 +166,13 @@ export function classifyEmail(m: ParsedEmail, envelope: EnvelopeFacts = { from: 
     if (recipients.length > 0) return bounceResult(reportType ? 'report-type=delivery-status' : 'message/delivery-status', recipients.map((r) => withReason(r, notice)))
   }
   const failedHeader = header(m, 'x-failed-recipients')
-  const robotSender = daemonSender.test(fromAddress) || envelope.from === '' || failedHeader !== null
+  const robotSender = daemonSender.test(fromAddress) || daemonName.test(m.from?.name?.trim() ?? '') || envelope.from === '' || failedHeader !== null
   const subjectSays = bounceSubject.test(subject) && !forwardedOrReply.test(subject)
   const bodySays = bounceBodyMarker.test(notice)
   const format = isJamesNotice(m) ? 'Apache James' : isFmlNotice(m) ? 'fml' : null
-  if (standardBounce || format || (robotSender && (subjectSays || bodySays)) || (subjectSays && bodySays)) {
+  // A notice that opens with a mail system's wording is one even from an unknown sender; a person forwarding one writes first, or says Fwd:.
+  const opensAsNotice = bodySays && !forwardedOrReply.test(subject) && bounceBodyMarker.test(notice.slice(0, 600))
+  if (standardBounce || format || (robotSender && (subjectSays || bodySays)) || (subjectSays && bodySays) || opensAsNotice) {
     const exclude = [fromAddress, ...m.to.map((a) => a.address), ...(envelope.from ? [envelope.from] : [])]
     const extra = failedHeader ? failedHeader.split(',').map((a) => a.trim()).filter(Boolean) : []
     const delay = isDelayNotice(subject, notice)
