@@ -24,6 +24,9 @@ const envSchema = z.object({
   OUTBOUND_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   OUTBOUND_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   OUTBOUND_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  EMAIL_SOFT_BOUNCE_LIMIT: z.coerce.number().int().min(1).max(1000).default(5),
+  EMAIL_SOFT_BOUNCE_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(7 * 24),
+  EMAIL_SOFT_BOUNCE_PAUSE_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24),
   IMAP_POLL_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
   IMAP_AUTH_RETRY_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   OMNIDESK_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -60,6 +63,10 @@ export interface Config {
   /** Consecutive temporary failures of one inbox's relay that open its circuit, and how long it stays open. */
   outboundBreakerFailures: number
   outboundBreakerCooldownSeconds: number
+  /** Soft bounces (mailbox full, spam block…) in a row within the window that pause sending to an address, and for how long. */
+  emailSoftBounceLimit: number
+  emailSoftBounceWindowHours: number
+  emailSoftBouncePauseHours: number
   /** How often each IMAP mailbox is polled when IDLE brings no news (IDLE normally delivers new mail at once). */
   imapPollIntervalSeconds: number
   /** Wait before trying a mailbox again after its server refused our login (slower than other retries, so we do not hammer it). */
@@ -105,6 +112,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboundRetryDelaySeconds: e.OUTBOUND_RETRY_DELAY_SECONDS,
     outboundBreakerFailures: e.OUTBOUND_BREAKER_FAILURES,
     outboundBreakerCooldownSeconds: e.OUTBOUND_BREAKER_COOLDOWN_SECONDS,
+    emailSoftBounceLimit: e.EMAIL_SOFT_BOUNCE_LIMIT,
+    emailSoftBounceWindowHours: e.EMAIL_SOFT_BOUNCE_WINDOW_HOURS,
+    emailSoftBouncePauseHours: e.EMAIL_SOFT_BOUNCE_PAUSE_HOURS,
     imapPollIntervalSeconds: e.IMAP_POLL_INTERVAL_SECONDS,
     imapAuthRetrySeconds: e.IMAP_AUTH_RETRY_SECONDS,
     adminToken: e.OMNIDESK_ADMIN_TOKEN,

@@ -68,6 +68,17 @@ export const contactsRoutes =
       return reply.status(204).send(null)
     })
 
+    app.post('/contacts/:id/identities/:identityId/deliverability/clear', {
+      schema: {
+        tags,
+        summary: 'Make a bounced email address deliverable again (clears a hard bounce, a soft-bounce streak and pause); audited',
+        description:
+          'After a hard bounce (unknown user, unknown domain, moved…) nothing is sent to the address until an agent clears it here, e.g. once the customer confirms the address works. The identity keeps its last bounce for history; `deliverability.status` becomes `ok`.',
+        params: z.strictObject({ id: z.uuid(), identityId: z.uuid() }),
+        response: { 200: contactSchema, ...commonErrors },
+      },
+    }, async (req) => contacts.clearDeliverability(req.actor, req.params.id, req.params.identityId))
+
     app.post('/contacts/:id/merge', {
       schema: {
         tags,

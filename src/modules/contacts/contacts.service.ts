@@ -8,6 +8,7 @@ import type { Platform } from '../../platform/platform.ts'
 import * as repo from './contacts.repository.ts'
 import { identityTaken, liveContactForUpdate, loadContact, normaliseAll, sameJson, toContacts } from './contacts.shared.ts'
 import { type Contact, type IdentityKind, normaliseIdentity } from './contacts.types.ts'
+import { createDeliverabilityUseCases } from './deliverability.service.ts'
 import { createMergeUseCases } from './merges.service.ts'
 import { getContactInTx, recordContactCreated, resolveContactInTx } from './resolve.service.ts'
 
@@ -60,6 +61,7 @@ export function createContactsService(p: Platform) {
     resolveContactInTx,
     getContactInTx,
     ...createMergeUseCases(p),
+    ...createDeliverabilityUseCases(p),
 
     async create(actor: Actor, input: NewContact): Promise<Contact> {
       authorize(actor, 'contacts:write')

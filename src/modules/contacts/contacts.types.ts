@@ -2,6 +2,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js'
 import { z } from 'zod'
 import type { Row } from '../../platform/db/schema.ts'
 import { AppError } from '../../platform/errors.ts'
+import { deliverabilityOf, deliverabilitySchema } from './deliverability.types.ts'
 
 export const identityKinds = ['email', 'phone', 'whatsapp', 'messenger', 'instagram', 'telegram', 'widget', 'external'] as const
 export type IdentityKind = (typeof identityKinds)[number]
@@ -13,7 +14,9 @@ export const identitySchema = z
     kind: z.enum(identityKinds),
     value: z.string(),
     verified: z.boolean(),
+    /** Nothing may be sent to it now: hard-bounced, or paused by soft bounces (see `deliverability`). */
     undeliverable: z.boolean(),
+    deliverability: deliverabilitySchema,
   })
   .meta({ id: 'ContactIdentity' })
 export type ContactIdentity = z.infer<typeof identitySchema>
@@ -65,13 +68,10 @@ export interface MergeMoved {
   nameTaken: boolean
 }
 
-export const toIdentity = (r: Row<'contact_identities'>): ContactIdentity => ({
-  id: r.id,
-  kind: r.kind as IdentityKind,
-  value: r.value,
-  verified: r.verified,
-  undeliverable: r.undeliverable_at !== null,
-})
+export function toIdentity(r: Row<'contact_identities'>): ContactIdentity {
+  const deliverability = deliverabilityOf(r)
+  return { id: r.id, kind: r.kind as IdentityKind, value: r.value, verified: r.verified, undeliverable: !deliverability.sendable, deliverability }
+}
 
 export const toContact = (r: Row<'contacts'>, identities: Row<'contact_identities'>[]): Contact => ({
   id: r.id,

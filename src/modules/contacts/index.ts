@@ -6,6 +6,10 @@ import { createContactsService } from './contacts.service.ts'
 export type { ContactsService, NewContact } from './contacts.service.ts'
 export type { ResolveInput } from './resolve.service.ts'
 export type { Contact, ContactIdentity, ContactMerge, IdentityKind, MergeConflict } from './contacts.types.ts'
+export type { BounceOutcome, Deliverability, EmailBounce, IdentityBounceResult, SoftBouncePolicy } from './deliverability.types.ts'
+export { deliverabilitySchema } from './deliverability.types.ts'
+/** For the email channel, inside its own transaction: what a bounce or a delivery receipt does to an address. */
+export { recordEmailBounce, recordEmailDelivered } from './deliverability.repository.ts'
 export { normaliseIdentity, contactSchema, identityKinds, identitySchema, mergeSchema } from './contacts.types.ts'
 
 /** Contacts: people with many identities, resolution from channel details, search, merge and unmerge. */

@@ -47,7 +47,7 @@ export interface ConversationEventPayloads {
   /** An agent's reply (outbound) or internal note. */
   'message.created': { messageId: string; direction: Direction; channel: string; attachments: number }
   /** What the channel said when an outbound message was handed to it. */
-  'message.delivery-updated': { messageId: string; status: DeliveryStatus; error: string | null; providerMessageId: string | null }
+  'message.delivery-updated': { messageId: string; status: DeliveryStatus; error: string | null; providerMessageId: string | null; details?: Record<string, unknown> }
 }
 
 export type ConversationEventType = keyof ConversationEventPayloads

@@ -13,7 +13,11 @@ export interface ContactsPort {
   /** Finds or creates the contact for these details; 400 on an invalid email or phone. */
   resolveContactInTx(trx: Tx, actor: Actor, input: { name?: string; email?: string; phone?: string }): Promise<{ contactId: string; created: boolean }>
   /** The contact (or the one it was merged into) with the identities a channel can reach. */
-  getContactInTx(trx: Tx, workspaceId: string, id: string): Promise<{ identities: Array<{ kind: string; value: string; undeliverable: boolean }> } | null>
+  getContactInTx(
+    trx: Tx,
+    workspaceId: string,
+    id: string,
+  ): Promise<{ identities: Array<{ kind: string; value: string; undeliverable: boolean; deliverability?: { status: string; reason: string | null; diagnostic: string | null; dsnStatus: string | null; bouncedAt: string | null; expiresAt: string | null } }> } | null>
 }
 
 export interface InboxRef {

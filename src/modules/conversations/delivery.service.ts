@@ -43,7 +43,7 @@ export function createDelivery(p: Platform, deps: ConversationsDeps) {
     const outbound: OutboundMessage = {
       messageId: row.id,
       conversationId: conv.id,
-      to: { identities: (contact?.identities ?? []).map((i) => ({ kind: i.kind, value: i.value, undeliverable: i.undeliverable })) },
+      to: { identities: (contact?.identities ?? []).map((i) => ({ kind: i.kind, value: i.value, undeliverable: i.undeliverable, ...(i.deliverability && { deliverability: i.deliverability }) })) },
       text: row.text,
       html: row.html,
       subject: typeof meta.subject === 'string' ? meta.subject : conv.subject,
@@ -56,12 +56,12 @@ export function createDelivery(p: Platform, deps: ConversationsDeps) {
     return { row, conv, inboxId: row.inbox_id, outbound, adapter: await deps.inboxes.adapterForInTx(trx, ws, row.inbox_id) }
   }
 
-  async function record(ws: string, conv: { id: string; contact_id: string }, messageId: string, status: DeliveryStatus, error: string | null, providerMessageId: string | null) {
+  async function record(ws: string, conv: { id: string; contact_id: string }, messageId: string, status: DeliveryStatus, error: string | null, providerMessageId: string | null, details?: Record<string, unknown>) {
     const system = systemActor(ws, 'channel delivery')
     const write = (withProviderId: boolean) =>
       p.tx(system, async (trx) => {
         await messages.updateDelivery(trx, ws, messageId, { delivery_status: status, delivery_error: error, ...(withProviderId && providerMessageId && { provider_message_id: providerMessageId }) })
-        await emit(trx, system, conv, 'message.delivery-updated', { messageId, status, error, providerMessageId })
+        await emit(trx, system, conv, 'message.delivery-updated', { messageId, status, error, providerMessageId, ...(details && { details }) })
       })
     try {
       await write(true)
@@ -96,7 +96,7 @@ export function createDelivery(p: Platform, deps: ConversationsDeps) {
       throw new DeferredDelivery(reason)
     }
     const suffix = result.retryable ? ` (gave up after ${attempts} attempts)` : ''
-    await record(ws, conv, outbound.messageId, 'failed', `${reason.slice(0, 1900)}${suffix}`, null)
+    await record(ws, conv, outbound.messageId, 'failed', `${reason.slice(0, 1900)}${suffix}`, null, result.details)
   }
 
   return {

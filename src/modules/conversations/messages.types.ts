@@ -88,6 +88,8 @@ export const timelineEventTypes = [
   'conversation.follow-up-linked',
   'message.threaded',
   'message.moved',
+  /** The email channel: a reply to the customer bounced (reason, hard/soft, what it did to the address). */
+  'email.bounced',
 ] as const
 
 export const timelineItemSchema = z

@@ -1,3 +1,6 @@
+import { type BounceReason, decideReason, statusCodePattern } from './bounce-reasons.ts'
+import { sesNotification } from './bounce-ses.ts'
+import { bounceBodyMarker, isDelayNotice, isFmlNotice, isJamesNotice, noticeText, textRecipients } from './bounce-text.ts'
 import { isOwnMessageId, OWN_LOOP_HEADER } from './message-id.ts'
 import type { ParsedEmail } from './parse.ts'
 
@@ -10,6 +13,10 @@ export interface BouncedRecipient {
   /** Enhanced status code (RFC 3463), e.g. `5.1.1`. */
   status: string | null
   diagnostic: string | null
+  /** Why it failed, read from the diagnostic text first, then the status code (bounce-reasons.ts). */
+  reason: BounceReason
+  /** Permanent: the address is marked undeliverable. */
+  hard: boolean
 }
 
 export interface ClassificationResult {
@@ -38,12 +45,11 @@ function reportFields(text: string): Array<[string, string]> {
 }
 
 const stripType = (v: string) => v.replace(/^[a-z0-9-]+;\s*/i, '').replace(/^<|>$/g, '').trim()
-const statusCode = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/
 
-function dsnRecipients(texts: string[]): BouncedRecipient[] {
-  const out: BouncedRecipient[] = []
+function dsnRecipients(texts: string[]): Array<Omit<BouncedRecipient, 'reason' | 'hard'>> {
+  const out: Array<Omit<BouncedRecipient, 'reason' | 'hard'>> = []
   for (const text of texts) {
-    let current: BouncedRecipient | null = null
+    let current: Omit<BouncedRecipient, 'reason' | 'hard'> | null = null
     for (const [k, v] of reportFields(text)) {
       // A recipient block holds Original-Recipient and/or Final-Recipient, then Action, Status… (RFC 3464 §2.3).
       const open = current !== null && !current.action && !current.status && !current.diagnostic
@@ -52,32 +58,54 @@ function dsnRecipients(texts: string[]): BouncedRecipient[] {
       else if (k === 'final-recipient' || k === 'original-recipient') {
         current = { recipient: stripType(v) || null, action: null, status: null, diagnostic: null }
         out.push(current)
-      } else if (current && k === 'action') current.action = v.toLowerCase()
-      else if (current && k === 'status') current.status = v.match(statusCode)?.[0] ?? v
+      } else if (current && k === 'action') current.action = v.toLowerCase().split(/[\s(]/)[0] ?? null
+      else if (current && k === 'status') current.status = v.match(statusCodePattern)?.[0] ?? v
       else if (current && k === 'diagnostic-code') current.diagnostic = stripType(v).slice(0, 500)
     }
   }
   return out
 }
 
-/** Non-standard bounces (plain-text notices from mailer-daemon): best-effort recipient and code. */
-function proseRecipient(text: string): BouncedRecipient {
-  const addr =
-    text.match(/recipients?[^\n]*?(?:failed|not be delivered|undeliverable)[^\n]*:\s*\n?\s*<?([^\s<>@]+@[^\s<>]+?)>?\s*$/im)?.[1] ??
-    text.match(/^\s*<([^\s<>@]+@[^\s<>]+)>:/m)?.[1] ??
-    text.match(/message to\s+<?([^\s<>@]+@[^\s<>]+?)>?\s+(?:couldn't|could not|was not)/i)?.[1] ??
-    text.match(/<([^\s<>@]+@[^\s<>]+)>/)?.[1] ??
-    null
-  const code = text.match(statusCode)?.[0] ?? null
-  return { recipient: addr, action: /permanent|failed/i.test(text) ? 'failed' : null, status: code, diagnostic: text.match(/\b[45]\d\d[ -][^\n]{0,200}/)?.[0]?.trim() ?? null }
-}
+const notFailed = new Set(['delayed', 'delivered', 'relayed', 'expanded'])
+const succeeded = new Set(['delivered', 'relayed', 'expanded'])
 
-const isHard = (r: BouncedRecipient) => (r.status ? r.status.startsWith('5') : r.action === 'failed')
-
-const bounceSubject = /undeliver|undelivered|delivery status notification|delivery (has )?failed|delivery failure|failure notice|returned mail|mail delivery failed|non[- ]?delivery|could not be delivered|returned to sender|delayed mail/i
-const daemonSender = /^(mailer-daemon|postmaster|mail-daemon|mailer_daemon)@/i
+const bounceSubject =
+  /undeliver|undelivered|unzustellbar|non remis|no entregado|delivery status notification|delivery (has )?failed|delivery failure|delivery notification|failure notice|returned mail|mail delivery failed|non[- ]?delivery|could not be delivered|returned to sender|delayed mail|delivery delayed|mail system error|message not delivered|\[BOUNCE\]|mail failure|недоставленное|не доставлено/i
+const forwardedOrReply = /^\s*(fwd?|fw|re|aw|wg|tr|sv|vs|rv|antw)\s*:/i
+const daemonSender = /^(mailer-daemon|postmaster|mail-daemon|mailer_daemon|mdaemon|mailerdaemon|mail-delivery|maildelivery|mail\.delivery|mailer|bounces?|smtp|mta)@/i
+/** Display names mail systems sign their notices with. */
+const daemonName = /^(mail delivery (sub)?system|mail (delivery|system|administrator)|mailer[- ]daemon|postmaster|post office|system administrator|mail server|delivery status notification)$/i
 const vacationSubject =
   /^\s*(out of (the )?office|automatic reply|auto(matic|mated)?[- ]?(reply|response|antwort)|autoreply|autoresponse|abwesenheitsnotiz|abwesenheit|automatische antwort|r[ée]ponse automatique|absence|respuesta autom[áa]tica|fuera de la oficina|risposta automatica|fuori sede|automatisch antwoord|afwezig|fr[åa]nvaro|vacation|on vacation|away from (the )?office|ausser haus|außer haus)\b/i
+
+/** The bounce's verdict from its failed recipients: hard when any is; the first failure's reason. */
+function bounceResult(signal: string, recipients: BouncedRecipient[], extra: Record<string, unknown> = {}): ClassificationResult {
+  const failed = recipients.filter((r) => !notFailed.has(r.action ?? ''))
+  const first = failed.find((r) => r.hard) ?? failed[0] ?? recipients[0]
+  return {
+    classification: 'bounce',
+    details: {
+      signal,
+      hard: failed.some((r) => r.hard),
+      reason: first?.reason ?? 'unknown',
+      statusCode: first?.status ?? null,
+      diagnostic: first?.diagnostic ?? null,
+      recipients,
+      ...extra,
+    },
+  }
+}
+
+const withReason = (r: Omit<BouncedRecipient, 'reason' | 'hard'>, context: string | null): BouncedRecipient => ({ ...r, ...decideReason({ ...r, context }) })
+
+/** SES notifications (JSON by mail): bounces, complaints and delivery receipts. */
+function fromSes(m: ParsedEmail): ClassificationResult | null {
+  const n = sesNotification(m.text)
+  if (!n) return null
+  if (n.type === 'Delivery') return { classification: 'receipt', details: { signal: 'SES Delivery notification', recipients: n.recipients, originalMessageId: n.messageId, smtpResponse: n.smtpResponse } }
+  if (n.type === 'Complaint') return { classification: 'complaint', details: { signal: 'SES Complaint notification', feedbackType: n.feedbackType, originalRcptTo: n.recipients.join(', ') || null, recipients: n.recipients, originalMessageId: n.messageId } }
+  return bounceResult('SES Bounce notification', n.recipients, { bounceType: n.bounceType, bounceSubType: n.bounceSubType, originalMessageId: n.messageId })
+}
 
 /**
  * Labels a message so automated mail never becomes a customer request:
@@ -121,25 +149,38 @@ export function classifyEmail(m: ParsedEmail, envelope: EnvelopeFacts = { from: 
     }
   }
 
+  const ses = fromSes(m)
+  if (ses) return ses
+
   const dsn = [...partOf('message/delivery-status'), ...partOf('message/global-delivery-status')]
   const fromAddress = m.from?.address ?? ''
+  const subject = m.subject ?? ''
+  const body = m.text ?? (m.html ? m.html.replace(/<[^>]+>/g, ' ') : '')
+  const notice = noticeText(body)
   const standardBounce = reportType === 'delivery-status' || m.contentType.value === 'message/delivery-status' || dsn.length > 0
-  const proseBounce = !standardBounce && (daemonSender.test(fromAddress) || envelope.from === '') && bounceSubject.test(m.subject ?? '')
-  if (standardBounce || proseBounce) {
-    const texts = [...dsn, m.text ?? '']
-    let recipients = dsnRecipients(texts)
-    if (recipients.length === 0) recipients = [proseRecipient(m.text ?? '')]
-    const failed = recipients.filter((r) => r.action !== 'delayed' && r.action !== 'delivered' && r.action !== 'relayed' && r.action !== 'expanded')
-    const hard = failed.some(isHard)
-    return {
-      classification: 'bounce',
-      details: {
-        signal: standardBounce ? (reportType ? 'report-type=delivery-status' : 'message/delivery-status') : `sender ${fromAddress || '<>'} with subject "${m.subject ?? ''}"`,
-        hard,
-        recipients,
-        statusCode: (failed[0] ?? recipients[0])?.status ?? null,
-      },
-    }
+  if (standardBounce) {
+    const recipients = dsnRecipients([...dsn, body])
+    // A report that every recipient got the mail is a delivery receipt, not a bounce.
+    if (recipients.length > 0 && recipients.every((r) => succeeded.has(r.action ?? '')))
+      return { classification: 'receipt', details: { signal: 'delivery-status with action delivered/relayed', recipients: recipients.map((r) => r.recipient), statusCode: recipients[0]?.status ?? null } }
+    if (recipients.length > 0) return bounceResult(reportType ? 'report-type=delivery-status' : 'message/delivery-status', recipients.map((r) => withReason(r, notice)))
+  }
+  const failedHeader = header(m, 'x-failed-recipients')
+  const robotSender = daemonSender.test(fromAddress) || daemonName.test(m.from?.name?.trim() ?? '') || envelope.from === '' || failedHeader !== null
+  const subjectSays = bounceSubject.test(subject) && !forwardedOrReply.test(subject)
+  const bodySays = bounceBodyMarker.test(notice)
+  const format = isJamesNotice(m) ? 'Apache James' : isFmlNotice(m) ? 'fml' : null
+  // A notice that opens with a mail system's wording is one even from an unknown sender; a person forwarding one writes first, or says Fwd:.
+  const opensAsNotice = bodySays && !forwardedOrReply.test(subject) && bounceBodyMarker.test(notice.slice(0, 600))
+  if (standardBounce || format || (robotSender && (subjectSays || bodySays)) || (subjectSays && bodySays) || opensAsNotice) {
+    const exclude = [fromAddress, ...m.to.map((a) => a.address), ...(envelope.from ? [envelope.from] : [])]
+    const extra = failedHeader ? failedHeader.split(',').map((a) => a.trim()).filter(Boolean) : []
+    const delay = isDelayNotice(subject, notice)
+    // fml refuses a post to a list (not a member, spam): the list said no to us, no customer address failed.
+    const found = format === 'fml' ? [{ recipient: null, diagnostic: subject || null, status: null }] : textRecipients(notice, exclude, extra)
+    const recipients = found.map((r) => withReason({ ...r, action: delay ? 'delayed' : 'failed' }, format === 'fml' ? 'policy' : notice))
+    const signal = standardBounce ? 'delivery-status without recipients' : format ? `${format} notice` : `sender ${fromAddress || '<>'} with ${subjectSays ? `subject "${subject}"` : 'a bounce notice in the text'}`
+    return bounceResult(signal, recipients, { format: format ?? 'plain-text' })
   }
 
   const autoSubmitted = header(m, 'auto-submitted')

@@ -27,6 +27,8 @@ test('bounces report the failed recipient and status code, hard vs soft', async 
   assert.deepEqual((zed.details.recipients as Array<{ recipient: string }>).map((r) => r.recipient), ['asdfasdfasdfasdfasdfasdfewrqertrtyrthsfgdfgadfqeadvxzvz@gmail.com'])
   const full = await read('flanker__bounce_mailbox-full.eml')
   assert.equal(full.details.statusCode, '5.2.2')
+  assert.equal(full.details.hard, false, 'a full mailbox is soft, even with 5.2.2')
+  assert.equal(full.details.reason, 'mailbox_full')
   const delayed = await read('flanker__bounce_no-mx.eml')
   assert.equal(delayed.details.hard, false, 'a delay (4.x.x) is soft')
   const gmail = await read('flanker__bounce_gmail-invalid-address.eml')

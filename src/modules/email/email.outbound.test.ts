@@ -155,6 +155,9 @@ test('after a hard bounce the address is not written to again: the reply fails n
   const reply = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Answer' })
   const failed = await waitForDelivery(ws, conversationId, reply.body.id, ['sent', 'failed', 'not_delivered'])
   assert.equal(failed.deliveryStatus, 'failed')
-  assert.equal(failed.deliveryError, `ADDRESS_UNDELIVERABLE: not sent: ${from} hard-bounced earlier; add another email address to the contact`)
+  assert.equal(
+    failed.deliveryError,
+    `ADDRESS_UNDELIVERABLE: not sent: ${from} hard-bounced (user_unknown); an agent can clear the address on the contact once it works again, or add another email address`,
+  )
   assert.equal(relay.attemptsFor(from).length, 0, 'the relay was never asked')
 })

@@ -178,17 +178,3 @@ export async function inboxThreadingSettings(trx: Tx, workspaceId: string, inbox
     .executeTakeFirst()
   return r?.threading ?? null
 }
-
-/** Marks a contact's email identity undeliverable (hard bounce); returns the contacts affected. */
-export async function markEmailUndeliverable(trx: Tx, workspaceId: string, email: string): Promise<string[]> {
-  const rows = await trx
-    .updateTable('contact_identities')
-    .set({ undeliverable_at: sql`now()` })
-    .where('workspace_id', '=', workspaceId)
-    .where('kind', '=', 'email')
-    .where(sql<string>`lower(value)`, '=', email.toLowerCase())
-    .where('undeliverable_at', 'is', null)
-    .returning('contact_id')
-    .execute()
-  return rows.map((r) => r.contact_id)
-}

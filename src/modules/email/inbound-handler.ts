@@ -4,6 +4,7 @@ import { appendEvent } from '../../platform/events/events.ts'
 import type { Row } from '../../platform/db/schema.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { type ConversationsService, htmlToText, type InboundAttachment, sanitizeHtml } from '../conversations/index.ts'
+import { applyBounceInTx, softBouncePolicy } from './bounce-handler.ts'
 import { type ClassificationResult, classifyEmail } from './classify.ts'
 import * as repo from './email.repository.ts'
 import type { ThreadingDecision } from './email.types.ts'
@@ -11,7 +12,7 @@ import type { ParsedAttachment, ParsedEmail } from './parse.ts'
 import { extractReplyText } from './reply-text.ts'
 import { decideThreading, threadingSettingsOf } from './threading.ts'
 
-export type HandlerDeps = Pick<Platform, 'tx' | 'box' | 'blobs' | 'logger'> & {
+export type HandlerDeps = Pick<Platform, 'tx' | 'box' | 'blobs' | 'logger' | 'config'> & {
   conversations: Pick<ConversationsService, 'ingestInbound'>
 }
 
@@ -54,7 +55,7 @@ function senderOf(parsed: ParsedEmail | null, envelopeFrom: string | null): { na
 
 /**
  * Acts on one parsed inbound mail: automated mail is labelled and ignored
- * (a hard bounce marks the recipient undeliverable), customer mail becomes a
+ * (bounces and receipts update the address's deliverability: bounce-handler.ts), customer mail becomes a
  * message through conversations.ingestInbound. Writes the outcome on the row.
  */
 export function createInboundHandler(deps: HandlerDeps) {
@@ -62,22 +63,11 @@ export function createInboundHandler(deps: HandlerDeps) {
     const ws = row.workspace_id
     const actor = systemActor(ws, 'email')
     await deps.tx(ws, async (trx) => {
-      const undeliverable: string[] = []
-      if (c.classification === 'bounce' && c.details.hard === true) {
-        for (const r of (c.details.recipients as Array<{ recipient: string | null; status: string | null; action: string | null }>) ?? []) {
-          const hard = r.status ? r.status.startsWith('5') : r.action === 'failed'
-          if (r.recipient && hard && r.recipient.includes('@')) {
-            const contacts = await repo.markEmailUndeliverable(trx, ws, r.recipient)
-            if (contacts.length > 0) undeliverable.push(r.recipient.toLowerCase())
-            for (const contactId of contacts)
-              await appendEvent(trx, actor, { type: 'contact.email-undeliverable', contactId, payload: { email: r.recipient.toLowerCase(), status: r.status, inboundEmailId: row.id } })
-          }
-        }
-      }
+      const changed = await applyBounceInTx(trx, actor, softBouncePolicy(deps.config), row.id, parsed, c)
       await repo.updateInbound(trx, ws, row.id, {
         status: 'ignored',
         classification: c.classification,
-        classification_details: JSON.stringify({ ...c.details, ...(undeliverable.length > 0 && { markedUndeliverable: undeliverable }) }),
+        classification_details: JSON.stringify({ ...c.details, ...changed }),
         reason: `${c.classification.replace('_', ' ')}: ${c.details.signal}`,
         from_address: parsed.from?.address ?? null,
         subject: parsed.subject,

@@ -57,9 +57,10 @@ export async function inboundRows(t: TestApp, workspaceId: string) {
 
 /**
  * A delivery-status notification (RFC 3464) as an MTA sends it: `to` is the
- * inbox that sent the failed mail, `recipient` the address that failed.
+ * inbox that sent the failed mail, `recipient` the address that failed;
+ * `originalMessageId` adds the returned headers of the bounced mail.
  */
-export function dsnBounce(opts: { to: string; recipient: string; messageId: string; status?: string; diagnostic?: string }): string {
+export function dsnBounce(opts: { to: string; recipient: string; messageId: string; status?: string; diagnostic?: string; originalMessageId?: string }): string {
   return [
     'From: Mail Delivery System <MAILER-DAEMON@mx.example.com>',
     `To: ${opts.to}`,
@@ -81,6 +82,9 @@ export function dsnBounce(opts: { to: string; recipient: string; messageId: stri
     'Action: failed',
     `Status: ${opts.status ?? '5.1.1'}`,
     ...(opts.diagnostic ? [`Diagnostic-Code: ${opts.diagnostic}`] : []),
+    ...(opts.originalMessageId
+      ? ['--b1', 'Content-Type: text/rfc822-headers', '', `From: ${opts.to}`, `To: ${opts.recipient}`, `Message-ID: ${opts.originalMessageId}`, 'Subject: Re: your question']
+      : []),
     '--b1--',
     '',
   ].join('\r\n')

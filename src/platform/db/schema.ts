@@ -88,6 +88,14 @@ export interface ContactIdentitiesTable {
   raw_value: string
   verified: Generated<boolean>
   undeliverable_at: NullableTimestamp
+  /** The last bounce (0006): reason (bounce-reasons.ts), the remote server's words, the DSN status code. */
+  bounce_reason: string | null
+  bounce_diagnostic: string | null
+  bounce_status: string | null
+  bounced_at: NullableTimestamp
+  soft_bounce_count: Generated<number>
+  soft_window_ends_at: NullableTimestamp
+  soft_blocked_until: NullableTimestamp
   created_at: Timestamp
 }
 

@@ -18,7 +18,16 @@ export interface OutboundMessage {
   messageId: string
   conversationId: string
   /** Where to: the contact's identities; each adapter picks the kinds it can reach (email, phone…). */
-  to: { identities: Array<{ kind: string; value: string; /** Hard-bounced (email): adapters must not send to it. */ undeliverable?: boolean }> }
+  to: {
+    identities: Array<{
+      kind: string
+      value: string
+      /** Hard-bounced or paused by soft bounces (email): adapters must not send to it. */
+      undeliverable?: boolean
+      /** Why, when it bounced: the contact's deliverability (reason, the server's words, when a pause ends). */
+      deliverability?: { status: string; reason: string | null; diagnostic: string | null; dsnStatus?: string | null; bouncedAt?: string | null; expiresAt: string | null }
+    }>
+  }
   text: string
   html?: string | null
   subject?: string | null
@@ -55,6 +64,8 @@ export type SendResult =
        * with `message` as its reason, not `failed`.
        */
       notDelivered?: true
+      /** Machine-readable facts about the failure (e.g. ADDRESS_UNDELIVERABLE: each address with its bounce reason). */
+      details?: Record<string, unknown>
     }
 
 /**

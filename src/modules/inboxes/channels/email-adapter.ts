@@ -31,6 +31,14 @@ function recipientOf(msg: OutboundMessage): string | null {
   return emails[0] ?? null
 }
 
+/** "x@y hard-bounced (user_unknown: 550 5.1.1 …)" or "x@y paused after repeated soft bounces (mailbox_full) until …". */
+function describeBounce(i: OutboundMessage['to']['identities'][number]): string {
+  const d = i.deliverability
+  if (!d) return `${i.value} bounced earlier`
+  const why = [d.reason, d.diagnostic].filter(Boolean).join(': ')
+  return d.status === 'undeliverable' ? `${i.value} hard-bounced (${why || 'unknown'})` : `${i.value} paused after repeated soft bounces (${why || 'unknown'}) until ${d.expiresAt ?? 'later'}`
+}
+
 function subjectOf(msg: OutboundMessage): string | undefined {
   const subject = msg.subject?.trim()
   if (!subject) return undefined
@@ -77,9 +85,15 @@ export function createEmailAdapter(inbox: Inbox, secrets: Record<string, unknown
       if (!transport) return { ok: false, retryable: false, code: 'NO_OUTBOUND_SERVER', message: NO_OUTBOUND_SERVER, notDelivered: true }
       const to = recipientOf(msg)
       if (!to) {
-        const bounced = msg.to.identities.filter((i) => i.kind === 'email' && i.undeliverable).map((i) => i.value)
+        const bounced = msg.to.identities.filter((i) => i.kind === 'email' && i.undeliverable)
         if (bounced.length > 0)
-          return { ok: false, retryable: false, code: 'ADDRESS_UNDELIVERABLE', message: `not sent: ${bounced.join(', ')} hard-bounced earlier; add another email address to the contact` }
+          return {
+            ok: false,
+            retryable: false,
+            code: 'ADDRESS_UNDELIVERABLE',
+            message: `not sent: ${bounced.map(describeBounce).join('; ')}; an agent can clear the address on the contact once it works again, or add another email address`,
+            details: { addresses: bounced.map((i) => ({ email: i.value, ...i.deliverability })) },
+          }
         return { ok: false, retryable: false, code: 'NO_RECIPIENT', message: 'the contact has no email address' }
       }
       let attachments: SendMailOptions['attachments']
