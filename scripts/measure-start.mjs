@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Measures start time and memory of the server exactly as `npm start` runs it
 // (the command of package.json's "start" script, spawned directly so its pid is the
-// serving process): time from spawn to the first `GET /health` 200, the peak PSS
+// serving process): time from spawn to the first `GET /health` 200 (and the CPU time
+// the process used until then, steadier on a busy machine), the peak PSS
 // during start, and the PSS after MEASURE_IDLE_SECONDS of idling, read from
 // /proc/<pid>/smaps_rollup (Linux only). With MEASURE_PROBE=1 the process also
 // reports process.memoryUsage() at idle (JS heap, external, array buffers —
@@ -48,6 +49,16 @@ function smaps(pid) {
   }
 }
 
+/** CPU seconds (user + system) the process has used: on a busy machine a steadier figure than wall time. */
+function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return NaN
+  }
+}
+
 async function healthy(port) {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/health`)
@@ -80,11 +91,13 @@ async function startOnce(dataDir) {
   child.on('exit', () => (exited = true))
   let peak = 0
   let startMs = NaN
+  let startCpu = NaN
   while (!exited) {
     const m = smaps(child.pid)
     if (m) peak = Math.max(peak, m.pss)
     if (await healthy(port)) {
       startMs = performance.now() - t0
+      startCpu = cpuSeconds(child.pid)
       break
     }
     if (performance.now() - t0 > 120_000) break
@@ -113,7 +126,7 @@ async function startOnce(dataDir) {
   }
   child.kill('SIGINT')
   await new Promise((r) => (exited ? r() : child.on('exit', r)))
-  return { startMs, peakPss: peak, idle, usage }
+  return { startMs, startCpu, peakPss: peak, idle, usage }
 }
 
 const mib = (kib) => (kib / 1024).toFixed(0)
@@ -131,7 +144,7 @@ for (let i = 0; i < runs; i++) {
       results[kind].push(r)
       const u = r.usage
       console.log(
-        `${kind.padEnd(8)} run ${i + 1}: start→/health ${(r.startMs / 1000).toFixed(2)} s, ` +
+        `${kind.padEnd(8)} run ${i + 1}: start→/health ${(r.startMs / 1000).toFixed(2)} s (CPU ${r.startCpu.toFixed(2)} s), ` +
           `PSS peak ${mib(r.peakPss)} MiB, idle ${mib(r.idle.pss)} MiB (anon ${mib(r.idle.anon)}, RSS ${mib(r.idle.rss)})` +
           (u ? `; heapUsed ${u.heapUsed} MiB, heapTotal ${u.heapTotal}, external ${u.external}, arrayBuffers ${u.arrayBuffers}` : ''),
       )
@@ -144,7 +157,7 @@ console.log(`\nstart: ${startScript}${process.env.DATABASE_URL ? ' (PostgreSQL)'
 for (const kind of ['fresh', 'existing']) {
   const rs = results[kind]
   console.log(
-    `  ${kind.padEnd(8)} start→/health ${(median(rs.map((r) => r.startMs)) / 1000).toFixed(2)} s, ` +
+    `  ${kind.padEnd(8)} start→/health ${(median(rs.map((r) => r.startMs)) / 1000).toFixed(2)} s (CPU ${median(rs.map((r) => r.startCpu)).toFixed(2)} s), ` +
       `PSS peak ${mib(median(rs.map((r) => r.peakPss)))} MiB, idle ${mib(median(rs.map((r) => r.idle.pss)))} MiB`,
   )
 }
