@@ -17,8 +17,10 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
+const { fetch } = globalThis
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const runs = Number(process.argv[2] ?? 3)
 const idleSeconds = Number(process.env.MEASURE_IDLE_SECONDS ?? 5)
