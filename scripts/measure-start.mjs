@@ -102,7 +102,7 @@ async function startOnce(dataDir) {
       startCpu = cpuSeconds(child.pid)
       break
     }
-    if (performance.now() - t0 > 120_000) break
+    if (performance.now() - t0 > 600_000) break
     await sleep(25)
   }
   if (Number.isNaN(startMs)) {
