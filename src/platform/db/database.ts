@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { createPgConfig } from '@electric-sql/pglite/node-postgres'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
+import { pgliteStartParams, preferSmallWasmCode, prepareDataDir } from './pglite.ts'
 import type { DB } from './schema.ts'
 
 // Return bigint (int8) columns as strings (ids, counters), and parse nothing else
@@ -17,6 +18,8 @@ export interface Database {
   backend: 'pglite' | 'postgres'
   /** Where the data lives, for logs: a directory or a redacted URL. */
   location: string
+  /** Refreshes the planner's statistics (ANALYZE). PGlite has no autovacuum to do it. */
+  analyze(): Promise<void>
   close(): Promise<void>
 }
 
@@ -26,7 +29,11 @@ export interface DatabaseOptions {
   /** PGlite data directory; `memory://` or undefined keeps it in memory. */
   dataDir?: string | undefined
   poolSize?: number
+  /** PGlite on disk: ANALYZE this often (ms) while open; 0 turns it off. Default: hourly, first run a minute after open. */
+  analyzeEveryMs?: number
 }
+
+const HOUR = 60 * 60 * 1000
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
@@ -39,21 +46,37 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       pool,
       backend: 'postgres',
       location: opts.url.replace(/\/\/[^@/]*@/, '//***@'),
+      // PostgreSQL's autovacuum keeps statistics current; an explicit call still works.
+      analyze: async () => void (await pool.query('analyze')),
       close: () => db.destroy(),
     }
   }
-  const dir = opts.dataDir ? path.join(opts.dataDir, 'pglite') : undefined
-  const lite = await PGlite.create(dir)
+  const dir = opts.dataDir && opts.dataDir !== 'memory://' ? path.join(opts.dataDir, 'pglite') : undefined
+  // initdb never runs in this process: a new data directory is a copy of a template made by a child.
+  if (dir) await prepareDataDir(dir)
+  preferSmallWasmCode()
+  const lite = await PGlite.create(dir, { startParams: pgliteStartParams })
   // PGlite is one session: max 1 makes the pool serialise whole checkouts, so a
   // transaction never shares its session with an unrelated query.
   const pool = new pg.Pool({ ...createPgConfig(lite), max: 1 })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  const analyze = async () => void (await pool.query('analyze'))
+  // Single-user PostgreSQL has no autovacuum: without this, plans are made from the
+  // statistics of the day the tables were small. The first run waits so start stays fast.
+  const every = opts.analyzeEveryMs ?? (dir ? HOUR : 0)
+  const timers: NodeJS.Timeout[] = []
+  if (every > 0) {
+    const run = () => analyze().catch(() => {}) // a failed ANALYZE only leaves old statistics
+    timers.push(setTimeout(run, Math.min(every, 60_000)).unref(), setInterval(run, every).unref())
+  }
   return {
     db,
     pool,
     backend: 'pglite',
     location: dir ?? 'memory',
+    analyze,
     async close() {
+      for (const t of timers) clearTimeout(t)
       await db.destroy()
       await lite.close()
     },

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely'
 import * as m0001 from './migrations/0001-core.ts'
 import * as m0002 from './migrations/0002-email.ts'
 import * as m0003 from './migrations/0003-threading.ts'
@@ -20,5 +20,8 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> { // e
   const migrator = new Migrator({ db, provider })
   const { error, results } = await migrator.migrateToLatest()
   if (error) throw error instanceof Error ? error : new Error(String(error))
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName)
+  // New tables and indexes start without statistics, and PGlite has no autovacuum to gather them.
+  if (applied.length > 0) await sql`analyze`.execute(db)
+  return applied
 }

@@ -1,4 +1,4 @@
-import { ImapFlow } from 'imapflow'
+import type { ImapFlow } from 'imapflow'
 import { withSystem } from '../../../platform/db/tenant.ts'
 import type { Listener } from '../../../platform/events/events.ts'
 import type { Platform } from '../../../platform/platform.ts'
@@ -60,7 +60,9 @@ function startWorker(deps: PollerDeps, health: HealthRecorder, m: Mailbox, opts:
 
   async function session(): Promise<void> {
     if (m.password === null) throw new Error('the IMAP password of this inbox is not set or cannot be decrypted (was the instance secret key changed?); enter it again')
-    const c = new ImapFlow({
+    // Loaded on first use: most instances never poll IMAP, and imapflow is slow to load.
+    const { ImapFlow: Client } = await import('imapflow')
+    const c = new Client({
       host: m.host,
       port: m.port,
       secure: m.secure,

@@ -1,4 +1,4 @@
-import nodemailer, { type SendMailOptions } from 'nodemailer'
+import type { SendMailOptions } from 'nodemailer'
 import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js'
 import type { SendResult } from './channel.ts'
 
@@ -72,6 +72,8 @@ export function classifySmtpError(err: unknown): Extract<SendResult, { ok: false
 /** Sends one composed mail through one relay; never throws. */
 export async function sendMail(options: SMTPTransport.Options, mail: SendMailOptions): Promise<SendResult> {
   // One transport per send, closed after: the adapter is a short-lived value (see ChannelAdapter).
+  // Loaded on first send: nodemailer is not needed to start serving.
+  const { default: nodemailer } = await import('nodemailer')
   const transport = nodemailer.createTransport(options)
   try {
     const info = await transport.sendMail(mail)

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// `npm run build` (and `prepare`, so `npm ci` runs it): compiles src/ to dist/ with
+// tsconfig.build.json, then, with --template, makes the embedded database's template
+// data directory so a first start never runs initdb. Without TypeScript (an install
+// with --omit=dev) it only says so: `npm start` then runs the sources through tsx.
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import { createRequire } from 'node:module'
+import path from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { root, stampFile } from './build-info.mjs'
+
+const require = createRequire(import.meta.url)
+let tsc
+try {
+  tsc = require.resolve('typescript/bin/tsc')
+} catch {
+  console.warn('omnidesk build: TypeScript is not installed; `npm start` will run the sources with tsx.')
+  process.exit(0)
+}
+const started = new Date()
+const res = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' })
+if (res.status !== 0) process.exit(res.status ?? 1)
+fs.writeFileSync(stampFile, `${started.toISOString()}\n`)
+fs.utimesSync(stampFile, started, started)
+
+if (process.argv.includes('--template')) {
+  const { ensureTemplate } = await import(path.join(root, 'dist/platform/db/pglite.js'))
+  const t0 = performance.now()
+  const dir = await ensureTemplate()
+  console.log(`omnidesk build: embedded database template ready in ${dir} (${((performance.now() - t0) / 1000).toFixed(1)} s)`)
+}
