@@ -1,8 +1,6 @@
-import type { AddressInfo } from 'node:net'
-import { simpleParser } from 'mailparser'
-import { SMTPServer } from 'smtp-server'
 import { openDatabase } from '../src/platform/db/database.ts'
 import { percentile } from './lib.ts'
+import { startSmtpFloor } from './smtp-floor.ts'
 
 /**
  * The floors, in a process of their own (forked by bench/floors.ts), as the
@@ -78,38 +76,18 @@ async function insertLoops(concurrency: number, seconds: number): Promise<Insert
   return { done: latencies.length, durationMs: performance.now() - t0, p50: percentile(latencies, 50), p99: percentile(latencies, 99) }
 }
 
-let parsed = 0
-let smtp: SMTPServer | null = null
-async function smtpFloor(): Promise<number> {
-  smtp = new SMTPServer({
-    logger: false,
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    hideSTARTTLS: true,
-    disableReverseLookup: true,
-    size: 25 * 1024 * 1024,
-    onData(stream, _session, callback) {
-      simpleParser(stream).then(
-        () => {
-          parsed++
-          callback()
-        },
-        (err: Error) => callback(err),
-      )
-    },
-  })
-  const server = smtp
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  return (server.server.address() as AddressInfo).port
-}
+let smtp: Awaited<ReturnType<typeof startSmtpFloor>> | null = null
 
 const reply = (msg: unknown) => process.send?.(msg)
 process.on('message', (req: FloorRequest) => {
   const answer = async () => {
     if (req.type === 'insert') return insertLoops(req.concurrency, req.seconds)
-    if (req.type === 'smtp') return { port: await smtpFloor() }
-    if (req.type === 'parsed') return { parsed }
-    await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()))
+    if (req.type === 'smtp') {
+      smtp ??= await startSmtpFloor()
+      return { port: smtp.port }
+    }
+    if (req.type === 'parsed') return { parsed: smtp?.parsed() ?? 0 }
+    await smtp?.close()
     await backend.close()
     setImmediate(() => process.exit(0))
     return {}
