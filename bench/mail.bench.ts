@@ -71,11 +71,12 @@ const WORKLOAD_SIZE = buildMailWorkload({ to: 'support@size.bench.test' }).lengt
 export async function benchMail(o: { base: string; smtpPort: number; adminToken: string; serverPid: number; floors: Floors; levels: number[]; rounds: number; sampleAt: number; timeoutMs: number }): Promise<MailResult[]> {
   const floorPort = await o.floors.smtpPort()
 
-  async function ours(senders: number): Promise<{ seconds: number; acceptedSeconds: number; timedOut: boolean; check: MailCheck }> {
+  /** `small`: a 20-mail workload, to warm up. */
+  async function ours(senders: number, small = false): Promise<{ seconds: number; acceptedSeconds: number; timedOut: boolean; check: MailCheck }> {
     const ws = await workspace(o.base, o.adminToken, `Bench: mail ${senders}`)
     const address = `support@m${seed}.bench.test`
     await http(o.base, ws.token, 'POST', '/api/v1/inboxes', { name: 'Support', channel: 'email', config: { address } }, 201)
-    const mails = buildMailWorkload({ to: address, seed: seed++ })
+    const mails = buildMailWorkload({ to: address, seed: seed++, ...(small && { senders: 4, newMails: 16, replies: 4 }) })
     const t0 = performance.now()
     const sent = await sendMailWorkload({ host: '127.0.0.1', port: o.smtpPort, mails, concurrency: senders })
     const acceptedSeconds = (performance.now() - t0) / 1000
@@ -113,8 +114,8 @@ export async function benchMail(o: { base: string; smtpPort: number; adminToken:
     return { seconds, acceptedSeconds, timedOut, check }
   }
 
-  async function floor(senders: number): Promise<number> {
-    const mails = buildMailWorkload({ to: 'support@floor.bench.test', seed: seed++ })
+  async function floor(senders: number, small = false): Promise<number> {
+    const mails = buildMailWorkload({ to: 'support@floor.bench.test', seed: seed++, ...(small && { senders: 4, newMails: 16, replies: 4 }) })
     const before = await o.floors.parsed()
     const t0 = performance.now()
     await sendMailWorkload({ host: '127.0.0.1', port: floorPort, mails, concurrency: senders })
@@ -125,8 +126,8 @@ export async function benchMail(o: { base: string; smtpPort: number; adminToken:
   }
 
   // Warm-up of both sides (JIT, the parser, the server's first mail paths).
-  await floor(8)
-  await ours(8)
+  await floor(8, true)
+  await ours(8, true)
 
   const results: MailResult[] = []
   for (const senders of o.levels) {
