@@ -148,10 +148,10 @@ async function stopProcess(child: ChildProcess, exit: Promise<void>) {
   clearTimeout(timer)
 }
 
-/** Proportional set size of a process and its descendants, in MiB (Linux: /proc/<pid>/smaps_rollup). */
-export function pssMiB(pid: number): number {
+/** Proportional set size of a process and its descendants (`tree`, default: listed now), in MiB (Linux: /proc/<pid>/smaps_rollup). */
+export function pssMiB(pid: number, tree: number[] = descendants(pid)): number {
   let kib = 0
-  for (const p of [pid, ...descendants(pid)]) {
+  for (const p of [pid, ...tree]) {
     try {
       const m = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))
       kib += Number(m?.[1] ?? 0)
@@ -186,11 +186,18 @@ function descendants(pid: number): number[] {
   return out
 }
 
-/** Samples pssMiB every `everyMs` until stopped; returns the peak. */
+/**
+ * Samples pssMiB every `everyMs` until stopped; returns the peak. The process
+ * tree is listed again every 20th sample only: listing reads every process's
+ * /proc/<pid>/stat, and the bench shares the CPU with the server it measures.
+ */
 export function samplePss(pid: number, everyMs = 250): { stop: () => number } {
-  let peak = pssMiB(pid)
+  let tree = descendants(pid)
+  let peak = pssMiB(pid, tree)
+  let n = 0
   const timer = setInterval(() => {
-    peak = Math.max(peak, pssMiB(pid))
+    if (++n % 20 === 0) tree = descendants(pid)
+    peak = Math.max(peak, pssMiB(pid, tree))
   }, everyMs)
   return {
     stop() {
