@@ -98,13 +98,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     }),
   )
   const base = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 120_000
+  const deadline = Date.now() + 300_000
   let startMs = 0
   for (;;) {
     if (exited !== undefined) throw new Error(`the server exited (${exited}) before /health answered:\n${output}`)
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
-      throw new Error(`no /health 200 within 120 s:\n${output}`)
+      throw new Error(`no /health 200 within 300 s:\n${output}`)
     }
     const ok = await fetch(`${base}/health`).then((r) => r.status === 200, () => false)
     if (ok) {
