@@ -1,17 +1,5 @@
 /** Helpers shared by the benchmarks (not a benchmark itself). */
 
-export interface Measurement {
-  /** What was measured, e.g. "create conversation + first message". */
-  name: string
-  unit: string
-  ours: number[]
-  baseline: number[]
-  /** One line each: what "ours" and "baseline" did. */
-  oursLabel: string
-  baselineLabel: string
-  notes: string[]
-}
-
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b)
   const mid = Math.floor(s.length / 2)
@@ -52,4 +40,11 @@ export async function countAll(base: string, token: string, url: string): Promis
     cursor = page.nextCursor
   } while (cursor)
   return n
+}
+
+/** The p-th percentile (nearest rank) of a sample, 0 when empty. */
+export const percentile = (xs: number[], p: number): number => {
+  if (xs.length === 0) return 0
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number
 }

@@ -1,82 +1,188 @@
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { build } from '../src/app.ts'
-import { loadConfig } from '../src/platform/config.ts'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
 import { createThrowawayDatabase } from '../test/server-database.ts'
-import { benchConversations } from './conversations.bench.ts'
-import { fmt, type Measurement, median } from './lib.ts'
-import { benchSmtp } from './smtp.bench.ts'
+import { benchApi } from './api.bench.ts'
+import { type Floors, startFloors } from './floors.ts'
+import { median, sleep } from './lib.ts'
+import { benchMail } from './mail.bench.ts'
+import { buildMailWorkload } from './mail-workload.ts'
+import { type BackendResult, type BenchResults, renderMarkdown, verdicts } from './report.ts'
+import { pssMiB, ROOT, type RunningServer, startCommand, startServer } from './server-process.ts'
 
 /**
- * `npm run bench`: each benchmark measures Omnidesk and a baseline in the same
- * run, on the same database, alternating round by round, and prints both
- * medians and their ratio. Embedded PGlite in a temporary data directory by
- * default; with DATABASE_URL, a throwaway database on that server (dropped at
- * the end). Bounded: about a minute with the defaults.
+ * `npm run bench`: the real server process, started as `npm start` starts it,
+ * measured against floors in the same run (BENCHMARKS.md explains the method).
  *
- *   BENCH_ROUNDS    rounds per benchmark (default 3; the median is reported)
- *   BENCH_SECONDS   seconds of HTTP load per round and side (default 5)
- *   BENCH_MESSAGES  SMTP messages per round and side (default 150)
+ *   --backend pglite|postgres|both   default both
+ *   --quick                          one round, short loads (~1–2 min)
+ *   --database-url URL               PostgreSQL server for throwaway databases
+ *                                    (default $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
+ *   --json FILE                      default bench/results/latest.json
+ *   --log-level LEVEL                the server's LOG_LEVEL (default warn)
  */
-const int = (name: string, fallback: number) => {
-  const v = process.env[name]
-  const n = v ? Number.parseInt(v, 10) : fallback
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer`)
-  return n
+const { values: args } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'both' },
+    quick: { type: 'boolean', default: false },
+    'database-url': { type: 'string' },
+    json: { type: 'string', default: path.join(ROOT, 'bench/results/latest.json') },
+    'log-level': { type: 'string', default: 'warn' },
+  },
+})
+const backendArg = args.backend as string
+if (!['pglite', 'postgres', 'both'].includes(backendArg)) throw new Error('--backend must be pglite, postgres or both')
+const backends = (backendArg === 'both' ? ['pglite', 'postgres'] : [backendArg]) as Array<'pglite' | 'postgres'>
+const databaseUrl = args['database-url'] ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+const quick = args.quick as boolean
+const settings = {
+  quick,
+  starts: quick ? 1 : 3,
+  settleSeconds: quick ? 3 : 5,
+  apiSeconds: quick ? 2 : 5,
+  apiRounds: quick ? 1 : 2,
+  mailRounds: quick ? 1 : 2,
+  mailMails: buildMailWorkload({ to: 'support@size.bench.test' }).length,
 }
-const rounds = int('BENCH_ROUNDS', 3)
-const seconds = int('BENCH_SECONDS', 5)
-const messages = int('BENCH_MESSAGES', 150)
+const logLevel = args['log-level'] as string
 
+const log = (s: string) => console.log(`[${((performance.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}`)
 const started = performance.now()
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-bench-'))
-const serverDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_bench') : null
-const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`
-const config = loadConfig({
-  DATA_DIR: dataDir,
-  OMNIDESK_ADMIN_TOKEN: adminToken,
-  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
-  // The API's per-token limit (600/min by default) would otherwise be what we measure.
-  API_RATE_LIMIT: '100000000',
-  ...(serverDb && { DATABASE_URL: serverDb.url }),
-})
 
-const omnidesk = await build({ config })
-const results: Measurement[] = []
-try {
-  await omnidesk.start()
-  const base = (await omnidesk.app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1')
-  const smtp = await omnidesk.smtp.listen(0, '127.0.0.1')
-  const db = omnidesk.platform.database
-  const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
-  console.log(`Omnidesk benchmarks: ${db.backend === 'pglite' ? 'embedded PGlite (data directory on disk)' : `PostgreSQL (${db.location})`}`)
-  console.log(`machine: ${os.availableParallelism()} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
-  console.log(`rounds: ${rounds}, ${seconds} s of HTTP load per round and side, ${messages} SMTP messages per round and side\n`)
+async function runBackend(backend: 'pglite' | 'postgres'): Promise<BackendResult> {
+  const t0 = performance.now()
+  const result: BackendResult = {
+    backend,
+    start: { freshMs: [], existingMs: [], freshMedianMs: 0, existingMedianMs: 0 },
+    memory: { idleFirstStartMiB: 0, idleRestartMiB: 0, peakMail8MiB: null },
+    api: [],
+    mail: [],
+    seconds: 0,
+  }
+  if (backend === 'postgres') {
+    const probe = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3000 })
+    try {
+      await probe.connect()
+      await probe.end()
+    } catch (err) {
+      if (backendArg === 'postgres') throw err
+      result.skipped = `no PostgreSQL at ${databaseUrl.replace(/\/\/[^@/]*@/, '//***@')} (${(err as Error).message})`
+      log(`PostgreSQL skipped: ${result.skipped}`)
+      return result
+    }
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `omnidesk-bench-${backend}-`))
+  const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`
+  const dbs: Array<{ url: string; drop: () => Promise<void> }> = []
+  let server: RunningServer | null = null
+  let floors: Floors | null = null
+  try {
+    // Fresh starts: a new data directory (PGlite) or a new empty database (PostgreSQL) each.
+    let dataDir = ''
+    let db: { url: string; drop: () => Promise<void> } | null = null
+    for (let i = 0; i < settings.starts; i++) {
+      if (server) {
+        await server.stop()
+        fs.rmSync(dataDir, { recursive: true, force: true })
+        await db?.drop()
+        dbs.pop()
+      }
+      dataDir = path.join(tmp, `data-${i}`)
+      db = backend === 'postgres' ? await createThrowawayDatabase(databaseUrl, 'omnidesk_bench') : null
+      if (db) dbs.push(db)
+      server = await startServer({ dataDir, databaseUrl: db?.url, adminToken, logLevel })
+      result.start.freshMs.push(server.startMs)
+      log(`${backend}: fresh start ${i + 1}/${settings.starts}: /health 200 after ${server.startMs.toFixed(0)} ms`)
+    }
+    await sleep(settings.settleSeconds * 1000)
+    result.memory.idleFirstStartMiB = pssMiB((server as RunningServer).pid)
+    log(`${backend}: idle after the first start: ${result.memory.idleFirstStartMiB.toFixed(0)} MiB PSS`)
+    await (server as RunningServer).stop()
+    server = null
 
-  console.log('… create conversation + first message')
-  results.push(await benchConversations({ base, adminToken, pool: db.pool, rounds, seconds, connections: 10 }))
-  console.log('… inbound SMTP end to end')
-  results.push(await benchSmtp({ base, adminToken, smtpPort: smtp.port, rounds, messages, connections: 4, timeoutMs: 120_000 }))
-} finally {
-  await omnidesk.close()
-  await serverDb?.drop()
-  fs.rmSync(dataDir, { recursive: true, force: true })
+    // The PGlite floor gets a copy of the data directory, taken while no process has it open.
+    const floorDir = path.join(tmp, 'floor')
+    if (backend === 'pglite') fs.cpSync(dataDir, floorDir, { recursive: true })
+
+    // Starts on existing data.
+    for (let i = 0; i < settings.starts; i++) {
+      if (server) await server.stop()
+      server = await startServer({ dataDir, databaseUrl: db?.url, adminToken, logLevel })
+      result.start.existingMs.push(server.startMs)
+      log(`${backend}: start on existing data ${i + 1}/${settings.starts}: /health 200 after ${server.startMs.toFixed(0)} ms`)
+    }
+    const srv = server as RunningServer
+    await sleep(settings.settleSeconds * 1000)
+    result.memory.idleRestartMiB = pssMiB(srv.pid)
+    log(`${backend}: idle after a restart: ${result.memory.idleRestartMiB.toFixed(0)} MiB PSS`)
+    result.start.freshMedianMs = median(result.start.freshMs)
+    result.start.existingMedianMs = median(result.start.existingMs)
+
+    floors = await startFloors(db ? { databaseUrl: db.url } : { dataDir: floorDir })
+    log(`${backend}: POST /api/v1/conversations at 1 and 8 connections, against raw INSERTs`)
+    result.api = await benchApi({ base: srv.base, adminToken, floors, levels: [1, 8], seconds: settings.apiSeconds, rounds: settings.apiRounds })
+    log(`${backend}: inbound email at 1, 8 and 32 senders, against parse-only smtp-server + mailparser`)
+    result.mail = await benchMail({
+      base: srv.base,
+      smtpPort: srv.smtpPort,
+      adminToken,
+      serverPid: srv.pid,
+      floors,
+      levels: [1, 8, 32],
+      rounds: settings.mailRounds,
+      sampleAt: 8,
+      timeoutMs: 180_000,
+    })
+    result.memory.peakMail8MiB = result.mail.find((m) => m.senders === 8)?.peakPssMiB ?? null
+  } catch (err) {
+    if (server) console.error(`server output (last lines):\n${server.output().split('\n').slice(-40).join('\n')}`)
+    throw err
+  } finally {
+    await floors?.close()
+    await server?.stop()
+    for (const db of dbs) await db.drop().catch((err: Error) => console.error(`could not drop a bench database: ${err.message}`))
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
+  result.seconds = (performance.now() - t0) / 1000
+  return result
 }
 
-const rows = results.map((m) => {
-  const ours = median(m.ours)
-  const baseline = median(m.baseline)
-  return `| ${m.name} | ${fmt(ours)} ${m.unit} | ${fmt(baseline)} ${m.unit} | ${(ours / baseline).toFixed(3)} (1 : ${fmt(baseline / ours)}) |`
-})
-console.log('\n| benchmark | Omnidesk (median) | baseline (median) | ratio Omnidesk / baseline |')
-console.log('| --- | --- | --- | --- |')
-console.log(rows.join('\n'))
-for (const m of results) {
-  console.log(`\n${m.name}`)
-  console.log(`  Omnidesk: ${m.oursLabel}\n    rounds: ${m.ours.map(fmt).join(', ')} ${m.unit}`)
-  console.log(`  baseline: ${m.baselineLabel}\n    rounds: ${m.baseline.map(fmt).join(', ')} ${m.unit}`)
-  for (const n of m.notes) console.log(`  ${n}`)
+const commit = (() => {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8' }).trim()
+    return dirty ? `${head}+changes` : head
+  } catch {
+    return 'unknown'
+  }
+})()
+const results: BenchResults = {
+  version: 1,
+  date: new Date().toISOString(),
+  commit,
+  command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+  startScript: startCommand().script,
+  machine: {
+    cpus: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model ?? 'unknown CPU',
+    memoryGiB: os.totalmem() / 2 ** 30,
+    node: process.version,
+    loadAverageStart: os.loadavg(),
+    loadAverageEnd: [],
+  },
+  settings,
+  backends: [],
 }
-console.log(`\nwhole run: ${((performance.now() - started) / 1000).toFixed(0)} s, load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+log(`Omnidesk bench (${backends.join(', ')}${quick ? ', quick' : ''}); server: ${results.startScript}; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+for (const b of backends) results.backends.push(await runBackend(b))
+results.machine.loadAverageEnd = os.loadavg()
+
+fs.mkdirSync(path.dirname(args.json as string), { recursive: true })
+fs.writeFileSync(args.json as string, `${JSON.stringify(results, null, 2)}\n`)
+console.log(`\n${renderMarkdown(results)}\n`)
+const failed = verdicts(results).filter((v) => v.pass === false)
+log(`done; ${failed.length} of ${verdicts(results).filter((v) => v.pass !== null).length} targets missed; results in ${path.relative(process.cwd(), args.json as string)}`)
