@@ -143,6 +143,7 @@ test('unknown query parameters are refused, on lists and on routes without a que
   assertRefused(await ws.get(`/api/v1/conversations/${conv.id}?expand=all`), 'VALIDATION_FAILED', 'querystring.expand', 'no query schema')
   assertRefused(await ws.get('/api/v1/workspace?x=1'), 'VALIDATION_FAILED', 'querystring.x', 'workspace')
   assert.equal((await ws.get('/api/v1/contacts?query=ada&limit=5')).status, 200)
+  assert.equal((await ws.get('/api/v1/no-such-route?x=1')).status, 404, 'no route is a 404 whatever the query')
 })
 
 test('a body that is not JSON is a 415 UNSUPPORTED_MEDIA_TYPE, text/plain included', async () => {

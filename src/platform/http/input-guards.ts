@@ -26,6 +26,8 @@ export function installInputGuards(app: FastifyInstance, cursors: CursorCodec): 
   const listIds = new WeakMap<FastifyRequest, string>()
 
   app.addHook('preValidation', async (request) => {
+    // No route: the 404 says so, whatever the query.
+    if (request.is404) return
     refuseBadText(request.params, 'params')
     refuseBadText(request.query, 'querystring')
     refuseBadText(request.body, 'body')
