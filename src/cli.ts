@@ -33,8 +33,7 @@ otherwise OMNIDESK_PASSWORD, otherwise a prompt without echo on a terminal (no p
 Uses the same configuration as npm start (DATA_DIR or DATABASE_URL). Stop npm start first when
 using the embedded database: one process owns the data directory.`
 
-/** `drainEvents: false` leaves the events written for the server to dispatch when it next starts. */
-async function withApp<T>(fn: (o: Omnidesk) => Promise<T>, opts: { drainEvents?: boolean } = {}): Promise<T> {
+async function withApp<T>(fn: (o: Omnidesk) => Promise<T>): Promise<T> {
   const config = loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' })
   const unlock = config.databaseUrl ? () => {} : lockDataDir(config.dataDir)
   try {
@@ -42,7 +41,7 @@ async function withApp<T>(fn: (o: Omnidesk) => Promise<T>, opts: { drainEvents?:
     try {
       return await fn(o)
     } finally {
-      if (opts.drainEvents !== false) await o.platform.dispatcher.drain()
+      await o.platform.dispatcher.drain()
       await o.close()
     }
   } finally {
@@ -157,10 +156,11 @@ async function main(argv: string[]): Promise<number> {
       return withApp(async (o) => {
         const ws = await workspaceIdFor(o, values.workspace)
         const result = await loadDemoData(o, ws, { ...options, progress: streamProgress(process.stderr) })
+        // Its events (realtime, listeners) are handled before the summary, so the run ends with nothing pending.
+        await o.platform.dispatcher.drain()
         console.log(describeDemo(result, o.platform.config.publicUrl ?? `http://localhost:${o.platform.config.port}`))
         return 0
-        // Thousands of events, some of whose listeners need the job queue only the server runs: it dispatches them when it starts.
-      }, { drainEvents: false })
+      })
     }
     case 'audit:verify':
       return withApp(async (o) => {

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
 import { type Client, type Res, useTestApp } from '../../test/harness.ts'
+import { withSystem } from '../platform/db/tenant.ts'
 import { loadDemoData } from './index.ts'
 
 const t = await useTestApp()
@@ -29,6 +30,11 @@ test('the demo fills a workspace through the services, with a past history, once
   assert.equal(first.loaded, true)
   if (!first.loaded) return
   await t.omnidesk.platform.dispatcher.drain()
+  // Every event was handled: past replies need no delivery job, so no listener waits for the job queue.
+  const stuck = await withSystem(t.omnidesk.platform.db, (trx) =>
+    trx.selectFrom('events').select('type').where('workspace_id', '=', ws.workspaceId).where((eb) => eb.or([eb('dispatched_at', 'is', null), eb('last_error', 'is not', null)])).execute(),
+  )
+  assert.deepEqual(stuck, [])
 
   // Staff and teams.
   const users = await listAll(ws, '/api/v1/users')

@@ -45,7 +45,14 @@ export interface ConversationEventPayloads {
    */
   'message.moved': { messageId: string; fromConversationId: string; toConversationId: string; split: boolean; contactChanged: boolean; attachments: number }
   /** An agent's reply (outbound) or internal note. */
-  'message.created': { messageId: string; direction: Direction; channel: string; attachments: number }
+  'message.created': {
+    messageId: string
+    direction: Direction
+    channel: string
+    attachments: number
+    /** A past reply recorded as already sent (the actor's `occurredAt`, e.g. the demo): there is nothing to deliver. */
+    recordedAsSent?: true
+  }
   /** What the channel said when an outbound message was handed to it. */
   'message.delivery-updated': { messageId: string; status: DeliveryStatus; error: string | null; providerMessageId: string | null; details?: Record<string, unknown> }
 }

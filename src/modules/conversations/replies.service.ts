@@ -82,7 +82,13 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
     }, now)
     if (inbox && conv.channel !== channel)
       await emit(trx, actor, updated, 'conversation.channel-switched', { from: conv.channel, to: channel, inboxId: inbox.id, by: 'user' })
-    await emit(trx, actor, updated, 'message.created', { messageId: row.id, direction: row.direction as 'outbound' | 'note', channel, attachments: attachments.length })
+    await emit(trx, actor, updated, 'message.created', {
+      messageId: row.id,
+      direction: row.direction as 'outbound' | 'note',
+      channel,
+      attachments: attachments.length,
+      ...(row.delivery_status === 'sent' && { recordedAsSent: true as const }),
+    })
     await recordAudit(trx, actor, {
       action: 'message.created',
       entityType: 'conversation',

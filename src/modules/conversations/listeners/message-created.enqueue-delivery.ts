@@ -20,8 +20,8 @@ export function enqueueDeliveryListener(jobs: Pick<Jobs, 'sendInTx'>, config: Pi
     id: 'conversations.enqueue-delivery',
     types: ['message.created'],
     async handle(event, trx) {
-      const payload = event.payload as { messageId: string; direction: string }
-      if (payload.direction !== 'outbound') return
+      const payload = event.payload as { messageId: string; direction: string; recordedAsSent?: boolean }
+      if (payload.direction !== 'outbound' || payload.recordedAsSent) return
       const job: DeliveryJob = { workspaceId: event.workspaceId, messageId: payload.messageId }
       // The job id is the message id: should this run repeat, the second insert does nothing.
       await jobs.sendInTx(trx, DELIVERY_QUEUE, job, {
