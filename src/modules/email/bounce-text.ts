@@ -68,6 +68,10 @@ export const bounceBodyMarker = new RegExp(
   'i',
 )
 
+/** The subset no person writes: a mail whose text opens with one is a notice whoever sent it. */
+export const strongBounceMarker =
+  /This is the mail system at host|This message was created automatically by mail delivery software|This is the qmail-send program|I'm afraid I wasn't able to deliver your message to the following addresses|The following addresses? had permanent fatal errors|Delivery to the following recipients? failed permanently|Delivery has failed to these recipients or groups|Your message did not reach some or all of the intended recipients|Could not be delivered to:|This is the James mail server|This is an automatically generated Delivery Status Notification|это\s+письмо\s+создано\s+автоматически/i
+
 /** fml (a Japanese mailing-list manager): its notices carry X-MLServer and one of these titles. */
 const fmlTitle = /are not member|not member article from|reject mail |spam mail from a spammer is rejected|fml system error message|loop alert:|loop back warning:|unix from loop|security alert|reject not member post|deny post|you are not a member/i
 

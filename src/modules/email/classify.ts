@@ -1,6 +1,6 @@
 import { type BounceReason, decideReason, statusCodePattern } from './bounce-reasons.ts'
 import { sesNotification } from './bounce-ses.ts'
-import { bounceBodyMarker, isDelayNotice, isFmlNotice, isJamesNotice, noticeText, textRecipients } from './bounce-text.ts'
+import { bounceBodyMarker, isDelayNotice, isFmlNotice, isJamesNotice, noticeText, strongBounceMarker, textRecipients } from './bounce-text.ts'
 import { isOwnMessageId, OWN_LOOP_HEADER } from './message-id.ts'
 import type { ParsedEmail } from './parse.ts'
 
@@ -171,7 +171,7 @@ export function classifyEmail(m: ParsedEmail, envelope: EnvelopeFacts = { from: 
   const bodySays = bounceBodyMarker.test(notice)
   const format = isJamesNotice(m) ? 'Apache James' : isFmlNotice(m) ? 'fml' : null
   // A notice that opens with a mail system's wording is one even from an unknown sender; a person forwarding one writes first, or says Fwd:.
-  const opensAsNotice = bodySays && !forwardedOrReply.test(subject) && bounceBodyMarker.test(notice.slice(0, 600))
+  const opensAsNotice = bodySays && !forwardedOrReply.test(subject) && strongBounceMarker.test(notice.slice(0, 600))
   if (standardBounce || format || (robotSender && (subjectSays || bodySays)) || (subjectSays && bodySays) || opensAsNotice) {
     const exclude = [fromAddress, ...m.to.map((a) => a.address), ...(envelope.from ? [envelope.from] : [])]
     const extra = failedHeader ? failedHeader.split(',').map((a) => a.trim()).filter(Boolean) : []

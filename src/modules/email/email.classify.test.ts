@@ -58,6 +58,10 @@ test('a plain-text notice from mailer-daemon is a bounce, a customer writing abo
   assert.equal(c.details.statusCode, '5.1.1')
   const customer = await mail('From: ada@example.com\r\nSubject: Delivery failure of my parcel')
   assert.equal(classifyEmail(customer).classification, 'customer')
+  const person = await mail('From: ada@example.com\r\nSubject: the form', 'Message not delivered - I tried to send you the form but your system said: Your message could not be delivered.')
+  assert.equal(classifyEmail(person).classification, 'customer', 'ordinary words about a failed delivery, from a person')
+  const exim = await mail('From: robot@mx.test\r\nSubject: hello', 'This message was created automatically by mail delivery software.\n\nA message that you sent could not be delivered to one or more of its\nrecipients. This is a permanent error. The following address(es) failed:\n\n  gone@example.com\n    550 5.1.1 User unknown\n')
+  assert.equal(classifyEmail(exim).details.reason, 'user_unknown', 'an MTA notice is one whatever its sender and subject')
 })
 
 test('our own mail coming back is an own loop', async () => {
