@@ -26,7 +26,7 @@ export { extractReplyText } from './reply-text.ts'
 export { generateMessageId, isOwnMessageId, OWN_MESSAGE_ID_MARKER, OWN_LOOP_HEADER } from './message-id.ts'
 
 export interface EmailModuleDeps {
-  conversations: Pick<ConversationsService, 'ingestInbound' | 'addAutomaticMessageInTx'>
+  conversations: Pick<ConversationsService, 'ingestInboundInTx' | 'addAutomaticMessageInTx'>
   /** Replaces the mail parser (tests inject failures). */
   parse?: (raw: Buffer) => Promise<ParsedEmail>
 }
@@ -42,7 +42,8 @@ export function createEmailModule(p: Platform, deps: EmailModuleDeps) {
   const processor = createInboundProcessor(
     { ...p, conversations: deps.conversations, ...(deps.parse && { parse: deps.parse }) },
     // One process owns an embedded database, so claims found at start are a dead process's.
-    { soleOwner: p.database.backend === 'pglite' },
+    // Its one connection writes one mail at a time; on PostgreSQL a few mails are written at once.
+    { soleOwner: p.database.backend === 'pglite', concurrency: p.database.backend === 'pglite' ? 1 : 4 },
   )
   const store = createInboundStore(p, { onStored: () => processor.kick() })
   const { config } = p
