@@ -24,19 +24,6 @@ export async function findEmailInboxesByAddressAnyWorkspace(trx: Tx, addresses: 
   return rows.map((r) => ({ workspaceId: r.workspace_id, inboxId: r.id, address: r.address }))
 }
 
-/** Rows waiting to be processed, oldest first, across workspaces: call only inside withSystem. */
-export function pendingAnyWorkspace(trx: Tx, limit: number) {
-  return trx
-    .selectFrom('inbound_emails')
-    .selectAll()
-    .where('status', '=', 'received')
-    .where((eb) => eb.or([eb('next_attempt_at', 'is', null), eb('next_attempt_at', '<=', sql<Date>`now()`)]))
-    .orderBy('received_at')
-    .orderBy('id')
-    .limit(limit)
-    .execute()
-}
-
 /**
  * Makes every received row due now, across workspaces: the claims and backoffs
  * of a process that is gone. Only safe where one process owns the database
@@ -104,20 +91,32 @@ export function updateInbound(trx: Tx, workspaceId: string, id: string, patch: R
 export const CLAIM_LEASE_SECONDS = 60
 
 /**
- * Claims a received row for one processing attempt: bumps `attempts` only if
- * nobody else did since it was read, and hides the row from other passes for
- * the lease, so two processors never work on one row at the same time.
+ * Claims up to `limit` due rows, oldest first, across workspaces (call only
+ * inside withSystem), in one statement: each gets one attempt more and is
+ * hidden from other processors for the lease, so two processors never work on
+ * one row at the same time; after a crash the row is taken again then. SKIP LOCKED
+ * lets processors on other nodes claim the next rows instead of waiting.
+ * Returns the claimed rows (attempts already counted) oldest first.
  */
-export async function claimInbound(trx: Tx, workspaceId: string, id: string, seenAttempts: number): Promise<boolean> {
-  const r = await trx
+export async function claimDueAnyWorkspace(trx: Tx, limit: number): Promise<Array<Row<'inbound_emails'>>> {
+  const rows = await trx
     .updateTable('inbound_emails')
-    .set({ attempts: seenAttempts + 1, next_attempt_at: sql<Date>`now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})` })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .where('status', '=', 'received')
-    .where('attempts', '=', seenAttempts)
-    .executeTakeFirst()
-  return Number(r.numUpdatedRows) === 1
+    .set({ attempts: sql<number>`attempts + 1`, next_attempt_at: sql<Date>`now() + make_interval(secs => ${CLAIM_LEASE_SECONDS})` })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('inbound_emails')
+        .select('id')
+        .where('status', '=', 'received')
+        .where((w) => w.or([w('next_attempt_at', 'is', null), w('next_attempt_at', '<=', sql<Date>`now()`)]))
+        .orderBy('received_at')
+        .orderBy('id')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returningAll()
+    .execute()
+  return rows.sort((a, b) => a.received_at.getTime() - b.received_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
 /**
@@ -133,6 +132,39 @@ export function conversationsByProviderIds(trx: Tx, workspaceId: string, ids: st
     .select(['conversation_id', 'provider_message_id'])
     .where('workspace_id', '=', workspaceId)
     .where('provider_message_id', 'in', ids)
+    .execute()
+}
+
+/**
+ * Takes a transaction-level advisory lock on each Message-ID a mail is or
+ * names (its own, In-Reply-To, References), in one sorted order so two mails
+ * never wait on each other crosswise. A reply and its parent share at least
+ * the parent's id: the second to lock waits until the first committed, then
+ * sees its message (READ COMMITTED takes a new snapshot per statement).
+ * Must run before the transaction reads anything it decides on.
+ */
+export async function lockThreadKeys(trx: Tx, workspaceId: string, messageIds: string[]): Promise<void> {
+  const keys = [...new Set(messageIds)].sort().map((id) => `email-thread:${workspaceId}:${id}`)
+  if (keys.length === 0) return
+  // A function scan of unnest() yields the array in order, so the locks are taken in `keys` order.
+  await sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${keys}::text[]) as k`.execute(trx)
+}
+
+/**
+ * Conversations holding an inbound email that names `messageId` in its
+ * In-Reply-To or References: replies that arrived before this message, oldest
+ * first. The expression is the one indexed by migration 0005.
+ */
+export function repliesArrivedFirst(trx: Tx, workspaceId: string, messageId: string) {
+  return trx
+    .selectFrom('messages')
+    .select(['conversation_id', 'provider_message_id'])
+    .where('workspace_id', '=', workspaceId)
+    .where('channel', '=', 'email')
+    .where('direction', '=', 'inbound')
+    .where(sql<boolean>`((metadata->'email'->'inReplyTo') || (metadata->'email'->'references')) @> jsonb_build_array(${messageId}::text)`)
+    .orderBy('created_at')
+    .limit(10)
     .execute()
 }
 

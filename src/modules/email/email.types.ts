@@ -6,7 +6,7 @@ export const inboundStatuses = ['received', 'processed', 'quarantined', 'ignored
 export type InboundStatus = (typeof inboundStatuses)[number]
 
 /** The threading rules, in the order they are tried (threading.ts). */
-export const threadingRules = ['in-reply-to', 'references', 'token', 'subject'] as const
+export const threadingRules = ['in-reply-to', 'references', 'token', 'reply-arrived-first', 'subject'] as const
 export type ThreadingRule = (typeof threadingRules)[number]
 
 /** What ingesting did once the conversation was chosen (conversations' IngestOutcome, or a repeat). */
@@ -16,7 +16,7 @@ export const threadingOutcomes = ['created', 'appended', 'reopened', 'follow-up'
 export interface ThreadingDecision {
   /** The rule that chose `conversationId`; null: none did, a new conversation. */
   matched: ThreadingRule | null
-  /** The Message-ID that matched (rules in-reply-to, references). */
+  /** The Message-ID that matched (rules in-reply-to, references; reply-arrived-first: the reply's). */
   header?: string
   /** Where the conversation token was found: a recipient address, or `footer` (rule token). */
   token?: string

@@ -10,10 +10,26 @@ import * as repo from './email.repository.ts'
 import type { ThreadingDecision } from './email.types.ts'
 import type { ParsedAttachment, ParsedEmail } from './parse.ts'
 import { extractReplyText } from './reply-text.ts'
-import { decideThreading, threadingSettingsOf } from './threading.ts'
+import { decideThreading, threadingSettingsInTx } from './threading.ts'
 
 export type HandlerDeps = Pick<Platform, 'tx' | 'box' | 'blobs' | 'logger' | 'config'> & {
-  conversations: Pick<ConversationsService, 'ingestInbound'>
+  conversations: Pick<ConversationsService, 'ingestInboundInTx'>
+}
+
+/** PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply run again. */
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001'])
+const TX_RETRIES = 5
+
+/** Runs a transaction again when PostgreSQL aborted it for a deadlock (concurrent mails of one workspace). */
+async function retryOnDeadlock<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn()
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (attempt >= TX_RETRIES || typeof code !== 'string' || !RETRYABLE_SQLSTATES.has(code)) throw err
+    }
+  }
 }
 
 /** A failure that retrying cannot fix: the row goes to quarantine at once. */
@@ -84,10 +100,6 @@ export function createInboundHandler(deps: HandlerDeps) {
     const released = row.released_at !== null
     const contact = senderOf(parsed, row.envelope_from) ?? (released ? { name: 'Unknown sender' } : null)
     if (!contact) throw new PermanentFailure('no sender address (no From, Reply-To or envelope sender)')
-    const settings = await threadingSettingsOf(deps, ws, row.inbox_id)
-    const threading: ThreadingDecision = parsed
-      ? await decideThreading(deps, row, parsed, contact.email ?? null, settings)
-      : { matched: null, reason: 'message could not be parsed: new conversation' }
     const fullText = parsed ? (parsed.text?.trim() ? parsed.text : parsed.html ? htmlToText(parsed.html) : '') : ''
     const reply = extractReplyText(fullText)
     const attachments = (parsed?.attachments ?? []).map((a) => ({ filename: a.filename, contentType: a.contentType, size: a.size, contentId: a.contentId, inline: a.inline }))
@@ -107,7 +119,16 @@ export function createInboundHandler(deps: HandlerDeps) {
         const blob = await deps.blobs.put(a.content, { workspaceId: ws, filename })
         stored.push({ filename, contentType: a.contentType, size: blob.size, blobKey: blob.key, contentId: a.contentId, inline: a.inline })
       }
-      result = await deps.conversations.ingestInbound(actor, {
+      // One transaction: the thread decision, contact, conversation, message and the row's outcome
+      // commit together, so a crash leaves the row `received` and nothing else written.
+      result = await retryOnDeadlock(() => deps.tx(ws, async (trx) => {
+      // Mails of one thread decide one after another (email.repository.ts lockThreadKeys).
+      await repo.lockThreadKeys(trx, ws, [row.message_id_header, ...(parsed?.inReplyTo ?? []), ...(parsed?.references ?? [])].filter((id): id is string => !!id))
+      const settings = await threadingSettingsInTx(trx, ws, row.inbox_id)
+      const threading: ThreadingDecision = parsed
+        ? await decideThreading(trx, deps.box, row, parsed, contact.email ?? null, settings)
+        : { matched: null, reason: 'message could not be parsed: new conversation' }
+      const ingested = await deps.conversations.ingestInboundInTx(trx, actor, {
         inboxId: row.inbox_id,
         contact,
         conversationId: threading.conversationId,
@@ -137,6 +158,21 @@ export function createInboundHandler(deps: HandlerDeps) {
         },
         attachments: stored,
       })
+      await repo.updateInbound(trx, ws, row.id, {
+        status: 'processed',
+        classification: c.classification,
+        classification_details: JSON.stringify(c.details),
+        reason: null,
+        from_address: parsed?.from?.address ?? contact.email ?? null,
+        subject: parsed?.subject ?? null,
+        conversation_id: ingested.conversation.id,
+        message_id: ingested.message.id,
+        threading: JSON.stringify({ ...threading, outcome: ingested.outcome, ...(ingested.conversation.followUpOf && ingested.outcome === 'follow-up' && { followUpOf: ingested.conversation.followUpOf }) }),
+        processed_at: new Date(),
+        last_error: null,
+      })
+      return ingested
+      }))
     } catch (err) {
       await discardStored()
       // A 4xx is the request's fault (bad address, inactive inbox…): retrying gives the same answer.
@@ -144,21 +180,6 @@ export function createInboundHandler(deps: HandlerDeps) {
       throw err
     }
     if (result.outcome === 'duplicate') await discardStored()
-    await deps.tx(ws, (trx) =>
-      repo.updateInbound(trx, ws, row.id, {
-        status: 'processed',
-        classification: c.classification,
-        classification_details: JSON.stringify(c.details),
-        reason: null,
-        from_address: parsed?.from?.address ?? contact.email ?? null,
-        subject: parsed?.subject ?? null,
-        conversation_id: result.conversation.id,
-        message_id: result.message.id,
-        threading: JSON.stringify({ ...threading, outcome: result.outcome, ...(result.conversation.followUpOf && result.outcome === 'follow-up' && { followUpOf: result.conversation.followUpOf }) }),
-        processed_at: new Date(),
-        last_error: null,
-      }),
-    )
   }
 
   return {

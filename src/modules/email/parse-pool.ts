@@ -1,0 +1,66 @@
+import os from 'node:os'
+import { Piscina } from 'piscina'
+import type { Logger } from '../../platform/observability/logger.ts'
+import { type ParsedEmail, parseEmail } from './parse.ts'
+import type { ParseTaskResult } from './parse.worker.ts'
+
+/**
+ * MIME parsing off the main thread: mailparser is CPU-bound (decoding,
+ * charset conversion, HTML), and on the main thread it delays the SMTP
+ * server, the HTTP API and the database round trips of the mail before it.
+ * A piscina pool of worker threads (one per spare core, at most two) parses
+ * while the main thread writes. If the pool cannot run (no worker support,
+ * the worker file missing from a bundle, a crashed worker), the message is
+ * parsed on the main thread instead and the pool is not used again.
+ */
+export function createParsePool(logger: Logger, opts: { threads?: number } = {}) {
+  const threads = opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism() - 1))
+  let pool: Piscina<Uint8Array, ParseTaskResult> | null = null
+  let broken = false
+  try {
+    // Compiled (dist/*.js) the worker is a .js file beside this one; from the sources (tsx) a .ts file.
+    const worker = new URL(import.meta.url.endsWith('.ts') ? './parse.worker.ts' : './parse.worker.js', import.meta.url)
+    pool = new Piscina({ filename: worker.href, minThreads: 0, maxThreads: threads, idleTimeout: 30_000 })
+  } catch (err) {
+    logger.warn({ err }, 'inbound email: no MIME worker pool; parsing on the main thread')
+  }
+
+  return {
+    /** Parses `raw`; rejects only when mailparser rejects the message. */
+    async parse(raw: Buffer): Promise<ParsedEmail> {
+      if (pool && !broken) {
+        let answer: ParseTaskResult | null = null
+        try {
+          // A copy of just these bytes (a Buffer may view a larger shared slab), moved to the worker, not cloned.
+          const bytes = new Uint8Array(raw)
+          answer = await pool.run(bytes, { transferList: [bytes.buffer] })
+        } catch (err) {
+          broken = true
+          logger.warn({ err }, 'inbound email: the MIME worker pool failed; parsing on the main thread from now on')
+        }
+        if (answer) {
+          if (!answer.ok) throw new Error(answer.error)
+          return revive(answer.parsed)
+        }
+      }
+      return parseEmail(raw)
+    },
+    async close(): Promise<void> {
+      const p = pool
+      pool = null
+      await p?.destroy()
+    },
+  }
+}
+export type ParsePool = ReturnType<typeof createParsePool>
+
+/** Structured cloning turns Buffers into plain Uint8Arrays: attachments get their Buffer back (no copy). */
+function revive(parsed: ParsedEmail): ParsedEmail {
+  return {
+    ...parsed,
+    attachments: parsed.attachments.map((a) => {
+      const c = a.content as Uint8Array
+      return { ...a, content: Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength) }
+    }),
+  }
+}
