@@ -16,6 +16,7 @@ import { createRealtimeModule } from './modules/realtime/index.ts'
 import { createTaxonomyModule } from './modules/taxonomy/index.ts'
 import { createUsersModule } from './modules/users/index.ts'
 import { createWorkspacesModule } from './modules/workspaces/index.ts'
+import { AuditAppender } from './platform/audit/appender.ts'
 import type { Actor } from './platform/auth/actor.ts'
 import { createLocalBlobStore } from './platform/blob-store.ts'
 import type { Config } from './platform/config.ts'
@@ -55,6 +56,8 @@ export async function build(opts: BuildOptions) {
 
   const box = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir))
   const dispatcher = new EventDispatcher(database.db, [], logger)
+  // Links committed audit entries into their hash chains, off the request path.
+  const auditAppender = new AuditAppender(database.db, logger)
   const platform: Platform = {
     config,
     database,
@@ -69,6 +72,7 @@ export async function build(opts: BuildOptions) {
     async tx(actor: Actor | string, fn) {
       const result = await withTenant(database.db, typeof actor === 'string' ? actor : actor.workspaceId, fn)
       dispatcher.kick()
+      auditAppender.kick()
       return result
     },
   }
@@ -176,6 +180,7 @@ export async function build(opts: BuildOptions) {
         for (const m of modules) await m.start?.()
       }
       dispatcher.start()
+      auditAppender.start()
       await email.processor.start()
       // Connects only to mailboxes of email inboxes with IMAP settings; none: nothing runs but a periodic settings scan.
       await email.imap.start()
@@ -187,6 +192,7 @@ export async function build(opts: BuildOptions) {
         await email.imap.stop()
         await email.processor.stop()
         await dispatcher.stop()
+        await auditAppender.stop()
         await platform.jobs.stop()
       }
       await platform.bus.close()

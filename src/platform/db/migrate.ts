@@ -3,6 +3,7 @@ import * as m0001 from './migrations/0001-core.ts'
 import * as m0002 from './migrations/0002-email.ts'
 import * as m0003 from './migrations/0003-threading.ts'
 import * as m0004 from './migrations/0004-imap.ts'
+import * as m0005 from './migrations/0005-fast-path.ts'
 
 /** Migrations are listed here, in order, so they run the same from source or a bundle. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0002-email': m0002,
   '0003-threading': m0003,
   '0004-imap': m0004,
+  '0005-fast-path': m0005,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }
