@@ -55,7 +55,7 @@ export async function build(opts: BuildOptions) {
   await migrateToLatest(database.db)
 
   const box = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir))
-  const dispatcher = new EventDispatcher(database.db, [], logger)
+  const dispatcher = new EventDispatcher(database.db, [], logger, { retentionDays: config.eventsRetentionDays })
   // Links committed audit entries into their hash chains, off the request path.
   const auditAppender = new AuditAppender(database.db, logger)
   const platform: Platform = {
