@@ -23,6 +23,7 @@ import type { Config } from './platform/config.ts'
 import { createSecretBox, resolveSecretKey } from './platform/crypto.ts'
 import { type Database, openDatabase } from './platform/db/database.ts'
 import { migrateToLatest } from './platform/db/migrate.ts'
+import { StatisticsKeeper } from './platform/db/statistics.ts'
 import { withTenant } from './platform/db/tenant.ts'
 import { createLocalBus } from './platform/events/bus.ts'
 import { EventDispatcher } from './platform/events/dispatcher.ts'
@@ -52,12 +53,15 @@ export async function build(opts: BuildOptions) {
   const { config } = opts
   const logger = opts.logger ?? createLogger(config.logLevel)
   const database = opts.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize }))
-  await migrateToLatest(database.db)
+  const applied = await migrateToLatest(database.db)
+  // PGlite has no autovacuum: statistics after a schema change, then every few thousand writes or hourly.
+  const statistics = new StatisticsKeeper(database, logger)
+  if (applied.length > 0) await statistics.analyze()
 
   const box = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir))
   const dispatcher = new EventDispatcher(database.db, [], logger, { retentionDays: config.eventsRetentionDays })
   // Links committed audit entries into their hash chains, off the request path.
-  const auditAppender = new AuditAppender(database.db, logger)
+  const auditAppender = new AuditAppender(database.db, logger, 1000, (n) => statistics.noteWrites(n))
   const platform: Platform = {
     config,
     database,
@@ -181,6 +185,7 @@ export async function build(opts: BuildOptions) {
       }
       dispatcher.start()
       auditAppender.start()
+      statistics.start()
       await email.processor.start()
       // Connects only to mailboxes of email inboxes with IMAP settings; none: nothing runs but a periodic settings scan.
       await email.imap.start()
@@ -193,6 +198,7 @@ export async function build(opts: BuildOptions) {
         await email.processor.stop()
         await dispatcher.stop()
         await auditAppender.stop()
+        await statistics.stop()
         await platform.jobs.stop()
       }
       await platform.bus.close()
