@@ -16,12 +16,14 @@ import { createRealtimeModule } from './modules/realtime/index.ts'
 import { createTaxonomyModule } from './modules/taxonomy/index.ts'
 import { createUsersModule } from './modules/users/index.ts'
 import { createWorkspacesModule } from './modules/workspaces/index.ts'
+import { AuditAppender } from './platform/audit/appender.ts'
 import type { Actor } from './platform/auth/actor.ts'
 import { createLocalBlobStore } from './platform/blob-store.ts'
 import type { Config } from './platform/config.ts'
 import { createSecretBox, resolveSecretKey } from './platform/crypto.ts'
 import { type Database, openDatabase } from './platform/db/database.ts'
 import { migrateToLatest } from './platform/db/migrate.ts'
+import { StatisticsKeeper } from './platform/db/statistics.ts'
 import { withTenant } from './platform/db/tenant.ts'
 import { AppError } from './platform/errors.ts'
 import { createLocalBus } from './platform/events/bus.ts'
@@ -55,9 +57,13 @@ export async function build(opts: BuildOptions) {
   const logger = opts.logger ?? createLogger(config.logLevel)
   const database = opts.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize }))
   await migrateToLatest(database.db)
+  // PGlite has no autovacuum: migrateToLatest analyzes after a schema change; then every few thousand writes or hourly.
+  const statistics = new StatisticsKeeper(database, logger)
 
   const box = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir))
-  const dispatcher = new EventDispatcher(database.db, [], logger)
+  const dispatcher = new EventDispatcher(database.db, [], logger, { retentionDays: config.eventsRetentionDays })
+  // Links committed audit entries into their hash chains, off the request path.
+  const auditAppender = new AuditAppender(database.db, logger, 1000, (n) => statistics.noteWrites(n))
   const platform: Platform = {
     config,
     database,
@@ -72,6 +78,7 @@ export async function build(opts: BuildOptions) {
     async tx(actor: Actor | string, fn) {
       const result = await withTenant(database.db, typeof actor === 'string' ? actor : actor.workspaceId, fn)
       dispatcher.kick()
+      auditAppender.kick()
       return result
     },
   }
@@ -180,6 +187,8 @@ export async function build(opts: BuildOptions) {
         for (const m of modules) await m.start?.()
       }
       dispatcher.start()
+      auditAppender.start()
+      statistics.start()
       await email.processor.start()
       // Connects only to mailboxes of email inboxes with IMAP settings; none: nothing runs but a periodic settings scan.
       await email.imap.start()
@@ -191,6 +200,8 @@ export async function build(opts: BuildOptions) {
         await email.imap.stop()
         await email.processor.stop()
         await dispatcher.stop()
+        await auditAppender.stop()
+        await statistics.stop()
         await platform.jobs.stop()
       }
       await platform.bus.close()

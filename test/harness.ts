@@ -99,7 +99,8 @@ export async function startTestApp(env: Record<string, string> = {}, opts: TestA
     ...(serverDb && { DATABASE_URL: serverDb.url }),
     ...env,
   })
-  const database = await openDatabase({ url: config.databaseUrl, poolSize: 4 })
+  // Small by default (many test files run at once); a concurrency test asks for more with DATABASE_POOL_SIZE.
+  const database = await openDatabase({ url: config.databaseUrl, poolSize: env.DATABASE_POOL_SIZE ? config.databasePoolSize : 4 })
   const omnidesk = await build({ config, database })
   if (opts.start) await omnidesk.start()
   const admin = clientFor(omnidesk, adminToken)

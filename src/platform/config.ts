@@ -12,6 +12,7 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  EVENTS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(7),
   SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
   SMTP_HOST: z.string().default('0.0.0.0'),
   SMTP_MAX_SIZE: z.coerce.number().int().min(1024).default(25 * 1024 * 1024),
@@ -46,6 +47,8 @@ export interface Config {
   dataDir: string
   databaseUrl: string | undefined
   databasePoolSize: number
+  /** Dispatched outbox events older than this many days are pruned (timeline events are kept); 0 keeps all. */
+  eventsRetentionDays: number
   smtpPort: number
   smtpHost: string
   /** Largest inbound message accepted, in bytes (larger: 552). */
@@ -100,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
     smtpPort: e.SMTP_PORT,
     smtpHost: e.SMTP_HOST,
     smtpMaxSize: e.SMTP_MAX_SIZE,

@@ -36,6 +36,8 @@ test('a tampered entry is found by verification', async () => {
   const ws = await t.workspace()
   await ws.post('/api/v1/teams', { name: 'Evidence' })
   await ws.post('/api/v1/teams', { name: 'More evidence' })
+  // Reading the log links every committed entry into the chain first.
+  assert.equal((await ws.get('/api/v1/audit-events/verify')).body.intact, true)
   // Someone with superuser access disables the guard and edits history.
   const target = await t.database.db
     .selectFrom('audit_events')
@@ -67,4 +69,41 @@ test('audit events of one workspace are invisible to another', async () => {
   const bList = await b.get('/api/v1/audit-events?limit=100')
   assert.ok(!JSON.stringify(bList.body).includes('Secret team'))
   assert.ok(!JSON.stringify(bList.body).includes(a.workspaceId))
+})
+
+test('entries are written unlinked and linked once, in order; the link cannot be rewritten', async () => {
+  const ws = await t.workspace()
+  await ws.post('/api/v1/teams', { name: 'One' })
+  await ws.post('/api/v1/teams', { name: 'Two' })
+  const written = await t.database.db.selectFrom('audit_events').select(['id', 'hash']).where('workspace_id', '=', ws.workspaceId).execute()
+  // The test app runs no background appender: nothing has linked these yet.
+  assert.ok(written.length >= 3 && written.every((r) => r.hash === null))
+  // Not even an unlinked entry can be altered.
+  await assert.rejects(sql`update audit_events set action = 'nothing.happened' where workspace_id = ${ws.workspaceId}`.execute(t.database.db), /append-only/)
+
+  const list = await ws.get('/api/v1/audit-events')
+  const n = written.length
+  assert.deepEqual(list.body.items.slice(0, 2).map((e: { seq: string; action: string }) => [e.seq, e.action]), [[String(n), 'team.created'], [String(n - 1), 'team.created']])
+  const linked = await t.database.db.selectFrom('audit_events').select(['id', 'seq']).where('workspace_id', '=', ws.workspaceId).orderBy('id').execute()
+  assert.deepEqual(linked.map((r) => r.seq), Array.from({ length: n }, (_, i) => String(i + 1)), 'linked in the order they were written')
+  // A linked entry keeps its link.
+  await assert.rejects(sql`update audit_events set seq = 9, hash = repeat('0', 64) where workspace_id = ${ws.workspaceId} and seq = 2`.execute(t.database.db), /append-only/)
+})
+
+test('a removed entry is found by verification', async () => {
+  const ws = await t.workspace()
+  await ws.post('/api/v1/teams', { name: 'Kept' })
+  await ws.post('/api/v1/teams', { name: 'Removed' })
+  await ws.post('/api/v1/teams', { name: 'Kept too' })
+  assert.equal((await ws.get('/api/v1/audit-events/verify')).body.intact, true)
+  await sql`alter table audit_events disable trigger audit_events_no_update`.execute(t.database.db)
+  try {
+    await sql`delete from audit_events where workspace_id = ${ws.workspaceId} and seq = 3`.execute(t.database.db)
+  } finally {
+    await sql`alter table audit_events enable trigger audit_events_no_update`.execute(t.database.db)
+  }
+  const report = await ws.get('/api/v1/audit-events/verify')
+  assert.equal(report.body.intact, false)
+  assert.equal(report.body.firstBrokenSeq, '4')
+  assert.match(report.body.reason, /missing/)
 })

@@ -11,21 +11,20 @@ import type { ConversationFilters } from './conversations.types.ts'
 export const preciseTs = (column: string): RawBuilder<string> =>
   sql<string>`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 
-/** Allocates the next per-workspace conversation number (row lock on the workspace until commit). */
-export async function nextConversationNumber(trx: Tx, workspaceId: string): Promise<string> {
-  const r = await trx
-    .updateTable('workspaces')
-    .set({ conversation_seq: sql<string>`conversation_seq + 1` })
-    .where('id', '=', workspaceId)
-    .returning('conversation_seq')
-    .executeTakeFirstOrThrow()
-  return r.conversation_seq
-}
-
-export function insertConversation(trx: Tx, workspaceId: string, values: Omit<InsertObject<DB, 'conversations'>, 'workspace_id'>) {
+/**
+ * Inserts a conversation with the next per-workspace number, allocated in the
+ * same statement (`UPDATE workspaces … RETURNING` in a CTE). That update locks
+ * the workspace row until commit, so it is the LAST lock a writing transaction
+ * takes (see docs/architecture.md, "Lock order"): only the inserts after it
+ * (message, tags, events, audit entry) run while it is held.
+ */
+export function insertNumberedConversation(trx: Tx, workspaceId: string, values: Omit<InsertObject<DB, 'conversations'>, 'workspace_id' | 'number'>) {
   return trx
+    .with('n', (qb) =>
+      qb.updateTable('workspaces').set({ conversation_seq: sql<string>`conversation_seq + 1` }).where('id', '=', workspaceId).returning('conversation_seq'),
+    )
     .insertInto('conversations')
-    .values({ ...values, workspace_id: workspaceId })
+    .values({ ...values, workspace_id: workspaceId, number: sql<string>`(select conversation_seq from n)` })
     .returningAll()
     .executeTakeFirstOrThrow()
 }

@@ -117,9 +117,8 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
   ): Promise<Row<'conversations'>> {
     const ws = actor.workspaceId
     const now = nowFor(actor)
-    const number = await repo.nextConversationNumber(trx, ws)
-    const row = await repo.insertConversation(trx, ws, {
-      number,
+    // The number is the transaction's last lock: open the conversation after every other read and lock of the use case.
+    const row = await repo.insertNumberedConversation(trx, ws, {
       subject: c.subject,
       priority: c.priority ?? 'normal',
       contact_id: c.contactId,

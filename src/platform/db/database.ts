@@ -29,11 +29,8 @@ export interface DatabaseOptions {
   /** PGlite data directory; `memory://` or undefined keeps it in memory. */
   dataDir?: string | undefined
   poolSize?: number
-  /** PGlite on disk: ANALYZE this often (ms) while open; 0 turns it off. Default: hourly, first run a minute after open. */
-  analyzeEveryMs?: number
 }
 
-const HOUR = 60 * 60 * 1000
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) {
@@ -60,15 +57,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   // transaction never shares its session with an unrelated query.
   const pool = new pg.Pool({ ...createPgConfig(lite), max: 1 })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  // Single-user PostgreSQL has no autovacuum: the app's StatisticsKeeper (statistics.ts) calls this.
   const analyze = async () => void (await pool.query('analyze'))
-  // Single-user PostgreSQL has no autovacuum: without this, plans are made from the
-  // statistics of the day the tables were small. The first run waits so start stays fast.
-  const every = opts.analyzeEveryMs ?? (dir ? HOUR : 0)
-  const timers: NodeJS.Timeout[] = []
-  if (every > 0) {
-    const run = () => analyze().catch(() => {}) // a failed ANALYZE only leaves old statistics
-    timers.push(setTimeout(run, Math.min(every, 60_000)).unref(), setInterval(run, every).unref())
-  }
   return {
     db,
     pool,
@@ -76,7 +66,6 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     location: dir ?? 'memory',
     analyze,
     async close() {
-      for (const t of timers) clearTimeout(t)
       await db.destroy()
       await lite.close()
     },

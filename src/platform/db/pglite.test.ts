@@ -29,7 +29,7 @@ test('a new data directory is a copy of the template; an existing one is left al
 
 test('the data directory opens with small-team settings, keeps data across a reopen and analyzes on demand', { skip: !onPglite }, async () => {
   const dataDir = path.join(tmp, 'data')
-  const first = await openDatabase({ dataDir, analyzeEveryMs: 0 })
+  const first = await openDatabase({ dataDir })
   try {
     const { rows } = await first.pool.query<{ shared_buffers: string }>('show shared_buffers')
     assert.equal(rows[0]?.shared_buffers, '16MB')
@@ -44,7 +44,7 @@ test('the data directory opens with small-team settings, keeps data across a reo
   } finally {
     await first.close()
   }
-  const again = await openDatabase({ dataDir, analyzeEveryMs: 0 })
+  const again = await openDatabase({ dataDir })
   try {
     const { rows } = await again.pool.query<{ n: string }>('select count(*)::text as n from analyzed')
     assert.equal(rows[0]?.n, '2000')

@@ -240,7 +240,8 @@ export interface EventListenerRunsTable {
 export interface AuditEventsTable {
   id: ColumnType<string, never, never>
   workspace_id: string
-  seq: ColumnType<string, number | string, never>
+  /** NULL until the audit appender links the entry into its workspace's chain (with prev_hash and hash). */
+  seq: ColumnType<string | null, never, never>
   actor_type: string
   actor_id: string | null
   actor_label: string | null
@@ -251,8 +252,8 @@ export interface AuditEventsTable {
   ip: string | null
   request_id: string | null
   created_at: ColumnType<Date, Date, never>
-  prev_hash: string
-  hash: string
+  prev_hash: ColumnType<string | null, never, never>
+  hash: ColumnType<string | null, never, never>
 }
 
 export interface IdempotencyKeysTable {

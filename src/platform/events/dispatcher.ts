@@ -3,6 +3,7 @@ import type { Db } from '../db/database.ts'
 import { withTenant } from '../db/tenant.ts'
 import type { Row } from '../db/schema.ts'
 import type { Logger } from '../observability/logger.ts'
+import { pruneDispatchedEvents } from './retention.ts'
 import type { DomainEvent, Listener } from './events.ts'
 
 const MAX_ATTEMPTS = 12
@@ -20,25 +21,45 @@ export function toDomainEvent(r: Row<'events'>): DomainEvent {
   }
 }
 
+export interface DispatcherOptions {
+  /** Poll interval when idle (ms). */
+  idleMs?: number
+  /** Dispatched events older than this are pruned (0: never). */
+  retentionDays?: number
+  /** How often pruning runs (ms). */
+  pruneEveryMs?: number
+}
+
 /**
- * Delivers outbox events to listeners, at least once, in id order. Each listener
- * runs in its own tenant transaction that also records the run, so a listener
- * whose effects are in the database runs effectively once; a crash before the
- * record commits means the event is delivered again after restart. A failing
- * listener is retried with exponential backoff and does not block the others.
+ * Delivers outbox events to listeners, at least once, in id order. A listener
+ * with database effects runs in its own tenant transaction that also records
+ * the run, so it runs effectively once; a crash before the record commits means
+ * the event is delivered again after restart. A listener without database
+ * effects (`database: false`) runs without a transaction; its runs are
+ * recorded in one insert per batch. A failing listener is retried with
+ * exponential backoff and does not block the others. Dispatched events older
+ * than the retention are pruned in batches (see `retention.ts`).
  */
 export class EventDispatcher {
   private timer: NodeJS.Timeout | null = null
   private running: Promise<void> | null = null
   private again = false
   private stopped = true
+  private lastPrune = 0
+  private readonly idleMs: number
+  private readonly retentionDays: number
+  private readonly pruneEveryMs: number
 
   constructor(
     private readonly db: Db,
     private readonly listeners: Listener[],
     private readonly logger: Logger,
-    private readonly idleMs = 500,
-  ) {}
+    opts: DispatcherOptions = {},
+  ) {
+    this.idleMs = opts.idleMs ?? 500
+    this.retentionDays = opts.retentionDays ?? 7
+    this.pruneEveryMs = opts.pruneEveryMs ?? 60 * 60 * 1000
+  }
 
   register(listener: Listener): void {
     if (this.listeners.some((l) => l.id === listener.id)) throw new Error(`Duplicate listener id ${listener.id}`)
@@ -84,6 +105,11 @@ export class EventDispatcher {
           this.again = false
           handled = await this.runOnce()
         } while ((handled > 0 || this.again) && !this.stopped)
+        if (this.retentionDays > 0 && Date.now() - this.lastPrune >= this.pruneEveryMs && !this.stopped) {
+          this.lastPrune = Date.now()
+          const pruned = await pruneDispatchedEvents(this.db, this.retentionDays)
+          if (pruned.events + pruned.runs > 0) this.logger.info(pruned, 'pruned dispatched events')
+        }
       } catch (err) {
         this.logger.error({ err }, 'event dispatcher pass failed')
       }
@@ -115,26 +141,35 @@ export class EventDispatcher {
       .execute()
     for (const r of runs) done.get(r.event_id)?.add(r.listener_id)
     const delivered: string[] = []
-    for (const row of rows) if (await this.deliver(row, done.get(row.id) ?? new Set())) delivered.push(row.id)
+    // Runs of listeners without a transaction, recorded together after the batch.
+    const plainRuns: Array<{ event_id: string; listener_id: string }> = []
+    for (const row of rows) if (await this.deliver(row, done.get(row.id) ?? new Set(), plainRuns)) delivered.push(row.id)
+    if (plainRuns.length > 0)
+      await this.db.insertInto('event_listener_runs').values(plainRuns).onConflict((oc) => oc.columns(['event_id', 'listener_id']).doNothing()).execute()
     // Marked once per batch: a crash before this line delivers these events
-    // again, and every listener whose run committed skips them.
+    // again, and every listener whose run was recorded skips them.
     if (delivered.length > 0)
       await this.db.updateTable('events').set({ dispatched_at: sql`now()`, last_error: null }).where('id', 'in', delivered).execute()
     return rows.length
   }
 
   /** Runs the listeners that have not handled `row` yet; true when all succeeded. */
-  private async deliver(row: Row<'events'>, done: Set<string>): Promise<boolean> {
+  private async deliver(row: Row<'events'>, done: Set<string>, plainRuns: Array<{ event_id: string; listener_id: string }>): Promise<boolean> {
     const event = toDomainEvent(row)
     const wanted = this.listeners.filter((l) => l.types === '*' || l.types.includes(event.type))
     const errors: string[] = []
     for (const listener of wanted) {
       if (done.has(listener.id)) continue
       try {
-        await withTenant(this.db, event.workspaceId, async (trx) => {
-          await listener.handle(event, trx)
-          await trx.insertInto('event_listener_runs').values({ event_id: event.id, listener_id: listener.id }).execute()
-        })
+        if (listener.database === false) {
+          await listener.handle(event)
+          plainRuns.push({ event_id: event.id, listener_id: listener.id })
+        } else {
+          await withTenant(this.db, event.workspaceId, async (trx) => {
+            await listener.handle(event, trx)
+            await trx.insertInto('event_listener_runs').values({ event_id: event.id, listener_id: listener.id }).execute()
+          })
+        }
       } catch (err) {
         errors.push(`${listener.id}: ${(err as Error).message}`)
         this.logger.warn({ err, eventId: event.id, listener: listener.id }, 'listener failed; will retry')

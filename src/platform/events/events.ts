@@ -48,10 +48,28 @@ export async function appendEvent(trx: Tx, actor: Actor, event: NewEvent): Promi
  * A listener reacts to committed events. `id` is stable forever (it keys the
  * record of which events it has handled). `handle` must be safe to run twice
  * for the same event, and should skip events its own effects caused.
+ *
+ * A listener whose effects are in the database runs in its own tenant
+ * transaction, which also records its run: it runs effectively once. A
+ * listener with `database: false` (e.g. a realtime publish) runs without a
+ * transaction and its runs are recorded once per dispatcher batch: it runs at
+ * least once (a crash before the batch is recorded runs it again).
  */
-export interface Listener {
+export type Listener = DatabaseListener | PlainListener
+
+interface ListenerBase {
   id: string
   /** Event types this listener wants; `'*'` for all. */
   types: readonly string[] | '*'
+}
+
+export interface DatabaseListener extends ListenerBase {
+  database?: true
   handle(event: DomainEvent, trx: Tx): Promise<void>
+}
+
+export interface PlainListener extends ListenerBase {
+  /** Touches no database: runs without a transaction. */
+  database: false
+  handle(event: DomainEvent): Promise<void>
 }

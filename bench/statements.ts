@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import pg from 'pg'
+import { build } from '../src/app.ts'
+import { loadConfig } from '../src/platform/config.ts'
+
+/**
+ * Statements per `POST /api/v1/conversations` (new customer each), counted by
+ * wrapping pg.Client#query: the request's own statements plus the work it
+ * leaves to the background (event dispatcher, audit appender), on embedded
+ * PGlite in a temporary data directory. `node --import tsx bench/statements.ts`
+ * (BENCH_CREATES, default 200; 10 at a time through app.inject).
+ */
+const creates = Number(process.env.BENCH_CREATES ?? 200)
+let count = 0
+const original = pg.Client.prototype.query
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a transparent wrapper of an overloaded method
+;(pg.Client.prototype as any).query = function (this: pg.Client, ...args: unknown[]) {
+  count++
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
+  return (original as any).apply(this, args)
+}
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-stmts-'))
+const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`
+const config = loadConfig({ DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'error', API_RATE_LIMIT: '100000000' })
+const o = await build({ config })
+try {
+  await o.start()
+  const ws = await o.app.inject({ method: 'POST', url: '/api/v1/workspaces', headers: { authorization: `Bearer ${adminToken}` }, payload: { name: 'Statements' } })
+  const token = JSON.parse(ws.body).token as string
+  const post = (n: number) =>
+    o.app.inject({
+      method: 'POST',
+      url: '/api/v1/conversations',
+      headers: { authorization: `Bearer ${token}` },
+      payload: { contact: { name: `Customer ${n}`, email: `c-${n}@bench.example` }, subject: `Order ${n}`, message: { text: 'Hello, my order arrived damaged.' } },
+    })
+  await post(0) // the default inbox, caches
+  await o.platform.dispatcher.drain()
+  await new Promise((r) => setTimeout(r, 1500))
+  count = 0
+  for (let i = 1; i <= creates; i += 10) {
+    const res = await Promise.all(Array.from({ length: 10 }, (_, k) => post(i + k)))
+    for (const r of res) if (r.statusCode !== 201) throw new Error(`${r.statusCode} ${r.body}`)
+  }
+  await o.platform.dispatcher.drain()
+  await new Promise((r) => setTimeout(r, 1500)) // background passes (audit appender) settle
+  const total = count
+  console.log(`${total} statements for ${creates} creates: ${(total / creates).toFixed(1)} per create (request + dispatcher + background)`)
+} finally {
+  pg.Client.prototype.query = original
+  await o.close()
+  fs.rmSync(dataDir, { recursive: true, force: true })
+}
