@@ -9,7 +9,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import { createAuditModule } from './modules/audit/index.ts'
 import { createAuthModule } from './modules/auth/index.ts'
 import { createContactsModule } from './modules/contacts/index.ts'
-import { createConversationsModule } from './modules/conversations/index.ts'
+import { createConversationsModule, timelineEventTypes } from './modules/conversations/index.ts'
 import { createEmailModule } from './modules/email/index.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
 import { createRealtimeModule } from './modules/realtime/index.ts'
@@ -61,7 +61,7 @@ export async function build(opts: BuildOptions) {
   const statistics = new StatisticsKeeper(database, logger)
 
   const box = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir))
-  const dispatcher = new EventDispatcher(database.db, [], logger, { retentionDays: config.eventsRetentionDays })
+  const dispatcher = new EventDispatcher(database.db, [], logger, { retentionDays: config.eventsRetentionDays, keepEventTypes: timelineEventTypes })
   // Links committed audit entries into their hash chains, off the request path.
   const auditAppender = new AuditAppender(database.db, logger, 1000, (n) => statistics.noteWrites(n))
   const platform: Platform = {

@@ -4,6 +4,7 @@ import { sql } from 'kysely'
 import { build, type Omnidesk } from '../src/app.ts'
 import { systemActor } from '../src/platform/auth/actor.ts'
 import { appendEvent, type DomainEvent } from '../src/platform/events/events.ts'
+import { timelineEventTypes } from '../src/modules/conversations/index.ts'
 import { pruneDispatchedEvents } from '../src/platform/events/retention.ts'
 import { clientFor, startTestApp } from './harness.ts'
 
@@ -92,13 +93,14 @@ test('dispatched events older than the retention are pruned; timeline events and
   const ws = await newWorkspace(o)
   const old = await append(o, ws, 'prune.old')
   const timeline = await append(o, ws, 'conversation.status-changed')
+  const bounced = await append(o, ws, 'email.bounced')
   const recent = await append(o, ws, 'prune.recent')
   const pending = await append(o, ws, 'prune.pending')
   await t.database.db.insertInto('event_listener_runs').values([{ event_id: old, listener_id: 'test.x' }, { event_id: timeline, listener_id: 'test.x' }]).execute()
-  await t.database.db.updateTable('events').set({ dispatched_at: sql`now() - interval '8 days'` }).where('id', 'in', [old, timeline]).execute()
+  await t.database.db.updateTable('events').set({ dispatched_at: sql`now() - interval '8 days'` }).where('id', 'in', [old, timeline, bounced]).execute()
   await t.database.db.updateTable('events').set({ dispatched_at: sql`now() - interval '6 days'` }).where('id', '=', recent).execute()
-  await pruneDispatchedEvents(t.database.db, 7)
-  const left = (await t.database.db.selectFrom('events').select('id').where('id', 'in', [old, timeline, recent, pending]).execute()).map((r) => r.id).sort()
-  assert.deepEqual(left, [timeline, recent, pending].sort())
+  await pruneDispatchedEvents(t.database.db, 7, timelineEventTypes)
+  const left = (await t.database.db.selectFrom('events').select('id').where('id', 'in', [old, timeline, bounced, recent, pending]).execute()).map((r) => r.id).sort()
+  assert.deepEqual(left, [timeline, bounced, recent, pending].sort())
   assert.equal(await runsOf([old, timeline], 'test.x'), 0, 'the bookkeeping of old dispatched events goes too')
 })

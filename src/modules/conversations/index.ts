@@ -23,7 +23,7 @@ export {
   type ConversationStatus,
   type Priority,
 } from './conversations.types.ts'
-export { messageSchema, timelineItemSchema, type Message, type TimelineItem, type ReplyInput } from './messages.types.ts'
+export { messageSchema, timelineItemSchema, timelineEventTypes, type Message, type TimelineItem, type ReplyInput } from './messages.types.ts'
 export { sanitizeHtml, htmlToText } from './html-sanitizer.ts'
 
 /** Cases, their messages and timeline: intake from every channel, replies and their durable delivery, status, assignment. */

@@ -28,6 +28,8 @@ export interface DispatcherOptions {
   retentionDays?: number
   /** How often pruning runs (ms). */
   pruneEveryMs?: number
+  /** Event types never pruned: the history that timelines read from the outbox (given by the composition root). */
+  keepEventTypes?: readonly string[]
 }
 
 /**
@@ -49,6 +51,7 @@ export class EventDispatcher {
   private readonly idleMs: number
   private readonly retentionDays: number
   private readonly pruneEveryMs: number
+  private readonly keepEventTypes: readonly string[]
 
   constructor(
     private readonly db: Db,
@@ -59,6 +62,7 @@ export class EventDispatcher {
     this.idleMs = opts.idleMs ?? 500
     this.retentionDays = opts.retentionDays ?? 7
     this.pruneEveryMs = opts.pruneEveryMs ?? 60 * 60 * 1000
+    this.keepEventTypes = opts.keepEventTypes ?? []
   }
 
   register(listener: Listener): void {
@@ -107,7 +111,7 @@ export class EventDispatcher {
         } while ((handled > 0 || this.again) && !this.stopped)
         if (this.retentionDays > 0 && Date.now() - this.lastPrune >= this.pruneEveryMs && !this.stopped) {
           this.lastPrune = Date.now()
-          const pruned = await pruneDispatchedEvents(this.db, this.retentionDays)
+          const pruned = await pruneDispatchedEvents(this.db, this.retentionDays, this.keepEventTypes)
           if (pruned.events + pruned.runs > 0) this.logger.info(pruned, 'pruned dispatched events')
         }
       } catch (err) {

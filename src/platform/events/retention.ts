@@ -1,40 +1,27 @@
 import { sql } from 'kysely'
 import type { Db } from '../db/database.ts'
 
-/**
- * Event types that are a conversation's history (its timeline reads them from
- * the outbox): kept whatever their age, like the messages beside them. Keep in
- * step with `timelineEventTypes` of the conversations module.
- */
-export const KEPT_EVENT_TYPES = [
-  'conversation.status-changed',
-  'conversation.assigned',
-  'conversation.channel-switched',
-  'conversation.reopened',
-  'conversation.merged',
-  'conversation.follow-up-linked',
-  'message.threaded',
-  'message.moved',
-] as const
-
 const BATCH = 1000
 
 /**
  * Prunes the outbox: events dispatched more than `retentionDays` ago are
- * deleted, except the timeline types above, in batches of 1,000 rows (short
+ * deleted, except `keepTypes` (a conversation's history: its timeline reads them
+ * from the outbox, so they are kept whatever their age, like the messages beside them), in batches of 1,000 rows (short
  * statements that do not hold up the writers); the listener-run bookkeeping of
  * every dispatched event that old goes too (it only matters until the event
  * is dispatched). Runs with the owner's privileges, across workspaces.
  */
-export async function pruneDispatchedEvents(db: Db, retentionDays: number): Promise<{ events: number; runs: number }> {
+export async function pruneDispatchedEvents(db: Db, retentionDays: number, keepTypes: readonly string[]): Promise<{ events: number; runs: number }> {
   const cutoff = sql<Date>`now() - make_interval(days => ${retentionDays})`
+  // `in ('')` rather than `in ()`: no event type is empty.
+  const keep = sql.join(keepTypes.length > 0 ? [...keepTypes] : [''])
   let events = 0
   let runs = 0
   for (;;) {
     const r = await sql`
       delete from event_listener_runs where (event_id, listener_id) in (
         select r.event_id, r.listener_id from event_listener_runs r join events e on e.id = r.event_id
-        where e.dispatched_at < ${cutoff} and e.type in (${sql.join([...KEPT_EVENT_TYPES])})
+        where e.dispatched_at < ${cutoff} and e.type in (${keep})
         limit ${BATCH})`.execute(db)
     const n = Number(r.numAffectedRows ?? 0)
     runs += n
@@ -44,7 +31,7 @@ export async function pruneDispatchedEvents(db: Db, retentionDays: number): Prom
     // Their runs go with them (ON DELETE CASCADE).
     const r = await sql`
       delete from events where id in (
-        select id from events where dispatched_at < ${cutoff} and type not in (${sql.join([...KEPT_EVENT_TYPES])})
+        select id from events where dispatched_at < ${cutoff} and type not in (${keep})
         limit ${BATCH})`.execute(db)
     const n = Number(r.numAffectedRows ?? 0)
     events += n
