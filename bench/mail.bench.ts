@@ -46,11 +46,13 @@ async function listAll<T>(base: string, token: string, url: string): Promise<T[]
 /** Replies whose conversation is their thread's first mail's conversation. */
 function threadedReplies(mails: WorkloadMail[], inbound: InboundItem[]): number {
   const conv = new Map(inbound.map((i) => [norm(i.messageIdHeader), i.conversationId]))
+  // parentIndex names a mail's `index`, not its position: the workload is in send order.
+  const byIndex = new Map(mails.map((m) => [m.index, m]))
   let threaded = 0
   for (const m of mails) {
     if (m.kind !== 'reply') continue
     let root = m
-    while (root.parentIndex !== null) root = mails[root.parentIndex] as WorkloadMail
+    for (let hops = 0; root.parentIndex !== null && hops < mails.length; hops++) root = byIndex.get(root.parentIndex) ?? root
     const c = conv.get(norm(m.messageId))
     if (c && c === conv.get(norm(root.messageId))) threaded++
   }
