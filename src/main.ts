@@ -35,7 +35,7 @@ async function main() {
     lines.push(
       '  First start: created the workspace "My workspace" and its owner.',
       `    email:    ${bootstrap.ownerEmail}`,
-      `    password: ${bootstrap.ownerPassword}   (shown once; change it with PATCH /api/v1/users/{id})`,
+      `    password: ${bootstrap.ownerPassword}   (shown once; change it with PATCH /api/v1/users/{id} and your currentPassword, or npm run omnidesk -- user:password)`,
       `  Sign in:  curl -c cookies -H 'content-type: application/json' -d '{"email":"${bootstrap.ownerEmail}","password":"…"}' ${url}/api/v1/auth/login`,
     )
   } else if (!config.adminToken) {

@@ -100,7 +100,7 @@ export function describeDemo(r: DemoResult, publicUrl: string): string {
     ...(c.stoppedByRequirements ? [`  ${c.stoppedByRequirements} conversations were left unsolved: this workspace requires fields before solving`] : []),
     '',
     `Sign in at ${publicUrl} as any demo user with the password ${r.password}`,
-    '(the same for all of them, shown only now; change it with PATCH /api/v1/users/{id}):',
+    '(the same for all of them, shown only now; change it with PATCH /api/v1/users/{id} and currentPassword, or npm run omnidesk -- user:password):',
     ...r.staff.map((m) => `  ${m.email.padEnd(42)} ${m.role}${m.teams.length ? ` (${m.teams.join(', ')})` : ''}`),
   ]
   return lines.join('\n')
