@@ -3,22 +3,14 @@ import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { freePort } from '../test/net.ts'
 import { sleep } from './lib.ts'
 
 /** The checkout the bench runs (the directory of package.json). */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo
-      s.close(() => resolve(port))
-    })
-  })
-}
+// The tests' helper: one free-port function for tests and benches.
+export { freePort }
 
 /**
  * How a user starts Omnidesk: package.json's `start` script, read at run time
