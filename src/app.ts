@@ -13,6 +13,7 @@ import { createConversationsModule, timelineEventTypes } from './modules/convers
 import { createEmailModule } from './modules/email/index.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
 import { createRealtimeModule } from './modules/realtime/index.ts'
+import { createRoutingModule } from './modules/routing/index.ts'
 import { createTaxonomyModule } from './modules/taxonomy/index.ts'
 import { createUsersModule } from './modules/users/index.ts'
 import { createWorkspacesModule } from './modules/workspaces/index.ts'
@@ -97,7 +98,8 @@ export async function build(opts: BuildOptions) {
   })
   const email = createEmailModule(platform, { conversations: conversations.service })
   const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime]
+  const routing = createRoutingModule(platform, { conversations: conversations.service, connectedUsers: realtime.connectedUsers })
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -177,6 +179,7 @@ export async function build(opts: BuildOptions) {
       taxonomy: taxonomy.service,
       conversations: conversations.service,
       email: email.service,
+      routing: routing.service,
     },
     /** Begins background work: the job queue and the modules' workers (outbound delivery), then event dispatch. */
     async start(opts: { jobs?: boolean } = {}) {
@@ -197,6 +200,7 @@ export async function build(opts: BuildOptions) {
       await app.close()
       await email.smtp.close()
       if (started) {
+        await routing.stop()
         await email.imap.stop()
         await email.processor.stop()
         await dispatcher.stop()

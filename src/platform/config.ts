@@ -38,6 +38,7 @@ const envSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(24 * 7),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.stringbool().default(false),
+  PRESENCE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
 })
 
 export interface Config {
@@ -82,6 +83,8 @@ export interface Config {
   sessionTtlHours: number
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
   trustProxy: boolean
+  /** An agent with no live realtime connection for this long is set offline by routing. */
+  presenceGraceSeconds: number
 }
 
 export class ConfigError extends Error {}
@@ -129,5 +132,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlHours: e.SESSION_TTL_HOURS,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
+    presenceGraceSeconds: e.PRESENCE_GRACE_SECONDS,
   }
 }
