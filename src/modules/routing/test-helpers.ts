@@ -14,7 +14,7 @@ export async function agent(ws: WorkspaceClient, name: string, capacity: Record<
   assert.equal(profile.status, 200, JSON.stringify(profile.body))
   const client = ws.as(token.body.secret)
   if (opts.online !== false) await presence(client, id, 'online')
-  return { id, client }
+  return { id, client, token: token.body.secret as string }
 }
 
 export async function presence(client: Client, userId: string, status: string) {
