@@ -22,6 +22,9 @@ export const OVERFLOW_QUEUE = 'routing.overflow'
 
 export const routingActor = (ws: string): Actor => systemActor(ws, 'routing')
 
+/** Candidates kept per decision: the best eligible ones and the first ineligible ones. */
+const MAX_SHOWN = 25
+
 /**
  * The one lock of the routing step: a transaction-scoped advisory lock per
  * workspace. Every path that hands out or takes back work (routing a case,
@@ -100,6 +103,8 @@ export function createEngine(p: Platform, deps: { conversations: ConversationsPo
       skillLevelDrop: entry.skill_level_drop,
     })
     const actor = routingActor(ws)
+    // A thousand agents would make every decision row a thousand entries long: keep the head of each list.
+    const shown = [...outcome.candidates.filter((c) => c.eligible).slice(0, MAX_SHOWN), ...outcome.candidates.filter((c) => !c.eligible).slice(0, MAX_SHOWN)]
     const record = (kind: DecisionKind) =>
       insertDecision(trx, actor, {
         conversationId,
@@ -108,10 +113,16 @@ export function createEngine(p: Platform, deps: { conversations: ConversationsPo
         strategy: outcome.decidedBy,
         strategyVersion: strategyVersions[outcome.decidedBy],
         arm: entry.ab_queue_id === queue.id ? entry.arm : null,
-        candidates: outcome.candidates,
+        candidates: shown,
         winnerId: outcome.winnerId,
         durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-        reason: refused.length ? `${outcome.reason} (not offered again to ${refused.length} agent(s) who declined or let it expire)` : outcome.reason,
+        reason: [
+          outcome.reason,
+          refused.length && `not offered again to ${refused.length} agent(s) who declined or let it expire`,
+          shown.length < outcome.candidates.length && `${outcome.candidates.length} candidates, the best ${MAX_SHOWN} eligible and ${MAX_SHOWN} ineligible kept`,
+        ]
+          .filter(Boolean)
+          .join('; '),
       })
     if (!outcome.winnerId) {
       if (opts.recordMiss) await record('no_candidate')

@@ -61,7 +61,7 @@ export async function assigneeOf(ws: Client, id: string): Promise<string | null>
   return res.body.assigneeId
 }
 
-export async function decisions(ws: Client, id: string): Promise<Array<Record<string, any>>> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON from the API
+export async function decisions(ws: Client, id: string): Promise<any[]> { // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON from the API
   const res = await ws.get(`/api/v1/conversations/${id}/routing-decisions`)
   assert.equal(res.status, 200, JSON.stringify(res.body))
   return res.body.items
