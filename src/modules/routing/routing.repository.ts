@@ -38,7 +38,7 @@ export async function loadsOf(trx: Tx, ws: string, userIds: string[]): Promise<M
   const rows = await sql<{ user_id: string; channel: string; n: string }>`
     SELECT user_id, channel, sum(n)::text AS n FROM (
       SELECT assignee_id AS user_id, channel, count(*) AS n FROM conversations
-       WHERE workspace_id = ${ws} AND assignee_id = ANY(${ids}) AND status IN (${sql.join([...activeStatuses])})
+       WHERE workspace_id = ${ws} AND assignee_id = ANY(${ids}) AND assignee_id IS NOT NULL AND status IN (${sql.join([...activeStatuses])})
        GROUP BY 1, 2
       UNION ALL
       SELECT user_id, channel, count(*) FROM routing_offers
@@ -58,20 +58,28 @@ export async function loadsOf(trx: Tx, ws: string, userIds: string[]): Promise<M
  * Whether each has room left, and the skills, are judged by the strategies.
  */
 export async function candidates(trx: Tx, ws: string, q: { channel: string; teamId: string | null; exclude: string[] }): Promise<AgentCandidate[]> {
-  let query = trx
-    .selectFrom('agent_routing as a')
-    .innerJoin('users as u', (j) => j.onRef('u.workspace_id', '=', 'a.workspace_id').onRef('u.id', '=', 'a.user_id'))
-    .select(['a.user_id', 'a.capacity', 'a.skills', 'a.last_assigned_at'])
-    .where('a.workspace_id', '=', ws)
-    .where('a.status', '=', 'online')
-    .where('u.active', '=', true)
-    .where('u.role', '<>', 'auditor')
-    .where(sql<boolean>`coalesce((a.capacity->>${q.channel})::int, 0) > 0`)
-  if (q.teamId) query = query.where('a.user_id', 'in', trx.selectFrom('team_members').select('user_id').where('workspace_id', '=', ws).where('team_id', '=', q.teamId))
-  if (q.exclude.length) query = query.where('a.user_id', 'not in', q.exclude)
-  const rows = await query.orderBy('a.user_id').execute()
-  const loads = await loadsOf(trx, ws, rows.map((r) => r.user_id))
-  return rows.map((r) => ({ userId: r.user_id, capacity: r.capacity, skills: r.skills, load: loads.get(r.user_id) ?? {}, lastAssignedAt: r.last_assigned_at }))
+  // One statement (agents, then their load), so a decision pays one round trip and one plan for its candidates.
+  const team = q.teamId ? sql`AND a.user_id IN (SELECT user_id FROM team_members WHERE workspace_id = ${ws} AND team_id = ${q.teamId})` : sql``
+  const exclude = q.exclude.length ? sql`AND a.user_id <> ALL(${sql.val(q.exclude)}::uuid[])` : sql``
+  const rows = await sql<{ user_id: string; capacity: Record<string, number>; skills: AgentCandidate['skills']; last_assigned_at: Date | null; load: Record<string, number> }>`
+    WITH a AS (
+      SELECT a.user_id, a.capacity, a.skills, a.last_assigned_at
+        FROM agent_routing a JOIN users u ON u.workspace_id = a.workspace_id AND u.id = a.user_id
+       WHERE a.workspace_id = ${ws} AND a.status = 'online' AND u.active AND u.role <> 'auditor'
+         AND coalesce((a.capacity->>${q.channel})::int, 0) > 0 ${team} ${exclude}
+    ), l AS (
+      SELECT user_id, channel, sum(n)::int AS n FROM (
+        SELECT c.assignee_id AS user_id, c.channel, count(*) AS n FROM conversations c JOIN a ON a.user_id = c.assignee_id
+         WHERE c.workspace_id = ${ws} AND c.assignee_id IS NOT NULL AND c.status IN (${sql.join([...activeStatuses])}) GROUP BY 1, 2
+        UNION ALL
+        SELECT o.user_id, o.channel, count(*) FROM routing_offers o JOIN a ON a.user_id = o.user_id
+         WHERE o.workspace_id = ${ws} AND o.state = 'pending' GROUP BY 1, 2
+      ) x GROUP BY 1, 2
+    )
+    SELECT a.*, coalesce(lj.load, '{}'::jsonb) AS load
+      FROM a LEFT JOIN (SELECT user_id, jsonb_object_agg(channel, n) AS load FROM l GROUP BY user_id) lj ON lj.user_id = a.user_id
+     ORDER BY a.user_id`.execute(trx)
+  return rows.rows.map((r) => ({ userId: r.user_id, capacity: r.capacity, skills: r.skills, load: r.load, lastAssignedAt: r.last_assigned_at }))
 }
 
 /** Agents not offline who have not been seen (realtime) since `before`. */

@@ -23,6 +23,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       PRIMARY KEY (workspace_id, user_id),
       FOREIGN KEY (workspace_id, user_id) REFERENCES users(workspace_id, id) ON DELETE CASCADE
     );
+    -- An agent's load is counted from the cases they hold: only assigned, active ones, which this index alone covers.
+    CREATE INDEX conversations_routing_load_idx ON conversations (workspace_id, assignee_id, channel)
+      WHERE assignee_id IS NOT NULL AND status IN ('open','pending','on_hold');
     CREATE INDEX agent_routing_online_idx ON agent_routing (workspace_id) WHERE status = 'online';
 
     CREATE TABLE routing_settings (
@@ -129,4 +132,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of [...tables].reverse()) await sql.raw(`DROP TABLE IF EXISTS ${table}`).execute(db)
+  await sql`DROP INDEX IF EXISTS conversations_routing_load_idx`.execute(db)
 }
