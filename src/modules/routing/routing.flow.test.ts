@@ -223,3 +223,10 @@ test('permissions and isolation: presence of others, queues of another workspace
   assert.equal((await ws.delete(`/api/v1/queues/${second.id}`)).status, 204)
   assert.equal((await ws.get('/api/v1/queues')).body.items[0].position, 0)
 })
+
+test('the routing endpoints are in the OpenAPI document', async () => {
+  const doc = await t.admin.get('/api/openapi.json')
+  assert.equal(doc.status, 200)
+  for (const path of ['/api/v1/users/{id}/presence', '/api/v1/users/{id}/routing', '/api/v1/queues', '/api/v1/queues/{id}/ab-report', '/api/v1/offers/{id}/accept', '/api/v1/conversations/{id}/transfer', '/api/v1/routing-decisions'])
+    assert.ok(doc.body.paths[path], `${path} is documented`)
+})
