@@ -172,6 +172,8 @@ export function createEngine(p: Platform, deps: { conversations: ConversationsPo
     let placed = 0
     let skipped = 0
     const maxScan = opts.maxScan ?? 500
+    // Nobody online: nothing can be placed, so do not scan the backlog case by case.
+    if (!opts.userId && !(await trx.selectFrom('agent_routing').select('user_id').where('workspace_id', '=', ws).where('status', '=', 'online').limit(1).executeTakeFirst())) return 0
     for (;;) {
       let channels: string[] | undefined
       if (opts.userId) {
