@@ -14,6 +14,7 @@ import { createEmailModule } from './channels/email/email.module.ts'
 import { type WebhookDefinition, type WebhookDeps, webhookRoutes } from './channels/webhooks.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
 import { createRealtimeModule } from './modules/realtime/index.ts'
+import { createRoutingModule } from './modules/routing/index.ts'
 import { createTaxonomyModule } from './modules/taxonomy/index.ts'
 import { createUsersModule } from './modules/users/index.ts'
 import { createWorkspacesModule } from './modules/workspaces/index.ts'
@@ -98,7 +99,8 @@ export async function build(opts: BuildOptions) {
   })
   const email = createEmailModule(platform, { conversations: conversations.service })
   const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime]
+  const routing = createRoutingModule(platform, { conversations: conversations.service, connectedUsers: realtime.connectedUsers })
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -184,6 +186,7 @@ export async function build(opts: BuildOptions) {
       taxonomy: taxonomy.service,
       conversations: conversations.service,
       email: email.service,
+      routing: routing.service,
     },
     /** Begins background work: the job queue and the modules' workers (outbound delivery), then event dispatch. */
     async start(opts: { jobs?: boolean } = {}) {
@@ -204,6 +207,7 @@ export async function build(opts: BuildOptions) {
       await app.close()
       await email.smtp.close()
       if (started) {
+        await routing.stop()
         await email.imap.stop()
         await email.processor.stop()
         await dispatcher.stop()

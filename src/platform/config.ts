@@ -40,6 +40,7 @@ const envSchema = z.object({
   TRUST_PROXY: z.stringbool().default(false),
   WEBHOOK_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   WEBHOOK_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+  PRESENCE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
 })
 
 export interface Config {
@@ -88,6 +89,8 @@ export interface Config {
   webhookBodyLimit: number
   /** Webhook requests per minute per client address and provider. */
   webhookRateLimit: number
+  /** An agent with no live realtime connection for this long is set offline by routing. */
+  presenceGraceSeconds: number
 }
 
 export class ConfigError extends Error {}
@@ -137,5 +140,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     webhookBodyLimit: e.WEBHOOK_BODY_LIMIT,
     webhookRateLimit: e.WEBHOOK_RATE_LIMIT,
+    presenceGraceSeconds: e.PRESENCE_GRACE_SECONDS,
   }
 }

@@ -24,6 +24,10 @@ export const errorCatalogue = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   HEADERS_TOO_LARGE: 431,
   RATE_LIMITED: 429,
+  AGENT_AT_CAPACITY: 422,
+  TRANSFER_NOTE_REQUIRED: 422,
+  OFFER_NOT_PENDING: 409,
+  QUEUE_NOT_EMPTY: 409,
   INTERNAL: 500,
   UNAVAILABLE: 503,
   /** A webhook names an inbox that does not exist, is disabled, or is of another channel. */

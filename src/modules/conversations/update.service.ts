@@ -20,7 +20,7 @@ export function createUpdater(p: Platform, deps: ConversationsDeps) {
    * with before/after of the changed fields. A patch that changes nothing
    * writes nothing.
    */
-  async function changeInTx(trx: Tx, actor: Actor, before: Row<'conversations'>, patch: ConversationPatch): Promise<Row<'conversations'>> {
+  async function changeInTx(trx: Tx, actor: Actor, before: Row<'conversations'>, patch: ConversationPatch, opts: { assignmentChecked?: boolean } = {}): Promise<Row<'conversations'>> {
     const ws = actor.workspaceId
     const set: repo.ConversationSet = {}
     const changes: Record<string, Change> = {}
@@ -64,7 +64,7 @@ export function createUpdater(p: Platform, deps: ConversationsDeps) {
     const teamId = patch.teamId === undefined ? before.team_id : patch.teamId
     const reassigned = assigneeId !== before.assignee_id || teamId !== before.team_id
     if (reassigned) {
-      checkAssignPermission(actor, before.assignee_id, assigneeId)
+      if (!opts.assignmentChecked) checkAssignPermission(actor, before.assignee_id, assigneeId)
       await validateAssignmentInTx(trx, ws, { assigneeId: assigneeId === before.assignee_id ? undefined : assigneeId, teamId: teamId === before.team_id ? undefined : teamId })
       Object.assign(set, { assignee_id: assigneeId, team_id: teamId })
       if (assigneeId !== before.assignee_id) note('assigneeId', before.assignee_id, assigneeId)
@@ -128,6 +128,17 @@ export function createUpdater(p: Platform, deps: ConversationsDeps) {
 
   return {
     changeInTx,
+
+    /**
+     * For the routing module: (un)assigns inside its transaction, with the
+     * usual validation, events and audit. Routing has already decided who may
+     * do this (transfers by the assignee, accepted offers), so the
+     * assign-any check is skipped.
+     */
+    async assignInTx(trx: Tx, actor: Actor, id: string, to: { assigneeId?: string | null; teamId?: string | null }): Promise<Row<'conversations'>> {
+      const before = await loadConversation(trx, actor.workspaceId, id, { forUpdate: true })
+      return changeInTx(trx, actor, before, to, { assignmentChecked: true })
+    },
 
     async update(actor: Actor, id: string, patch: ConversationPatch): Promise<Conversation> {
       authorize(actor, 'conversations:write')

@@ -20,5 +20,7 @@ export function createRealtimeModule(p: Platform, deps: { authenticate: Authenti
   return {
     routes: realtimeRoutes({ hub, authenticate: deps.authenticate, logger: p.logger.child({ component: 'realtime' }), options: resolved }),
     listeners: [publishToBusListener(p.bus)],
-  } satisfies ModuleParts
+    /** Who is connected on this node now (routing's presence follows activity). */
+    connectedUsers: () => hub.connectedUsers(),
+  } satisfies ModuleParts & { connectedUsers: () => Array<{ workspaceId: string; userId: string }> }
 }

@@ -119,7 +119,7 @@ export function acceptConnection(socket: WebSocket, req: FastifyRequest, ctx: Co
     if (!can(found, 'conversations:read')) return close(closeCodes.forbidden, `Your role (${found.role}) may not read conversations`)
     actor = found
     credentials = creds
-    subscriber = { workspaceId: found.workspaceId, deliver }
+    subscriber = { workspaceId: found.workspaceId, userId: found.userId, deliver }
     ctx.hub.add(subscriber)
     heartbeat = setInterval(tick, options.heartbeatMs)
     heartbeat.unref()

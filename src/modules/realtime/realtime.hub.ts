@@ -5,6 +5,8 @@ import type { Logger } from '../../platform/observability/logger.ts'
 /** An authenticated connection, as the hub sees it. */
 export interface Subscriber {
   readonly workspaceId: string
+  /** The user behind the connection (null for a token without a user): routing counts them as present. */
+  readonly userId?: string | null
   /** Called for every event of the subscriber's workspace; filters by its topics. */
   deliver(event: DomainEvent): void
 }
@@ -14,6 +16,8 @@ export interface RealtimeHub {
   remove(s: Subscriber): void
   /** Connections currently registered (for tests and metrics). */
   size(): number
+  /** The users with at least one live connection on this node (routing's presence follows them). */
+  connectedUsers(): Array<{ workspaceId: string; userId: string }>
 }
 
 /**
@@ -59,5 +63,10 @@ export function createRealtimeHub(bus: EventBus, logger: Logger): RealtimeHub {
       }
     },
     size: () => count,
+    connectedUsers() {
+      const seen = new Map<string, { workspaceId: string; userId: string }>()
+      for (const [workspaceId, set] of byWorkspace) for (const s of set) if (s.userId) seen.set(`${workspaceId}:${s.userId}`, { workspaceId, userId: s.userId })
+      return [...seen.values()]
+    },
   }
 }

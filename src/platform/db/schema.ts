@@ -326,6 +326,93 @@ export interface ImapMailboxHealthTable {
   updated_at: Timestamp
 }
 
+/** Routing (migration 0011): presence, capacity and skills of one agent. */
+export interface AgentRoutingTable {
+  workspace_id: string
+  user_id: string
+  status: Generated<string>
+  status_reason: string | null
+  status_changed_at: Timestamp
+  last_seen_at: NullableTimestamp
+  capacity: Json<Record<string, number>>
+  skills: Json<Array<{ name: string; level: number }>>
+  last_assigned_at: NullableTimestamp
+  updated_at: Timestamp
+}
+
+export interface RoutingSettingsTable {
+  workspace_id: string
+  transfer_note_required: Generated<boolean>
+  updated_at: Timestamp
+}
+
+export interface RoutingQueuesTable {
+  id: Generated<string>
+  workspace_id: string
+  name: string
+  position: number
+  strategy: string
+  match: Json<Record<string, unknown>>
+  team_id: string | null
+  required_skills: Json<Array<{ name: string; level: number }>>
+  preferred_skills: Json<Array<{ name: string; level: number; weight?: number }>>
+  sticky_minutes: number | null
+  fallback_strategy: string | null
+  offer_timeout_seconds: Generated<number>
+  overflow: Json<Record<string, unknown> | null>
+  release_on_offline: Generated<boolean>
+  ab_test: Json<Record<string, unknown> | null>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface RoutingEntriesTable {
+  conversation_id: string
+  workspace_id: string
+  queue_id: string
+  state: string
+  arm: string | null
+  ab_queue_id: string | null
+  skill_level_drop: Generated<number>
+  queued_at: Timestamp
+  entered_queue_at: Timestamp
+  waiting_since: Timestamp
+  assigned_at: NullableTimestamp
+  first_assigned_at: NullableTimestamp
+  assignee_id: string | null
+  updated_at: Timestamp
+}
+
+export interface RoutingOffersTable {
+  id: Generated<string>
+  workspace_id: string
+  conversation_id: string
+  user_id: string
+  queue_id: string | null
+  channel: string
+  state: Generated<string>
+  created_at: Timestamp
+  expires_at: Timestamp
+  responded_at: NullableTimestamp
+}
+
+export interface RoutingDecisionsTable {
+  id: Generated<string>
+  workspace_id: string
+  conversation_id: string
+  queue_id: string | null
+  kind: string
+  strategy: string | null
+  strategy_version: number | null
+  arm: string | null
+  candidates: Json<unknown[]>
+  winner_id: string | null
+  duration_ms: number
+  reason: string
+  actor: Json<Record<string, unknown>>
+  created_at: Timestamp
+}
+
 export interface DB {
   workspaces: WorkspacesTable
   users: UsersTable
@@ -351,6 +438,12 @@ export interface DB {
   inbound_emails: InboundEmailsTable
   imap_checkpoints: ImapCheckpointsTable
   imap_mailbox_health: ImapMailboxHealthTable
+  agent_routing: AgentRoutingTable
+  routing_settings: RoutingSettingsTable
+  routing_queues: RoutingQueuesTable
+  routing_entries: RoutingEntriesTable
+  routing_offers: RoutingOffersTable
+  routing_decisions: RoutingDecisionsTable
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>

@@ -1,0 +1,92 @@
+import type { Tx } from '../../../platform/db/tenant.ts'
+import type { DatabaseListener, DomainEvent } from '../../../platform/events/events.ts'
+import { insertDecision } from '../decisions.repository.ts'
+import { type Engine, lockRouting, routingActor } from '../routing.engine.ts'
+import * as repo from '../routing.repository.ts'
+
+/**
+ * Routing follows the case's life through the conversations module's events.
+ * Each listener takes the routing lock first (the lock order of
+ * docs/architecture.md), is safe to run twice (it acts on the current state,
+ * not on the event's), and ignores assignments routing made itself.
+ */
+
+const byRouting = (e: DomainEvent) => e.actor.type === 'system' && e.actor.label === 'routing'
+
+async function cancelOffers(trx: Tx, ws: string, conversationId: string, reason: string): Promise<void> {
+  for (const o of await repo.pendingOffers(trx, ws, { conversationId })) {
+    await repo.settleOffer(trx, ws, o.id, 'cancelled')
+    await insertDecision(trx, routingActor(ws), { conversationId, queueId: o.queue_id, kind: 'requeued', winnerId: o.user_id, reason: `offer cancelled: ${reason}` })
+  }
+}
+
+/** A new (or reopened, unassigned) case enters the first queue whose rules match, and is routed at once. */
+export function enqueueNewCases(engine: Engine): DatabaseListener {
+  return {
+    id: 'routing.enqueue-new-cases',
+    types: ['conversation.created', 'conversation.reopened'],
+    async handle(event, trx) {
+      if (!event.conversationId) return
+      const ws = event.workspaceId
+      await lockRouting(trx, ws)
+      const c = await trx.selectFrom('conversations').select(['assignee_id', 'status']).where('workspace_id', '=', ws).where('id', '=', event.conversationId).executeTakeFirst()
+      if (!c || c.assignee_id || c.status !== 'open') return
+      const entry = await repo.findEntry(trx, ws, event.conversationId)
+      if (entry && entry.state !== 'done') return
+      await engine.enqueueInTx(trx, routingActor(ws), event.conversationId, { reason: event.type === 'conversation.created' ? 'new case' : 'reopened' })
+    },
+  }
+}
+
+/** A solved or closed case leaves routing, and its agent's freed capacity drains the backlog. */
+export function freeCapacityOnSolve(engine: Engine): DatabaseListener {
+  return {
+    id: 'routing.free-capacity-on-solve',
+    types: ['conversation.status-changed'],
+    async handle(event, trx) {
+      const to = event.payload.to
+      if (!event.conversationId || (to !== 'solved' && to !== 'closed')) return
+      const ws = event.workspaceId
+      await lockRouting(trx, ws)
+      const c = await trx.selectFrom('conversations').select(['assignee_id', 'status']).where('workspace_id', '=', ws).where('id', '=', event.conversationId).executeTakeFirst()
+      if (!c || (c.status !== 'solved' && c.status !== 'closed')) return
+      const entry = await repo.findEntry(trx, ws, event.conversationId, { forUpdate: true })
+      if (entry && entry.state !== 'done') {
+        await cancelOffers(trx, ws, event.conversationId, `the case was ${c.status}`)
+        await repo.updateEntry(trx, ws, event.conversationId, { state: 'done' })
+      }
+      if (c.assignee_id) await engine.drainInTx(trx, ws, { userId: c.assignee_id })
+    },
+  }
+}
+
+/**
+ * A manual assignment takes a waiting case out of routing; a manual
+ * unassignment puts a routed case back; whoever lost a case has room for
+ * the next one.
+ */
+export function followManualAssignment(engine: Engine): DatabaseListener {
+  return {
+    id: 'routing.follow-manual-assignment',
+    types: ['conversation.assigned'],
+    async handle(event, trx) {
+      if (!event.conversationId || byRouting(event)) return
+      const ws = event.workspaceId
+      const id = event.conversationId
+      await lockRouting(trx, ws)
+      const c = await trx.selectFrom('conversations').select(['assignee_id', 'status']).where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst()
+      if (!c) return
+      const entry = await repo.findEntry(trx, ws, id, { forUpdate: true })
+      const active = ['open', 'pending', 'on_hold'].includes(c.status)
+      if (entry && c.assignee_id && (entry.state === 'waiting' || entry.state === 'offered')) {
+        await cancelOffers(trx, ws, id, 'assigned by hand')
+        await repo.updateEntry(trx, ws, id, { state: 'assigned', assignee_id: c.assignee_id })
+      } else if (entry && !c.assignee_id && entry.state === 'assigned' && active) {
+        await repo.updateEntry(trx, ws, id, { state: 'waiting', assignee_id: null, assigned_at: null })
+        await engine.routeOneInTx(trx, ws, id, { recordMiss: true })
+      }
+      const previous = event.payload.previousAssigneeId
+      if (typeof previous === 'string' && previous !== c.assignee_id) await engine.drainInTx(trx, ws, { userId: previous })
+    },
+  }
+}
