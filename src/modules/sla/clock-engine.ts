@@ -15,9 +15,10 @@ export type EntryKind = 'started' | 'paused' | 'resumed' | 'fulfilled' | 'stoppe
 
 export interface ExplanationEntry {
   at: Date
-  clock: ClockName
+  /** `policy`: which policy applies changed (stored by the live path only). */
+  clock: ClockName | 'policy'
   cycle: number
-  kind: EntryKind
+  kind: EntryKind | 'policy'
   percent: number | null
   text: string
   /** Stable identity of the entry within its case (stored entries are keyed by it). */

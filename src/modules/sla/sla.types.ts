@@ -222,9 +222,13 @@ export const simulationSchema = evaluationSchema.extend({ policyId: z.uuid(), ev
 export const historySimulationSchema = z
   .object({
     days: z.number().int(),
+    /** Cases created in those days (at most 5,000: \`truncated\`). */
+    considered: z.number().int(),
+    /** Of those, the cases the draft's match takes. */
     cases: z.number().int(),
     breachedCases: z.number().int(),
     byClock: z.object({ first_response: z.number().int(), next_response: z.number().int(), resolution: z.number().int() }),
+    /** The first 100. */
     breachedConversationIds: z.array(z.uuid()),
     truncated: z.boolean(),
   })
