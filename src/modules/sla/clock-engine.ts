@@ -18,7 +18,7 @@ export interface ExplanationEntry {
   /** `policy`: which policy applies changed (stored by the live path only). */
   clock: ClockName | 'policy'
   cycle: number
-  kind: EntryKind | 'policy'
+  kind: EntryKind | 'policy' | 'escalation-skipped'
   percent: number | null
   text: string
   /** Stable identity of the entry within its case (stored entries are keyed by it). */

@@ -1,9 +1,11 @@
 import { systemActor } from '../../../platform/auth/actor.ts'
 import { appendEvent } from '../../../platform/events/events.ts'
-import type { Listener } from '../../../platform/events/events.ts'
+import type { DomainEvent, Listener } from '../../../platform/events/events.ts'
 import type { Platform } from '../../../platform/platform.ts'
 import { type ConversationsService, priorities, type Priority } from '../../conversations/index.ts'
-import type { EscalationAction } from '../sla.types.ts'
+import type { ExplanationEntry } from '../clock-engine.ts'
+import { storeEntries } from '../sla.repository.ts'
+import type { ClockName, EscalationAction } from '../sla.types.ts'
 import type { SlaPorts } from '../sla.ports.ts'
 
 /**
@@ -17,8 +19,29 @@ import type { SlaPorts } from '../sla.ports.ts'
  * `sla.escalation-skipped`.
  */
 export function runEscalationActionsListener(p: Platform, deps: { conversations: ConversationsService; ports: SlaPorts }): Listener {
-  const skipped = (ws: string, conversationId: string, contactId: string | null, action: EscalationAction, reason: string, level: unknown) =>
-    p.tx(ws, (trx) => appendEvent(trx, systemActor(ws, 'SLA'), { type: 'sla.escalation-skipped', conversationId, contactId, payload: { action, reason, level } }))
+  /** Recorded once per (escalation event, action), however often this listener runs for it. */
+  const skipped = (event: DomainEvent, index: number, action: EscalationAction, reason: string) =>
+    p.tx(event.workspaceId, async (trx) => {
+      const conversationId = event.conversationId!
+      const entry: ExplanationEntry = {
+        at: new Date(event.createdAt),
+        clock: (event.payload.clock as ClockName | undefined) ?? 'resolution',
+        cycle: Number(event.payload.cycle ?? 1),
+        kind: 'escalation-skipped',
+        percent: typeof event.payload.percent === 'number' ? event.payload.percent : null,
+        key: `skipped:${event.id}:${index}`,
+        text: `Escalation action ${action.type} skipped: ${reason}`,
+      }
+      const policyId = typeof event.payload.policyId === 'string' ? event.payload.policyId : null
+      const fresh = await storeEntries(trx, event.workspaceId, conversationId, policyId, [entry])
+      if (!fresh.size) return
+      await appendEvent(trx, systemActor(event.workspaceId, 'SLA'), {
+        type: 'sla.escalation-skipped',
+        conversationId,
+        contactId: event.contactId,
+        payload: { action, reason, level: event.payload.level, clock: entry.clock, cycle: entry.cycle },
+      })
+    })
 
   return {
     id: 'sla.run-escalation-actions',
@@ -30,7 +53,7 @@ export function runEscalationActionsListener(p: Platform, deps: { conversations:
       if (!id) return
       const actions = (event.payload.actions ?? []) as EscalationAction[]
       const actor = systemActor(ws, 'SLA escalation')
-      for (const action of actions) {
+      for (const [index, action] of actions.entries()) {
         try {
           if (action.type === 'raise_priority') {
             const conv = await deps.conversations.get(actor, id)
@@ -38,12 +61,12 @@ export function runEscalationActionsListener(p: Platform, deps: { conversations:
             const target = action.to ? priorities.indexOf(action.to) : Math.min(current + 1, priorities.length - 1)
             if (target > current) await deps.conversations.update(actor, id, { priority: priorities[target] as Priority })
           } else if (action.type === 'move_to_queue') {
-            if (!deps.ports.moveToQueue) await skipped(ws, id, event.contactId, action, 'routing is not available: no queue to move the case to', event.payload.level)
+            if (!deps.ports.moveToQueue) await skipped(event, index, action, 'routing is not available: no queue to move the case to')
             else await deps.ports.moveToQueue(actor, id, action.queueId, `${action.tier ? `[${action.tier}] ` : ''}${action.note}`)
           }
         } catch (err) {
           p.logger.warn({ err, conversationId: id, action: action.type }, 'SLA escalation action failed')
-          await skipped(ws, id, event.contactId, action, err instanceof Error ? err.message : String(err), event.payload.level)
+          await skipped(event, index, action, err instanceof Error ? err.message : String(err))
         }
       }
     },
