@@ -9,12 +9,13 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import { createAuditModule } from './modules/audit/index.ts'
 import { createAuthModule } from './modules/auth/index.ts'
 import { createContactsModule } from './modules/contacts/index.ts'
-import { createConversationsModule, timelineEventTypes } from './modules/conversations/index.ts'
+import { createConversationsModule, setSlaSummaryReader, timelineEventTypes } from './modules/conversations/index.ts'
 import { createEmailModule } from './channels/email/email.module.ts'
 import { type WebhookDefinition, type WebhookDeps, webhookRoutes } from './channels/webhooks.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
 import { createRealtimeModule } from './modules/realtime/index.ts'
 import { createRoutingModule } from './modules/routing/index.ts'
+import { createSlaModule, type SlaClock, type SlaPorts, slaSummaries } from './modules/sla/index.ts'
 import { createTaxonomyModule } from './modules/taxonomy/index.ts'
 import { createUsersModule } from './modules/users/index.ts'
 import { createWorkspacesModule } from './modules/workspaces/index.ts'
@@ -45,6 +46,10 @@ export interface BuildOptions {
   /** Use this database instead of opening one from the config (tests). */
   database?: Database
   logger?: Logger
+  /** The SLA module's clock (tests and benchmarks move a manual one); the system clock by default. */
+  slaClock?: SlaClock
+  /** What the SLA module uses from optional modules (routing's moveToQueue). */
+  slaPorts?: SlaPorts
 }
 
 export type Omnidesk = Awaited<ReturnType<typeof build>>
@@ -100,7 +105,9 @@ export async function build(opts: BuildOptions) {
   const email = createEmailModule(platform, { conversations: conversations.service })
   const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
   const routing = createRoutingModule(platform, { conversations: conversations.service, connectedUsers: realtime.connectedUsers })
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing]
+  const sla = createSlaModule(platform, { conversations: conversations.service, clock: opts.slaClock, ports: { moveToQueue: (actor, conversationId, queueId, note) => routing.service.moveToQueue(actor, conversationId, queueId, note), ...opts.slaPorts } })
+  setSlaSummaryReader(slaSummaries)
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing, sla]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -187,6 +194,7 @@ export async function build(opts: BuildOptions) {
       conversations: conversations.service,
       email: email.service,
       routing: routing.service,
+      sla: sla.service,
     },
     /** Begins background work: the job queue and the modules' workers (outbound delivery), then event dispatch. */
     async start(opts: { jobs?: boolean } = {}) {

@@ -7,6 +7,7 @@ import { usersRepository } from '../users/index.ts'
 import * as repo from './conversations.repository.ts'
 import type { ContactsPort, InboxesPort, InboxRef, TaxonomyPort } from './conversations.ports.ts'
 import { type Conversation, type ConversationStatus, isReopen, toConversation } from './conversations.types.ts'
+import { slaSummariesOf } from './sla-hook.ts'
 
 /** Helpers shared by the use-case files of this module (not exported from index.ts). */
 
@@ -27,7 +28,8 @@ export async function loadConversation(trx: Tx, workspaceId: string, id: string,
 
 export async function presentConversation(trx: Tx, workspaceId: string, row: Row<'conversations'>): Promise<Conversation> {
   const tags = await repo.tagsOf(trx, workspaceId, [row.id])
-  return toConversation(row, tags.get(row.id) ?? [])
+  const sla = await slaSummariesOf(trx, workspaceId, [row.id])
+  return toConversation(row, tags.get(row.id) ?? [], sla.get(row.id) ?? null)
 }
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { Row } from '../../platform/db/schema.ts'
 import { AppError } from '../../platform/errors.ts'
+import { type ConversationSlaSummary, conversationSlaSchema } from './sla-hook.ts'
 
 // ---------------------------------------------------------------------------
 // The status state machine (pure: no I/O)
@@ -90,13 +91,15 @@ export const conversationSchema = z
     followUpOf: z.uuid().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    /** Service levels (the SLA module): null when no SLA policy applies. */
+    sla: conversationSlaSchema.nullable(),
   })
   .meta({ id: 'Conversation' })
 export type Conversation = z.infer<typeof conversationSchema>
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null)
 
-export const toConversation = (r: Row<'conversations'>, tags: string[]): Conversation => ({
+export const toConversation = (r: Row<'conversations'>, tags: string[], sla: ConversationSlaSummary | null = null): Conversation => ({
   id: r.id,
   number: Number(r.number),
   subject: r.subject,
@@ -121,6 +124,7 @@ export const toConversation = (r: Row<'conversations'>, tags: string[]): Convers
   followUpOf: r.follow_up_of,
   createdAt: r.created_at.toISOString(),
   updatedAt: r.updated_at.toISOString(),
+  sla,
 })
 
 /** The fields a PATCH may change, and what the service needs to know about them. */

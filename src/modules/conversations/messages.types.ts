@@ -90,6 +90,11 @@ export const timelineEventTypes = [
   'message.moved',
   /** The email channel: a reply to the customer bounced (reason, hard/soft, what it did to the address). */
   'email.bounced',
+  /** Service levels (src/modules/sla): a warning before breach, a breach, an escalation level reached, an escalation action that could not run. */
+  'sla.warning',
+  'sla.breached',
+  'sla.escalated',
+  'sla.escalation-skipped',
 ] as const
 
 export const timelineItemSchema = z

@@ -6,6 +6,7 @@ import * as repo from './conversations.repository.ts'
 import { loadConversation, presentConversation } from './conversations.shared.ts'
 import { type Conversation, type ConversationFilters, toConversation } from './conversations.types.ts'
 import * as messages from './messages.repository.ts'
+import { slaSummariesOf } from './sla-hook.ts'
 import { type Message, type TimelineItem, timelineEventTypes, toMessage, toTimelineEvent } from './messages.types.ts'
 
 type Paging = { limit: number; cursor?: string | undefined }
@@ -40,12 +41,13 @@ export function createQueries(p: Platform) {
     async list(actor: Actor, q: ConversationFilters & Paging) {
       authorize(actor, 'conversations:read')
       const after = p.cursors.decode(q.cursor, 2) as [string, string] | null
-      const { rows, tags } = await p.tx(actor, async (trx) => {
+      const { rows, tags, sla } = await p.tx(actor, async (trx) => {
         const rows = await repo.listConversations(trx, actor.workspaceId, q, { limit: q.limit, after })
-        return { rows, tags: await repo.tagsOf(trx, actor.workspaceId, rows.map((r) => r.id)) }
+        const ids = rows.map((r) => r.id)
+        return { rows, tags: await repo.tagsOf(trx, actor.workspaceId, ids), sla: await slaSummariesOf(trx, actor.workspaceId, ids) }
       })
       const { items, nextCursor } = page(rows, q.limit, (r) => p.cursors.encode([r.cursor_at, r.id]))
-      return { items: items.map((r) => toConversation(r, tags.get(r.id) ?? [])), nextCursor }
+      return { items: items.map((r) => toConversation(r, tags.get(r.id) ?? [], sla.get(r.id) ?? null)), nextCursor }
     },
 
     /** Oldest first, as a conversation reads. */

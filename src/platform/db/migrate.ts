@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005-email-replies-index.ts'
 import * as m0006 from './migrations/0006-bounce-reasons.ts'
 import * as m0007 from './migrations/0007-fast-path.ts'
 import * as m0011 from './migrations/0011-routing.ts'
+import * as m0012 from './migrations/0012-sla.ts'
 
 /** Migrations are listed here, in order, so they run the same from source or a bundle. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0006-bounce-reasons': m0006,
   '0007-fast-path': m0007,
   '0011-routing': m0011,
+  '0012-sla': m0012,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

@@ -413,6 +413,66 @@ export interface RoutingDecisionsTable {
   created_at: Timestamp
 }
 
+/** Business calendars (migration 0012-sla). */
+export interface BusinessCalendarsTable {
+  id: Generated<string>
+  workspace_id: string
+  name: string
+  time_zone: string
+  weekly_hours: Json<Record<string, Array<[string, string]>>>
+  holidays: Json<Array<{ date: string; name: string }>>
+  holiday_region: string | null
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+/** SLA policies, ordered by position (migration 0012-sla); `rules` holds match, targets, pauses, warnings, escalations. */
+export interface SlaPoliciesTable {
+  id: Generated<string>
+  workspace_id: string
+  name: string
+  calendar_id: string | null
+  position: number
+  active: Generated<boolean>
+  rules: Json<Record<string, unknown>>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+/** A conversation's SLA facts and last evaluation (migration 0012-sla). */
+export interface ConversationSlasTable {
+  conversation_id: string
+  workspace_id: string
+  policy_id: string | null
+  facts: Json<Array<Record<string, unknown>>>
+  evaluation: Json<Record<string, unknown> | null>
+  first_response_due_at: NullableTimestamp
+  next_response_due_at: NullableTimestamp
+  resolution_due_at: NullableTimestamp
+  next_breach_at: NullableTimestamp
+  breached: Generated<boolean>
+  active: Generated<boolean>
+  next_check_at: NullableTimestamp
+  evaluated_at: NullableTimestamp
+  updated_at: Timestamp
+}
+
+/** Every start, pause, resume, fulfilment, warning, breach and escalation of an SLA clock (migration 0012-sla). */
+export interface SlaClockEventsTable {
+  id: Generated<string>
+  workspace_id: string
+  conversation_id: string
+  key: string
+  clock: string
+  cycle: number
+  kind: string
+  percent: number | null
+  at: Timestamp
+  policy_id: string | null
+  text: string
+  created_at: Timestamp
+}
+
 export interface DB {
   workspaces: WorkspacesTable
   users: UsersTable
@@ -438,6 +498,10 @@ export interface DB {
   inbound_emails: InboundEmailsTable
   imap_checkpoints: ImapCheckpointsTable
   imap_mailbox_health: ImapMailboxHealthTable
+  business_calendars: BusinessCalendarsTable
+  sla_policies: SlaPoliciesTable
+  conversation_slas: ConversationSlasTable
+  sla_clock_events: SlaClockEventsTable
   agent_routing: AgentRoutingTable
   routing_settings: RoutingSettingsTable
   routing_queues: RoutingQueuesTable

@@ -1,0 +1,429 @@
+import { sql } from 'kysely'
+import type { Db } from '../../platform/db/database.ts'
+import type { Row } from '../../platform/db/schema.ts'
+import type { Tx } from '../../platform/db/tenant.ts'
+import type { CalendarDefinition } from './calendar.ts'
+import type { ExplanationEntry } from './clock-engine.ts'
+import type { Calendar, Fact, Policy, PolicyRules } from './sla.types.ts'
+
+/** SQL of the SLA module. Every function takes the transaction first and the workspace id. */
+
+const iso = (d: Date) => d.toISOString()
+
+// ---------------------------------------------------------------------------
+// Calendars
+// ---------------------------------------------------------------------------
+
+export const toCalendar = (r: Row<'business_calendars'>): Calendar => ({
+  id: r.id,
+  name: r.name,
+  timeZone: r.time_zone,
+  weeklyHours: r.weekly_hours,
+  holidays: r.holidays,
+  holidayRegion: r.holiday_region,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+})
+
+export const calendarDefinition = (c: Calendar): CalendarDefinition => ({ timeZone: c.timeZone, weeklyHours: c.weeklyHours, holidays: c.holidays, holidayRegion: c.holidayRegion })
+
+export type CalendarValues = Pick<Calendar, 'name' | 'timeZone' | 'weeklyHours' | 'holidays' | 'holidayRegion'>
+
+export async function insertCalendar(trx: Tx, workspaceId: string, v: CalendarValues): Promise<Calendar> {
+  const row = await trx
+    .insertInto('business_calendars')
+    .values({ workspace_id: workspaceId, name: v.name, time_zone: v.timeZone, weekly_hours: JSON.stringify(v.weeklyHours), holidays: JSON.stringify(v.holidays), holiday_region: v.holidayRegion })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  return toCalendar(row)
+}
+
+export async function findCalendar(trx: Tx, workspaceId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<Calendar | undefined> {
+  let q = trx.selectFrom('business_calendars').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)
+  if (opts.forUpdate) q = q.forUpdate()
+  const row = await q.executeTakeFirst()
+  return row && toCalendar(row)
+}
+
+export async function listCalendars(trx: Tx, workspaceId: string): Promise<Calendar[]> {
+  const rows = await trx.selectFrom('business_calendars').selectAll().where('workspace_id', '=', workspaceId).orderBy('name').orderBy('id').limit(1000).execute()
+  return rows.map(toCalendar)
+}
+
+export async function updateCalendar(trx: Tx, workspaceId: string, id: string, v: CalendarValues): Promise<Calendar> {
+  const row = await trx
+    .updateTable('business_calendars')
+    .set({ name: v.name, time_zone: v.timeZone, weekly_hours: JSON.stringify(v.weeklyHours), holidays: JSON.stringify(v.holidays), holiday_region: v.holidayRegion, updated_at: sql`now()` })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  return toCalendar(row)
+}
+
+export async function deleteCalendar(trx: Tx, workspaceId: string, id: string): Promise<void> {
+  await trx.deleteFrom('business_calendars').where('workspace_id', '=', workspaceId).where('id', '=', id).execute()
+}
+
+export async function policiesUsingCalendar(trx: Tx, workspaceId: string, calendarId: string): Promise<string[]> {
+  const rows = await trx.selectFrom('sla_policies').select('name').where('workspace_id', '=', workspaceId).where('calendar_id', '=', calendarId).execute()
+  return rows.map((r) => r.name)
+}
+
+// ---------------------------------------------------------------------------
+// Policies
+// ---------------------------------------------------------------------------
+
+export const toPolicy = (r: Row<'sla_policies'>): Policy => ({
+  ...(r.rules as unknown as PolicyRules),
+  id: r.id,
+  name: r.name,
+  calendarId: r.calendar_id,
+  position: r.position,
+  active: r.active,
+  createdAt: iso(r.created_at),
+  updatedAt: iso(r.updated_at),
+})
+
+export const rulesOf = (p: PolicyRules): PolicyRules => ({
+  match: p.match,
+  targets: p.targets,
+  pauseOn: p.pauseOn,
+  pauseFirstResponse: p.pauseFirstResponse,
+  warnings: p.warnings,
+  escalations: p.escalations,
+})
+
+export type PolicyValues = PolicyRules & { name: string; calendarId: string | null; position: number; active: boolean }
+
+export async function nextPolicyPosition(trx: Tx, workspaceId: string): Promise<number> {
+  const r = await trx.selectFrom('sla_policies').select(sql<number>`coalesce(max(position) + 1, 0)::int`.as('n')).where('workspace_id', '=', workspaceId).executeTakeFirstOrThrow()
+  return r.n
+}
+
+export async function insertPolicy(trx: Tx, workspaceId: string, v: PolicyValues): Promise<Policy> {
+  const row = await trx
+    .insertInto('sla_policies')
+    .values({ workspace_id: workspaceId, name: v.name, calendar_id: v.calendarId, position: v.position, active: v.active, rules: JSON.stringify(rulesOf(v)) })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  return toPolicy(row)
+}
+
+export async function findPolicy(trx: Tx, workspaceId: string, id: string, opts: { forUpdate?: boolean } = {}): Promise<Policy | undefined> {
+  let q = trx.selectFrom('sla_policies').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)
+  if (opts.forUpdate) q = q.forUpdate()
+  const row = await q.executeTakeFirst()
+  return row && toPolicy(row)
+}
+
+/** In matching order: position, then age. */
+export async function listPolicies(trx: Tx, workspaceId: string, opts: { activeOnly?: boolean } = {}): Promise<Policy[]> {
+  let q = trx.selectFrom('sla_policies').selectAll().where('workspace_id', '=', workspaceId)
+  if (opts.activeOnly) q = q.where('active', '=', true)
+  const rows = await q.orderBy('position').orderBy('created_at').orderBy('id').limit(1000).execute()
+  return rows.map(toPolicy)
+}
+
+export async function updatePolicy(trx: Tx, workspaceId: string, id: string, v: PolicyValues): Promise<Policy> {
+  const row = await trx
+    .updateTable('sla_policies')
+    .set({ name: v.name, calendar_id: v.calendarId, position: v.position, active: v.active, rules: JSON.stringify(rulesOf(v)), updated_at: sql`now()` })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow()
+  return toPolicy(row)
+}
+
+export async function deletePolicy(trx: Tx, workspaceId: string, id: string): Promise<void> {
+  await trx.deleteFrom('sla_policies').where('workspace_id', '=', workspaceId).where('id', '=', id).execute()
+}
+
+// ---------------------------------------------------------------------------
+// What a policy matches on (read from the conversations module's tables: read-only)
+// ---------------------------------------------------------------------------
+
+export interface CaseAttributes {
+  id: string
+  contactId: string
+  status: string
+  priority: string
+  channel: string
+  inboxId: string
+  categoryId: string | null
+  teamId: string | null
+  assigneeId: string | null
+  tags: string[]
+  createdAt: Date
+}
+
+export async function caseAttributes(trx: Tx, workspaceId: string, conversationId: string): Promise<CaseAttributes | undefined> {
+  const c = await trx
+    .selectFrom('conversations')
+    .select(['id', 'contact_id', 'status', 'priority', 'channel', 'inbox_id', 'category_id', 'team_id', 'assignee_id', 'created_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', conversationId)
+    .executeTakeFirst()
+  if (!c) return undefined
+  const tags = await trx.selectFrom('conversation_tags').select('tag').where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId).execute()
+  return {
+    id: c.id,
+    contactId: c.contact_id,
+    status: c.status,
+    priority: c.priority,
+    channel: c.channel,
+    inboxId: c.inbox_id,
+    categoryId: c.category_id,
+    teamId: c.team_id,
+    assigneeId: c.assignee_id,
+    tags: tags.map((t) => t.tag.toLowerCase()),
+    createdAt: c.created_at,
+  }
+}
+
+/** Supervisors and admins of a team (a team's leads), or of the workspace when the case has no team or the team none. */
+export async function teamLeads(trx: Tx, workspaceId: string, teamId: string | null): Promise<string[]> {
+  const leads = ['supervisor', 'admin', 'owner']
+  if (teamId) {
+    const rows = await trx
+      .selectFrom('team_members as m')
+      .innerJoin('users as u', (j) => j.onRef('u.id', '=', 'm.user_id').onRef('u.workspace_id', '=', 'm.workspace_id'))
+      .select('u.id')
+      .where('m.workspace_id', '=', workspaceId)
+      .where('m.team_id', '=', teamId)
+      .where('u.active', '=', true)
+      .where('u.role', 'in', leads)
+      .orderBy('u.id')
+      .execute()
+    if (rows.length) return rows.map((r) => r.id)
+  }
+  const rows = await trx.selectFrom('users').select('id').where('workspace_id', '=', workspaceId).where('active', '=', true).where('role', '=', 'supervisor').orderBy('id').limit(50).execute()
+  return rows.map((r) => r.id)
+}
+
+// ---------------------------------------------------------------------------
+// Conversation clocks
+// ---------------------------------------------------------------------------
+
+/** A fact as stored: the event it came from, so a repeated event adds nothing. */
+export interface StoredFact {
+  eventId: string
+  at: string
+  type: Fact['type']
+  status?: string
+}
+
+export const toFacts = (stored: StoredFact[]): Fact[] =>
+  stored.map((f) => (f.type === 'status' ? { at: new Date(f.at), type: 'status', status: f.status as never } : { at: new Date(f.at), type: f.type }) as Fact)
+
+/** The conversation's SLA row, locked for the rest of the transaction; created (empty) when missing. */
+export async function lockClockRow(trx: Tx, workspaceId: string, conversationId: string): Promise<{ row: Row<'conversation_slas'>; created: boolean }> {
+  const inserted = await trx
+    .insertInto('conversation_slas')
+    .values({ workspace_id: workspaceId, conversation_id: conversationId })
+    .onConflict((oc) => oc.column('conversation_id').doNothing())
+    .returning('conversation_id')
+    .executeTakeFirst()
+  const row = await trx.selectFrom('conversation_slas').selectAll().where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId).forUpdate().executeTakeFirstOrThrow()
+  return { row, created: inserted !== undefined }
+}
+
+export async function findClockRow(trx: Tx, workspaceId: string, conversationId: string) {
+  return trx.selectFrom('conversation_slas').selectAll().where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId).executeTakeFirst()
+}
+
+export interface ClockRowUpdate {
+  policyId: string | null
+  facts: StoredFact[]
+  evaluation: Record<string, unknown> | null
+  firstResponseDueAt: Date | null
+  nextResponseDueAt: Date | null
+  resolutionDueAt: Date | null
+  breached: boolean
+  active: boolean
+  nextCheckAt: Date | null
+  evaluatedAt: Date
+}
+
+export async function saveClockRow(trx: Tx, workspaceId: string, conversationId: string, u: ClockRowUpdate): Promise<void> {
+  const dues = [u.firstResponseDueAt, u.nextResponseDueAt, u.resolutionDueAt].filter((d): d is Date => d !== null)
+  await trx
+    .updateTable('conversation_slas')
+    .set({
+      policy_id: u.policyId,
+      facts: JSON.stringify(u.facts),
+      evaluation: u.evaluation === null ? null : JSON.stringify(u.evaluation),
+      first_response_due_at: u.firstResponseDueAt,
+      next_response_due_at: u.nextResponseDueAt,
+      resolution_due_at: u.resolutionDueAt,
+      next_breach_at: dues.length ? new Date(Math.min(...dues.map((d) => d.getTime()))) : null,
+      breached: u.breached,
+      active: u.active,
+      next_check_at: u.nextCheckAt,
+      evaluated_at: u.evaluatedAt,
+      updated_at: sql`now()`,
+    })
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', '=', conversationId)
+    .execute()
+}
+
+/** Stores explanation entries not stored yet; returns the keys that were new. */
+export async function storeEntries(trx: Tx, workspaceId: string, conversationId: string, policyId: string | null, entries: ExplanationEntry[]): Promise<Set<string>> {
+  if (!entries.length) return new Set()
+  const fresh = new Set<string>()
+  for (let i = 0; i < entries.length; i += 200) {
+    const rows = await trx
+      .insertInto('sla_clock_events')
+      .values(
+        entries.slice(i, i + 200).map((e) => ({
+          workspace_id: workspaceId,
+          conversation_id: conversationId,
+          key: e.key,
+          clock: e.clock,
+          cycle: e.cycle,
+          kind: e.kind,
+          percent: e.percent,
+          at: e.at,
+          policy_id: policyId,
+          text: e.text,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['workspace_id', 'conversation_id', 'key']).doNothing())
+      .returning('key')
+      .execute()
+    for (const r of rows) fresh.add(r.key)
+  }
+  return fresh
+}
+
+export async function storedEntries(trx: Tx, workspaceId: string, conversationId: string) {
+  return trx.selectFrom('sla_clock_events').selectAll().where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId).orderBy('at').orderBy('id').limit(5000).execute()
+}
+
+/** The stored evaluations of several conversations (for their JSON's `sla` field). */
+export async function summariesOf(trx: Tx, workspaceId: string, conversationIds: string[]) {
+  if (!conversationIds.length) return []
+  return trx
+    .selectFrom('conversation_slas')
+    .select(['conversation_id', 'policy_id', 'evaluation', 'first_response_due_at', 'next_response_due_at', 'resolution_due_at', 'breached'])
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', 'in', conversationIds)
+    .execute()
+}
+
+/** Conversations of a workspace whose clocks may still change, in id order after `after`. */
+export async function activeConversationIds(trx: Tx, workspaceId: string, after: string | null, limit: number): Promise<string[]> {
+  let q = trx.selectFrom('conversation_slas').select('conversation_id').where('workspace_id', '=', workspaceId).where('active', '=', true)
+  if (after) q = q.where('conversation_id', '>', after)
+  const rows = await q.orderBy('conversation_id').limit(limit).execute()
+  return rows.map((r) => r.conversation_id)
+}
+
+/** Every workspace's conversations with a check due by `now` (owner connection: the start-up sweep). */
+export async function dueChecks(db: Db, now: Date, limit: number): Promise<Array<{ workspaceId: string; conversationId: string }>> {
+  const rows = await db
+    .selectFrom('conversation_slas')
+    .select(['workspace_id', 'conversation_id'])
+    .where('next_check_at', '<=', now)
+    .orderBy('next_check_at')
+    .limit(limit)
+    .execute()
+  return rows.map((r) => ({ workspaceId: r.workspace_id, conversationId: r.conversation_id }))
+}
+
+// ---------------------------------------------------------------------------
+// History, as facts
+// ---------------------------------------------------------------------------
+
+export const factEventTypes = ['conversation.created', 'conversation.status-changed', 'message.received', 'message.created'] as const
+
+/**
+ * Maps an event to the SLA fact it is, if any. A fact's id names what it is
+ * about (`conversation`, `message:<id>`, `event:<id>`), so a fact rebuilt from
+ * the tables and the same fact seen as an event are one.
+ */
+export function factOf(e: { id: string; type: string; payload: Record<string, unknown> }, at: Date): StoredFact | null {
+  const iso = at.toISOString()
+  const messageId = typeof e.payload.messageId === 'string' ? e.payload.messageId : String(e.id)
+  switch (e.type) {
+    case 'conversation.created':
+      return { eventId: 'conversation', at: iso, type: 'received' }
+    case 'message.received':
+      return { eventId: `message:${messageId}`, at: iso, type: 'customer_message' }
+    case 'message.created':
+      return e.payload.direction === 'outbound' ? { eventId: `message:${messageId}`, at: iso, type: 'agent_reply' } : null
+    case 'conversation.status-changed':
+      return typeof e.payload.to === 'string' ? { eventId: `event:${e.id}`, at: iso, type: 'status', status: e.payload.to } : null
+    default:
+      return null
+  }
+}
+
+/**
+ * Conversations' SLA facts rebuilt from their rows: created_at, inbound and
+ * outbound messages, and status changes from the outbox (a timeline event
+ * type, never pruned). Used for conversations older than this module and for
+ * the "what if" over history.
+ */
+export async function historyFacts(trx: Tx, workspaceId: string, conversationIds: string[]): Promise<Map<string, StoredFact[]>> {
+  const out = new Map<string, Array<StoredFact & { seq: number }>>()
+  if (!conversationIds.length) return new Map()
+  const push = (id: string, f: StoredFact, seq: number) => out.set(id, [...(out.get(id) ?? []), { ...f, seq }])
+  const convs = await trx.selectFrom('conversations').select(['id', 'created_at']).where('workspace_id', '=', workspaceId).where('id', 'in', conversationIds).execute()
+  for (const c of convs) push(c.id, { eventId: 'conversation', at: c.created_at.toISOString(), type: 'received' }, 0)
+  const msgs = await trx
+    .selectFrom('messages')
+    .select(['id', 'conversation_id', 'direction', 'created_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', 'in', conversationIds)
+    .where('direction', 'in', ['inbound', 'outbound'])
+    .execute()
+  for (const m of msgs)
+    push(m.conversation_id, { eventId: `message:${m.id}`, at: m.created_at.toISOString(), type: m.direction === 'inbound' ? 'customer_message' : 'agent_reply' }, 2)
+  const changes = await trx
+    .selectFrom('events')
+    .select(['id', 'type', 'payload', 'created_at', 'conversation_id'])
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', 'in', conversationIds)
+    .where('type', '=', 'conversation.status-changed')
+    .execute()
+  for (const e of changes) {
+    const f = factOf({ id: e.id, type: e.type, payload: e.payload }, e.created_at)
+    // In one transaction a status change is written before the message that caused it.
+    if (f && e.conversation_id) push(e.conversation_id, f, 1)
+  }
+  const sorted = new Map<string, StoredFact[]>()
+  for (const [id, list] of out)
+    sorted.set(id, list.sort((a, b) => a.at.localeCompare(b.at) || a.seq - b.seq).map(({ seq: _seq, ...f }) => f))
+  return sorted
+}
+
+/** Conversations created since `since`, oldest first (the "what if" sample). */
+export async function conversationsSince(trx: Tx, workspaceId: string, since: Date, limit: number) {
+  return trx
+    .selectFrom('conversations')
+    .select(['id', 'status', 'priority', 'channel', 'inbox_id', 'category_id', 'created_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('created_at', '>=', since)
+    .orderBy('created_at')
+    .limit(limit)
+    .execute()
+}
+
+export async function tagsOfMany(trx: Tx, workspaceId: string, ids: string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>()
+  if (!ids.length) return out
+  const rows = await trx.selectFrom('conversation_tags').select(['conversation_id', 'tag']).where('workspace_id', '=', workspaceId).where('conversation_id', 'in', ids).execute()
+  for (const r of rows) out.set(r.conversation_id, [...(out.get(r.conversation_id) ?? []), r.tag.toLowerCase()])
+  return out
+}
+
+/** Cases that are not solved or closed, in id order after `after` (re-matching after a policy or calendar change). */
+export async function openConversationIds(trx: Tx, workspaceId: string, after: string | null, limit: number): Promise<string[]> {
+  let q = trx.selectFrom('conversations').select('id').where('workspace_id', '=', workspaceId).where('status', 'not in', ['solved', 'closed'])
+  if (after) q = q.where('id', '>', after)
+  const rows = await q.orderBy('id').limit(limit).execute()
+  return rows.map((r) => r.id)
+}
