@@ -36,6 +36,11 @@ export interface InboxesPort {
   adapterForInTx(trx: Tx, workspaceId: string, inboxId: string): Promise<ChannelAdapterPort>
 }
 
+/** The workspace's continuity rule (workspaces module). */
+export interface WorkspacesPort {
+  continuityInTx(trx: Tx, workspaceId: string): Promise<{ mode: 'any_channel' | 'same_channel' | 'off'; windowDays: number }>
+}
+
 export interface TaxonomyPort {
   assertCategoryInTx(trx: Tx, workspaceId: string, categoryId: string): Promise<void>
   validateCustomFieldsInTx(trx: Tx, workspaceId: string, values: Record<string, unknown>): Promise<Record<string, unknown>>
