@@ -50,7 +50,10 @@ export function createRoutingModule(p: Platform, deps: RoutingDeps) {
     /**
      * Moves a case into a queue and routes it there (unassigning it first);
      * for other modules, e.g. an SLA escalation to the L2 queue. The note is
-     * kept with the decision, the event and the audit entry.
+     * kept with the decision, the event and the audit entry. It opens its own
+     * transaction and takes the routing lock first: call it outside any
+     * transaction of yours (holding a conversation row while it waits would
+     * invert the lock order).
      */
     async moveToQueue(actor: Actor, conversationId: string, queueId: string, note?: string): Promise<void> {
       authorize(actor, 'conversations:write')

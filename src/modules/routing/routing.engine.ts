@@ -84,15 +84,15 @@ export function createEngine(p: Platform, deps: { conversations: ConversationsPo
     const started = performance.now()
     const entry = await repo.findEntry(trx, ws, conversationId, { forUpdate: true })
     if (!entry || entry.state !== 'waiting') return 'skipped'
-    const kase = await repo.routableCase(trx, ws, conversationId)
+    const conv = await trx.selectFrom('conversations').selectAll().where('workspace_id', '=', ws).where('id', '=', conversationId).executeTakeFirst()
     const queue = await repo.findQueue(trx, ws, entry.queue_id)
-    if (!kase || !queue || ['solved', 'closed'].includes(kase.conversation.status) || kase.conversation.assignee_id) {
-      await repo.updateEntry(trx, ws, conversationId, { state: kase?.conversation.assignee_id ? 'assigned' : 'done', assignee_id: kase?.conversation.assignee_id ?? null })
+    if (!conv || !queue || ['solved', 'closed'].includes(conv.status) || conv.assignee_id) {
+      await repo.updateEntry(trx, ws, conversationId, { state: conv?.assignee_id ? 'assigned' : 'done', assignee_id: conv?.assignee_id ?? null })
       return 'skipped'
     }
-    const conv = kase.conversation
     const strategy = effectiveStrategy(queue, entry)
-    const refused = await repo.refusedBy(trx, ws, conversationId, entry.waiting_since)
+    // Only offers are declined or expire: async cases have no one to leave out.
+    const refused = isLive(conv.channel) ? await repo.refusedBy(trx, ws, conversationId, entry.waiting_since) : []
     const agents = await repo.candidates(trx, ws, { channel: conv.channel, teamId: queue.team_id, exclude: refused })
     const sticky = strategy === 'sticky' ? await repo.lastAgentOfContact(trx, ws, conv.contact_id, conv.id, queue.sticky_minutes ?? 60 * 24) : null
     const outcome = decide({ channel: conv.channel, stickyAgentId: sticky }, agents, {
