@@ -79,11 +79,10 @@ function regionHolidays(region: string, year: number): Map<string, string> {
   return out
 }
 
-/** A calendar compiled for arithmetic; day intervals are cached (a calendar is immutable once compiled). */
+/** A calendar compiled for arithmetic; days are cached (a calendar is immutable once compiled). */
 export function compileCalendar(def: CalendarDefinition): TimeCounter {
   const typed = new Map(def.holidays.map((h) => [h.date, h.name]))
   const regionYears = new Map<number, Map<string, string>>()
-  const dayCache = new Map<string, Array<[number, number]>>()
 
   const holidayOn = (date: string): string | null => {
     const t = typed.get(date)
@@ -98,36 +97,58 @@ export function compileCalendar(def: CalendarDefinition): TimeCounter {
   /** Absolute [start, end) millisecond intervals of business time on a local day. */
   const intervalsOn = (day: DateTime): Array<[number, number]> => {
     const key = day.toISODate()!
-    const hit = dayCache.get(key)
-    if (hit) return hit
-    let out: Array<[number, number]> = []
-    if (!holidayOn(key)) {
-      const slots = def.weeklyHours[weekdays[day.weekday - 1]!] ?? []
-      for (const [from, to] of slots) {
-        const [fh, fm] = parseHm(from)
-        const [th, tm] = parseHm(to)
-        // Wall-clock times in the zone; a time inside a spring-forward gap moves forward, as the clock on the wall does.
-        const a = day.set({ hour: fh, minute: fm, second: 0, millisecond: 0 }).toMillis()
-        const b = th === 24 ? day.plus({ days: 1 }).startOf('day').toMillis() : day.set({ hour: th, minute: tm, second: 0, millisecond: 0 }).toMillis()
-        if (b > a) out.push([a, b])
-      }
-      out = out.sort((x, y) => x[0] - y[0])
+    if (holidayOn(key)) return []
+    const out: Array<[number, number]> = []
+    for (const [from, to] of def.weeklyHours[weekdays[day.weekday - 1]!] ?? []) {
+      const [fh, fm] = parseHm(from)
+      const [th, tm] = parseHm(to)
+      // Wall-clock times in the zone; a time inside a spring-forward gap moves forward, as the clock on the wall does.
+      const a = day.set({ hour: fh, minute: fm, second: 0, millisecond: 0 }).toMillis()
+      const b = th === 24 ? day.plus({ days: 1 }).startOf('day').toMillis() : day.set({ hour: th, minute: tm, second: 0, millisecond: 0 }).toMillis()
+      if (b > a) out.push([a, b])
     }
-    if (dayCache.size > 5000) dayCache.clear()
-    dayCache.set(key, out)
-    return out
+    return out.sort((x, y) => x[0] - y[0])
   }
 
-  const localDay = (ms: number) => DateTime.fromMillis(ms, { zone: def.timeZone }).startOf('day')
+  // Luxon is exact but not cheap: each local day is worked out once (its start, the next
+  // day's start, its intervals) and then walked as plain numbers.
+  interface Day {
+    start: number
+    next: number
+    intervals: Array<[number, number]>
+  }
+  const days = new Map<number, Day>()
+  const dayOfStart = new Map<number, number>()
+  const QUARTER = 15 * MS
+  const remember = <K, V>(m: Map<K, V>, k: K, v: V) => {
+    if (m.size > 20_000) m.clear()
+    m.set(k, v)
+    return v
+  }
+  const dayStarting = (start: number, dt?: DateTime): Day => {
+    const hit = days.get(start)
+    if (hit) return hit
+    const d = dt ?? DateTime.fromMillis(start, { zone: def.timeZone })
+    return remember(days, start, { start, next: d.plus({ days: 1 }).startOf('day').toMillis(), intervals: intervalsOn(d) })
+  }
+  /** The local day containing an instant (zone offsets change on quarter-hour boundaries, so a quarter maps to one day). */
+  const dayOf = (ms: number): Day => {
+    const q = Math.floor(ms / QUARTER)
+    const start = dayOfStart.get(q)
+    if (start !== undefined) return dayStarting(start)
+    const d = DateTime.fromMillis(ms, { zone: def.timeZone }).startOf('day')
+    remember(dayOfStart, q, d.toMillis())
+    return dayStarting(d.toMillis(), d)
+  }
 
   return {
     holidayOn,
     addMinutes(start, minutes) {
       let remaining = minutes * MS
       const cursor = start.getTime()
-      let day = localDay(cursor)
-      for (let i = 0; i < MAX_DAYS; i++, day = day.plus({ days: 1 })) {
-        for (const [a, b] of intervalsOn(day)) {
+      let day = dayOf(cursor)
+      for (let i = 0; i < MAX_DAYS; i++, day = dayStarting(day.next)) {
+        for (const [a, b] of day.intervals) {
           if (b <= cursor) continue
           const from = Math.max(a, cursor)
           const avail = b - from
@@ -145,8 +166,8 @@ export function compileCalendar(def: CalendarDefinition): TimeCounter {
       const b0 = to.getTime()
       if (b0 <= a0) return 0
       let total = 0
-      for (let day = localDay(a0); day.toMillis() < b0; day = day.plus({ days: 1 })) {
-        for (const [a, b] of intervalsOn(day)) {
+      for (let day = dayOf(a0); day.start < b0; day = dayStarting(day.next)) {
+        for (const [a, b] of day.intervals) {
           const lo = Math.max(a, a0)
           const hi = Math.min(b, b0)
           if (hi > lo) total += hi - lo

@@ -63,6 +63,7 @@ export function createCalendars(p: Platform) {
     async delete(actor: Actor, id: string): Promise<void> {
       authorize(actor, 'workspace:write')
       await p.tx(actor, async (trx) => {
+        // Locked: a policy created meanwhile that names this calendar waits for the delete (then fails its foreign key).
         const cal = await repo.findCalendar(trx, actor.workspaceId, id, { forUpdate: true })
         if (!cal) throw notFound('Business calendar')
         const users = await repo.policiesUsingCalendar(trx, actor.workspaceId, id)

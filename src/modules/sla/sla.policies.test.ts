@@ -132,3 +132,12 @@ test('what if: how many of the last days\u2019 cases a draft policy would have b
   assert.equal(onlyUrgent.body.breachedCases, 0)
   assert.equal((await ws.get('/api/v1/sla-policies')).body.items.length, 0, 'a draft is not stored')
 })
+
+test('the OpenAPI document describes the SLA endpoints and the conversation\u2019s sla field', async () => {
+  const res = await s.app.app.inject({ method: 'GET', url: '/api/openapi.json' })
+  assert.equal(res.statusCode, 200)
+  const doc = JSON.parse(res.body)
+  for (const p of ['/api/v1/business-calendars', '/api/v1/sla-policies', '/api/v1/sla-policies/{id}/simulate', '/api/v1/sla-policies/simulate-history', '/api/v1/conversations/{id}/sla'])
+    assert.ok(doc.paths[p], `${p} is documented`)
+  assert.ok(doc.components.schemas.Conversation.properties.sla, 'Conversation has sla')
+})
