@@ -90,6 +90,8 @@ export const timelineEventTypes = [
   'message.moved',
   /** The email channel: a reply to the customer bounced (reason, hard/soft, what it did to the address). */
   'email.bounced',
+  /** A provider's later report on an outbound message (Twilio's status callback: delivered, undelivered with its error code). */
+  'message.status-reported',
 ] as const
 
 export const timelineItemSchema = z
