@@ -38,6 +38,8 @@ const envSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(24 * 7),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.stringbool().default(false),
+  SMS_INBOUND_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(30),
+  CALLBACK_DEFAULT_DELAY_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(15),
 })
 
 export interface Config {
@@ -82,6 +84,10 @@ export interface Config {
   sessionTtlHours: number
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
   trustProxy: boolean
+  /** Inbound SMS per minute from one number to one inbox; more are refused with 429 (a flood or a loop). */
+  smsInboundRateLimit: number
+  /** A callback request without `dueAt` (the IVR option, or the API) is due this many minutes after it was made. */
+  callbackDefaultDelayMinutes: number
 }
 
 export class ConfigError extends Error {}
@@ -129,5 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlHours: e.SESSION_TTL_HOURS,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
+    smsInboundRateLimit: e.SMS_INBOUND_RATE_LIMIT,
+    callbackDefaultDelayMinutes: e.CALLBACK_DEFAULT_DELAY_MINUTES,
   }
 }

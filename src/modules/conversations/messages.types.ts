@@ -92,6 +92,8 @@ export const timelineEventTypes = [
   'email.bounced',
   /** A provider's later report on an outbound message (Twilio's status callback: delivered, undelivered with its error code). */
   'message.status-reported',
+  /** The contact's consent on a channel changed (an SMS STOP/START keyword), shown where it happened. */
+  'contact.consent-changed',
 ] as const
 
 export const timelineItemSchema = z
