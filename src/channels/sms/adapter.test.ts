@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import type { OutboundMessage } from '../../modules/inboxes/channels/channel.ts'
+import type { OutboundMessage } from '../channel.ts'
 import { createTwilioSmsAdapter } from './adapter.ts'
 import { startTwilioSandbox, type TwilioSandbox } from './sandbox.ts'
 

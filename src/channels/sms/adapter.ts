@@ -1,4 +1,4 @@
-import type { ChannelAdapter, OutboundMessage, SendResult } from '../../modules/inboxes/channels/channel.ts'
+import type { ChannelAdapter, OutboundMessage, SendResult } from '../channel.ts'
 
 /** Twilio's public REST API. */
 export const TWILIO_API_BASE_URL = 'https://api.twilio.com'

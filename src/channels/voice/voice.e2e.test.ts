@@ -16,7 +16,7 @@ let ws: WorkspaceClient
 let inboxId: string
 let hook: string
 
-type Json = Record<string, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- API JSON in assertions
+type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any -- API JSON in assertions
 
 before(async () => {
   sandbox = await startTwilioSandbox()
