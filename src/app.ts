@@ -12,6 +12,9 @@ import { createContactsModule } from './modules/contacts/index.ts'
 import { createConversationsModule, timelineEventTypes } from './modules/conversations/index.ts'
 import { createEmailModule } from './channels/email/email.module.ts'
 import { type WebhookDefinition, type WebhookDeps, webhookRoutes } from './channels/webhooks.ts'
+import { createHealthService, healthListener, healthRoutes, webhookRecorder } from './channels/health.ts'
+import { createSmsWebhook } from './channels/sms/webhook.ts'
+import { createVoiceModule } from './channels/voice/voice.module.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
 import { createRealtimeModule } from './modules/realtime/index.ts'
 import { createTaxonomyModule } from './modules/taxonomy/index.ts'
@@ -98,7 +101,12 @@ export async function build(opts: BuildOptions) {
   })
   const email = createEmailModule(platform, { conversations: conversations.service })
   const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime]
+  // Channel health per inbox (src/channels/health.ts): send outcomes from delivery events, webhook arrivals from each channel.
+  const recordWebhook = webhookRecorder(platform)
+  const health: ModuleParts = { routes: healthRoutes(createHealthService(platform, { inboxes: inboxes.service })), listeners: [healthListener()] }
+  const channelDeps = { conversations: conversations.service, contacts: contacts.service, health: recordWebhook }
+  const voice = createVoiceModule(platform, channelDeps)
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, health, voice]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -157,7 +165,7 @@ export async function build(opts: BuildOptions) {
     { prefix: '/api/v1' },
   )
   // Inbound provider webhooks, /webhooks/<provider>/:inboxId: each channel module adds its definitions here.
-  const webhooks: WebhookDefinition[] = []
+  const webhooks: WebhookDefinition[] = [createSmsWebhook(platform, channelDeps), voice.webhook]
   const webhookDeps: WebhookDeps = { resolveInbox: inboxes.service.findForWebhook, bodyLimit: config.webhookBodyLimit, rateLimitPerMinute: config.webhookRateLimit }
   await app.register(webhookRoutes(webhookDeps, webhooks))
 

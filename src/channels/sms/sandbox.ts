@@ -54,7 +54,7 @@ export interface TwilioSandbox {
   /** Messages the API accepted, oldest first. */
   sent: SandboxSms[]
   /** Every API call, accepted or failed (method, path, status answered). */
-  calls: Array<{ method: string; path: string; status: number }>
+  calls: Array<{ method: string; path: string; status: number; body?: string }>
   /** The next `times` Messages.json calls answer with this failure. */
   failNext(failure: SandboxFailure, times?: number): void
   /** The next `times` Messages.json calls get no answer for `ms` (the caller times out first). */
@@ -100,7 +100,8 @@ export async function startTwilioSandbox(opts: { accountSid?: string; authToken?
     req.on('data', (c: Buffer) => chunks.push(c))
     req.on('end', () => {
       const path = (req.url ?? '/').split('?')[0] ?? '/'
-      const record = (status: number) => calls.push({ method: req.method ?? 'GET', path, status })
+      const sentBody = req.method === 'POST' ? parseForm(Buffer.concat(chunks)).get('Body')?.[0] : undefined
+      const record = (status: number) => calls.push({ method: req.method ?? 'GET', path, status, ...(sentBody !== undefined && { body: sentBody }) })
       const file = media.get(path)
       if (req.method === 'GET' && file) {
         record(200)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type TestApp, useTestApp, type WorkspaceClient } from '../../../test/harness.ts'
+import { startTestApp, type TestApp, type WorkspaceClient } from '../../../test/harness.ts'
 import { waitForDelivery } from '../../modules/conversations/test-helpers.ts'
 import { inboundSmsParams, startTwilioSandbox, type TwilioSandbox } from './sandbox.ts'
 
@@ -20,7 +20,7 @@ let local: string
 
 before(async () => {
   sandbox = await startTwilioSandbox()
-  t = await useTestApp({ PUBLIC_URL: PUBLIC, OUTBOUND_RETRY_DELAY_SECONDS: '1', OUTBOUND_RETRY_LIMIT: '4', SMS_INBOUND_RATE_LIMIT: '5' }, { start: true })
+  t = await startTestApp({ PUBLIC_URL: PUBLIC, OUTBOUND_RETRY_DELAY_SECONDS: '1', OUTBOUND_RETRY_LIMIT: '4', SMS_INBOUND_RATE_LIMIT: '5' }, { start: true })
   local = await t.omnidesk.app.listen({ port: 0, host: '127.0.0.1' })
   sandbox.route(PUBLIC, local)
   ws = await t.workspace('SMS')
@@ -33,7 +33,10 @@ before(async () => {
   inboxId = inbox.body.id
   hook = `${PUBLIC}/webhooks/twilio/${inboxId}`
 })
-after(() => sandbox.close())
+after(async () => {
+  await t?.close()
+  await sandbox?.close()
+})
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any -- API JSON in assertions
 
@@ -167,6 +170,7 @@ test('STOP withdraws SMS consent (replies refused with CONSENT_WITHDRAWN); START
   await sandbox.webhook(hook, text('+14155550106', 'START'))
   const allowed = await ws.post(`/api/v1/conversations/${conversation.id}/messages`, { text: 'Welcome back' })
   assert.equal(allowed.status, 201, JSON.stringify(allowed.body))
+  assert.equal((await waitForDelivery(ws, conversation.id, allowed.body.id, ['sent', 'failed'])).deliveryStatus, 'sent')
   const timeline = (await ws.get(`/api/v1/conversations/${conversation.id}/timeline?limit=100`)).body.items
   const changes = timeline.filter((i: Json) => i.kind === 'event' && i.event.type === 'contact.consent-changed').map((i: Json) => [i.event.payload.status, i.event.payload.keyword])
   assert.deepEqual(changes, [['withdrawn', 'STOP'], ['granted', 'START']])
@@ -177,11 +181,10 @@ test('Twilio answering 429 then 503 is retried until the message is sent; health
   const { conversation } = await caseOf('+14155550107')
   sandbox.failNext({ status: 429, retryAfterSeconds: 1 })
   sandbox.failNext({ status: 503 })
-  const before = sandbox.calls.filter((c) => c.path.endsWith('/Messages.json')).length
   const reply = await ws.post(`/api/v1/conversations/${conversation.id}/messages`, { text: 'Sorry for the wait' })
   const sent = await waitForDelivery(ws, conversation.id, reply.body.id, ['sent', 'failed'])
   assert.equal(sent.deliveryStatus, 'sent', sent.deliveryError)
-  const attempts = sandbox.calls.filter((c) => c.path.endsWith('/Messages.json')).slice(before).map((c) => c.status)
+  const attempts = sandbox.calls.filter((c) => c.path.endsWith('/Messages.json') && c.body === 'Sorry for the wait').map((c) => c.status)
   assert.deepEqual(attempts, [429, 503, 201])
   const updates = await t.database.db.selectFrom('events').select('payload').where('conversation_id', '=', conversation.id).where('type', '=', 'message.delivery-updated').orderBy('id').execute()
   const errors = updates.map((u) => (u.payload as Json).error as string | null)

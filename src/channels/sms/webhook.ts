@@ -72,7 +72,7 @@ export function createSmsWebhook(p: Platform, deps: SmsWebhookDeps): WebhookDefi
   const limiter = createSenderLimiter(p.config.smsInboundRateLimit)
 
   async function receiveMessage(inbox: ResolvedInbox, m: InboundSms): Promise<WebhookAnswer> {
-    const wait = limiter.take(`${inbox.id}:${m.From}`)
+    const wait = limiter.take(`${inbox.id}:${m.From}`, m.MessageSid)
     if (wait > 0) throw new AppError('RATE_LIMITED', `Too many messages from ${m.From} to this inbox: the limit is ${p.config.smsInboundRateLimit} a minute; retry in ${wait} s`, { retryAfterSeconds: wait })
     const actor = systemActor(inbox.workspaceId, 'Twilio SMS')
     const config = inbox.config as { accountSid?: string; apiBaseUrl?: string }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type TestApp, useTestApp, type WorkspaceClient } from '../../../test/harness.ts'
+import { startTestApp, type TestApp, type WorkspaceClient } from '../../../test/harness.ts'
 import { startTwilioSandbox, type TwilioSandbox } from '../sms/sandbox.ts'
 import { simulatedCall } from './sandbox.ts'
 
@@ -20,7 +20,7 @@ type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any -- API
 
 before(async () => {
   sandbox = await startTwilioSandbox()
-  t = await useTestApp({ PUBLIC_URL: PUBLIC }, { start: true })
+  t = await startTestApp({ PUBLIC_URL: PUBLIC }, { start: true })
   sandbox.route(PUBLIC, await t.omnidesk.app.listen({ port: 0, host: '127.0.0.1' }))
   ws = await t.workspace('Voice')
   const inbox = await ws.post('/api/v1/inboxes', {
@@ -32,7 +32,10 @@ before(async () => {
   inboxId = inbox.body.id
   hook = `${PUBLIC}/webhooks/voice/${inboxId}`
 })
-after(() => sandbox.close())
+after(async () => {
+  await t?.close()
+  await sandbox?.close()
+})
 
 async function caseOf(contactId: string): Promise<{ conversation: Json; messages: Json[] }> {
   const list = await ws.get('/api/v1/conversations?limit=100')
