@@ -134,6 +134,8 @@ test('callback requests through the API: in a case, and for a phone number; the 
   }
   assert.ok(due, 'callback.due in the timeline')
   assert.equal(due.event.payload.taskId, created.body.id)
+  const requested = (await ws.get(`/api/v1/conversations/${conversationId}/timeline?limit=100`)).body.items.filter((x: Json) => x.kind === 'event' && x.event.type === 'callback.requested')
+  assert.deepEqual(requested.map((x: Json) => x.event.payload.note), ['After 5pm', 'Second try'])
   const done = await ws.patch(`/api/v1/callback-requests/${created.body.id}`, { status: 'done' })
   assert.equal(done.status, 200)
   assert.equal(done.body.status, 'done')

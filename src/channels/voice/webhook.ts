@@ -73,7 +73,9 @@ export function createVoiceWebhook(p: Platform, deps: VoiceWebhookDeps): Webhook
         if (call.status !== e.CallStatus) await calls.updateCall(trx, inbox.workspaceId, call.id, { status: e.CallStatus })
         return
       }
-      call = await calls.updateCall(trx, inbox.workspaceId, call.id, { status: e.CallStatus, ended_at: new Date(), duration_seconds: e.CallDuration ?? call.duration_seconds })
+      // An answered call keeps its talk time (the forwarded leg's); otherwise the duration is the whole call's.
+      const duration = call.outcome === 'answered' && call.duration_seconds !== null ? call.duration_seconds : (e.CallDuration ?? call.duration_seconds)
+      call = await calls.updateCall(trx, inbox.workspaceId, call.id, { status: e.CallStatus, ended_at: new Date(), duration_seconds: duration })
       if (call.outcome === 'voicemail') return
       if (call.outcome === 'answered') {
         const talk = call.duration_seconds ?? e.CallDuration ?? 0

@@ -94,6 +94,10 @@ export const timelineEventTypes = [
   'message.status-reported',
   /** The contact's consent on a channel changed (an SMS STOP/START keyword), shown where it happened. */
   'contact.consent-changed',
+  /** Callback requests (the voice channel's tasks): made, reminded when due, done or canceled. */
+  'callback.requested',
+  'callback.due',
+  'callback.updated',
 ] as const
 
 export const timelineItemSchema = z
