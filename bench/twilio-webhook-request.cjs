@@ -1,8 +1,9 @@
+/* global module, require, URLSearchParams */
 // Builds each request of the webhook benchmark (bench/webhooks.ts): a new
 // inbound SMS, form-encoded and signed with X-Twilio-Signature exactly as
 // Twilio signs it, from a new sender each time. A CommonJS file because
 // autocannon's worker threads require() it; settings come from the environment.
-const { createHmac, randomBytes } = require('node:crypto')
+const { createHmac, randomBytes } = require('node:crypto') // eslint-disable-line @typescript-eslint/no-require-imports -- a CommonJS file, for autocannon's workers
 
 const signUrl = process.env.BENCH_TWILIO_SIGN_URL
 const token = process.env.BENCH_TWILIO_TOKEN

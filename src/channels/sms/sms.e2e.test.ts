@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { startTestApp, type TestApp, type WorkspaceClient } from '../../../test/harness.ts'
 import { waitForDelivery } from '../../modules/conversations/test-helpers.ts'
 import { inboundSmsParams, startTwilioSandbox, type TwilioSandbox } from './sandbox.ts'
@@ -56,15 +55,6 @@ async function caseOf(phone: string): Promise<{ conversation: Json; messages: Js
 async function messageCount(): Promise<number> {
   const r = await t.database.db.selectFrom('messages').select((eb) => eb.fn.countAll<string>().as('n')).where('workspace_id', '=', ws.workspaceId).executeTakeFirstOrThrow()
   return Number(r.n)
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>): Promise<T> {
-  for (let i = 0; i < 300; i++) {
-    const v = await fn()
-    if (v) return v
-    await sleep(100)
-  }
-  assert.fail(`timed out waiting for ${what}`)
 }
 
 test('a signed SMS becomes a case for the sender; the next one joins it; the answer is empty TwiML', async () => {
