@@ -12,6 +12,9 @@ import { createContactsModule } from './modules/contacts/index.ts'
 import { createConversationsModule, setSlaSummaryReader, timelineEventTypes } from './modules/conversations/index.ts'
 import { createEmailModule } from './channels/email/email.module.ts'
 import { type WebhookDefinition, type WebhookDeps, webhookRoutes } from './channels/webhooks.ts'
+import { createHealthService, healthListener, healthRoutes, webhookRecorder } from './channels/health.ts'
+import { createSmsWebhook } from './channels/sms/webhook.ts'
+import { createVoiceModule } from './channels/voice/voice.module.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
 import { createRealtimeModule } from './modules/realtime/index.ts'
 import { createRoutingModule } from './modules/routing/index.ts'
@@ -108,7 +111,12 @@ export async function build(opts: BuildOptions) {
   const routing = createRoutingModule(platform, { conversations: conversations.service, connectedUsers: realtime.connectedUsers })
   const sla = createSlaModule(platform, { conversations: conversations.service, clock: opts.slaClock, ports: { moveToQueue: (actor, conversationId, queueId, note) => routing.service.moveToQueue(actor, conversationId, queueId, note), ...opts.slaPorts } })
   setSlaSummaryReader(slaSummaries)
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing, sla]
+  // Channel health per inbox (src/channels/health.ts): send outcomes from delivery events, webhook arrivals from each channel.
+  const recordWebhook = webhookRecorder(platform)
+  const health: ModuleParts = { routes: healthRoutes(createHealthService(platform, { inboxes: inboxes.service })), listeners: [healthListener()] }
+  const channelDeps = { conversations: conversations.service, contacts: contacts.service, health: recordWebhook }
+  const voice = createVoiceModule(platform, channelDeps)
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing, sla, health, voice]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -167,7 +175,7 @@ export async function build(opts: BuildOptions) {
     { prefix: '/api/v1' },
   )
   // Inbound provider webhooks, /webhooks/<provider>/:inboxId: each channel module adds its definitions here.
-  const webhooks: WebhookDefinition[] = []
+  const webhooks: WebhookDefinition[] = [createSmsWebhook(platform, channelDeps), voice.webhook]
   const webhookDeps: WebhookDeps = { resolveInbox: inboxes.service.findForWebhook, bodyLimit: config.webhookBodyLimit, rateLimitPerMinute: config.webhookRateLimit }
   await app.register(webhookRoutes(webhookDeps, webhooks))
 

@@ -40,6 +40,8 @@ const envSchema = z.object({
   TRUST_PROXY: z.stringbool().default(false),
   WEBHOOK_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   WEBHOOK_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
+  SMS_INBOUND_RATE_LIMIT: z.coerce.number().int().min(1).max(100_000).default(30),
+  CALLBACK_DEFAULT_DELAY_MINUTES: z.coerce.number().int().min(0).max(7 * 24 * 60).default(15),
   PRESENCE_GRACE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
 })
 
@@ -89,6 +91,10 @@ export interface Config {
   webhookBodyLimit: number
   /** Webhook requests per minute per client address and provider. */
   webhookRateLimit: number
+  /** Inbound SMS per minute from one number to one inbox; more are refused with 429 (a flood or a loop). */
+  smsInboundRateLimit: number
+  /** A callback request without `dueAt` (the IVR option, or the API) is due this many minutes after it was made. */
+  callbackDefaultDelayMinutes: number
   /** An agent with no live realtime connection for this long is set offline by routing. */
   presenceGraceSeconds: number
 }
@@ -140,6 +146,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     webhookBodyLimit: e.WEBHOOK_BODY_LIMIT,
     webhookRateLimit: e.WEBHOOK_RATE_LIMIT,
+    smsInboundRateLimit: e.SMS_INBOUND_RATE_LIMIT,
+    callbackDefaultDelayMinutes: e.CALLBACK_DEFAULT_DELAY_MINUTES,
     presenceGraceSeconds: e.PRESENCE_GRACE_SECONDS,
   }
 }

@@ -11,6 +11,7 @@ import { type Contact, type IdentityKind, normaliseIdentity } from './contacts.t
 import { createDeliverabilityUseCases } from './deliverability.service.ts'
 import { createMergeUseCases } from './merges.service.ts'
 import { getContactInTx, recordContactCreated, resolveContactInTx } from './resolve.service.ts'
+import { findConsent } from './consent.repository.ts'
 
 export interface NewContact {
   name?: string | null | undefined
@@ -60,6 +61,8 @@ export function createContactsService(p: Platform) {
   return {
     resolveContactInTx,
     getContactInTx,
+    /** The contact's latest word on being messaged on a channel (null: never said). */
+    findConsentInTx: findConsent,
     ...createMergeUseCases(p),
     ...createDeliverabilityUseCases(p),
 

@@ -10,6 +10,8 @@ export type { BounceOutcome, Deliverability, EmailBounce, IdentityBounceResult, 
 export { deliverabilitySchema } from './deliverability.types.ts'
 /** For the email channel, inside its own transaction: what a bounce or a delivery receipt does to an address. */
 export { recordEmailBounce, recordEmailDelivered } from './deliverability.repository.ts'
+/** Consent per channel (STOP/START keywords, agents): channels record it in their transaction; the reply path reads it. */
+export { findConsent, listConsents, setConsent, type Consent } from './consent.repository.ts'
 export { normaliseIdentity, contactSchema, identityKinds, identitySchema, mergeSchema } from './contacts.types.ts'
 
 /** Contacts: people with many identities, resolution from channel details, search, merge and unmerge. */

@@ -55,6 +55,8 @@ export interface ConversationEventPayloads {
   }
   /** What the channel said when an outbound message was handed to it. */
   'message.delivery-updated': { messageId: string; status: DeliveryStatus; error: string | null; providerMessageId: string | null; details?: Record<string, unknown> }
+  /** A status the provider reported after the send (delivered, undelivered with its error code…): shown in the timeline. */
+  'message.status-reported': { messageId: string; status: DeliveryStatus; providerStatus: string; error: string | null; errorCode?: string }
 }
 
 export type ConversationEventType = keyof ConversationEventPayloads

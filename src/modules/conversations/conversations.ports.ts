@@ -10,6 +10,8 @@ export type { OutboundMessage, SendResult }
  * these structurally; index.ts passes them in.
  */
 export interface ContactsPort {
+  /** The contact's latest consent on a channel: `withdrawn` (STOP) means nothing may be sent there. */
+  findConsentInTx(trx: Tx, workspaceId: string, contactId: string, channel: string): Promise<{ status: 'granted' | 'withdrawn'; keyword: string | null; changedAt: string } | null>
   /** Finds or creates the contact for these details; 400 on an invalid email or phone. */
   resolveContactInTx(trx: Tx, actor: Actor, input: { name?: string; email?: string; phone?: string }): Promise<{ contactId: string; created: boolean }>
   /** The contact (or the one it was merged into) with the identities a channel can reach. */

@@ -2,6 +2,7 @@ import type { Platform } from '../../platform/platform.ts'
 import type { ConversationsDeps } from './conversations.shared.ts'
 import { createIntake } from './intake.service.ts'
 import { createMover } from './move.service.ts'
+import { createProviderStatus } from './provider-status.service.ts'
 import { createQueries } from './queries.service.ts'
 import { createReplies } from './replies.service.ts'
 import { createReplyChannels } from './reply-channels.service.ts'
@@ -25,6 +26,7 @@ export function createConversationsService(p: Platform, deps: ConversationsDeps)
     ...createReplyChannels(p, deps),
     ...updates,
     ...createQueries(p),
+    ...createProviderStatus(p),
   }
 }
 export type ConversationsService = ReturnType<typeof createConversationsService>

@@ -53,7 +53,9 @@ export function createDelivery(p: Platform, deps: ConversationsDeps) {
       attachments: files.map((f) => ({ filename: f.filename, contentType: f.content_type, blobKey: f.blob_key })),
       ...(meta.automatic === true && { automatic: true }),
     }
-    return { row, conv, inboxId: row.inbox_id, outbound, adapter: await deps.inboxes.adapterForInTx(trx, ws, row.inbox_id) }
+    // Consent withdrawn between the reply and its send (the customer replied STOP meanwhile): not sent.
+    const consent = await deps.contacts.findConsentInTx(trx, ws, conv.contact_id, row.channel)
+    return { row, conv, inboxId: row.inbox_id, outbound, consentWithdrawn: consent?.status === 'withdrawn', adapter: await deps.inboxes.adapterForInTx(trx, ws, row.inbox_id) }
   }
 
   async function record(ws: string, conv: { id: string; contact_id: string }, messageId: string, status: DeliveryStatus, error: string | null, providerMessageId: string | null, details?: Record<string, unknown>) {
@@ -81,7 +83,9 @@ export function createDelivery(p: Platform, deps: ConversationsDeps) {
     const { conv, inboxId, outbound, adapter } = prepared
     let result: SendResult
     try {
-      result = await breakers.send(inboxId, () => adapter.send(outbound))
+      result = prepared.consentWithdrawn
+        ? { ok: false, retryable: false, code: 'CONSENT_WITHDRAWN', message: `the contact withdrew consent to ${prepared.row.channel} messages before this one was sent` }
+        : await breakers.send(inboxId, () => adapter.send(outbound))
     } catch (err) {
       // Adapters report provider failures as results; a throw is a bug or a misconfiguration.
       p.logger.error({ err, messageId: outbound.messageId }, 'channel adapter threw while sending')

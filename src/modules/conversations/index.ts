@@ -11,6 +11,7 @@ import { moveRoutes } from './move.routes.ts'
 
 export type { ConversationsService } from './conversations.service.ts'
 export type { NewConversation, InboundMessage, InboundAttachment, IngestResult } from './intake.service.ts'
+export type { ProviderStatusReport, ProviderStatusOutcome } from './provider-status.service.ts'
 export type { IngestOutcome } from './conversations.events.ts'
 export type { ConversationEventPayloads, ConversationEventType } from './conversations.events.ts'
 export {

@@ -90,6 +90,14 @@ export const timelineEventTypes = [
   'message.moved',
   /** The email channel: a reply to the customer bounced (reason, hard/soft, what it did to the address). */
   'email.bounced',
+  /** A provider's later report on an outbound message (Twilio's status callback: delivered, undelivered with its error code). */
+  'message.status-reported',
+  /** The contact's consent on a channel changed (an SMS STOP/START keyword), shown where it happened. */
+  'contact.consent-changed',
+  /** Callback requests (the voice channel's tasks): made, reminded when due, done or canceled. */
+  'callback.requested',
+  'callback.due',
+  'callback.updated',
   /** Service levels (src/modules/sla): a warning before breach, a breach, an escalation level reached, an escalation action that could not run. */
   'sla.warning',
   'sla.breached',

@@ -54,6 +54,13 @@ export async function replyInboxInTx(deps: ConversationsDeps, trx: Tx, ws: strin
 }
 
 export function createReplies(p: Platform, deps: ConversationsDeps, updater: ReturnType<typeof createUpdater>) {
+  /** A contact who withdrew consent on a channel (replied STOP) is not messaged there. */
+  async function assertConsent(trx: Tx, ws: string, contactId: string, channel: string): Promise<void> {
+    const consent = await deps.contacts.findConsentInTx(trx, ws, contactId, channel)
+    if (consent?.status === 'withdrawn')
+      throw new AppError('CONSENT_WITHDRAWN', `The contact withdrew consent to ${channel} messages${consent.keyword ? ` (they replied ${consent.keyword})` : ''} on ${consent.changedAt}; reply on another channel, or wait until they opt in again (START)`, { channel, keyword: consent.keyword, changedAt: consent.changedAt })
+  }
+
   /** The inbox an outbound message leaves through, and so its channel. */
   async function outboundInbox(trx: Tx, ws: string, conv: Row<'conversations'>, input: ReplyInput): Promise<InboxRef> {
     if (input.inboxId) {
@@ -74,6 +81,7 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
     if (conv.status === 'closed') throw new AppError('UNPROCESSABLE', 'This conversation is closed; a new message from the customer starts a follow-up', { status: conv.status })
     const note = input.private === true
     const inbox = note ? null : await outboundInbox(trx, ws, conv, input)
+    if (inbox) await assertConsent(trx, ws, conv.contact_id, inbox.channel)
     const channel = inbox?.channel ?? conv.channel
     const now = nowFor(actor)
     const row = await messages.insertMessage(trx, ws, {

@@ -8,6 +8,7 @@ import * as m0006 from './migrations/0006-bounce-reasons.ts'
 import * as m0007 from './migrations/0007-fast-path.ts'
 import * as m0011 from './migrations/0011-routing.ts'
 import * as m0012 from './migrations/0012-sla.ts'
+import * as m0013 from './migrations/0013-sms-voice.ts'
 
 /** Migrations are listed here, in order, so they run the same from source or a bundle. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0007-fast-path': m0007,
   '0011-routing': m0011,
   '0012-sla': m0012,
+  '0013-sms-voice': m0013,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

@@ -473,7 +473,71 @@ export interface SlaClockEventsTable {
   created_at: Timestamp
 }
 
+export interface ContactConsentsTable {
+  workspace_id: string
+  contact_id: string
+  channel: string
+  status: 'granted' | 'withdrawn'
+  source: string
+  keyword: string | null
+  identity: string | null
+  inbox_id: string | null
+  changed_at: Timestamp
+}
+
+export interface VoiceCallsTable {
+  id: Generated<string>
+  workspace_id: string
+  inbox_id: string
+  call_sid: string
+  from_number: string
+  to_number: string
+  contact_id: string | null
+  conversation_id: string | null
+  status: string
+  outcome: 'answered' | 'missed' | 'voicemail' | null
+  duration_seconds: number | null
+  answered_at: NullableTimestamp
+  ended_at: NullableTimestamp
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface TasksTable {
+  id: Generated<string>
+  workspace_id: string
+  conversation_id: string
+  kind: 'callback'
+  status: Generated<'open' | 'done' | 'canceled'>
+  phone: string | null
+  note: string | null
+  due_at: Timestamp
+  source: 'api' | 'ivr' | 'widget'
+  created_by: string | null
+  reminded_at: NullableTimestamp
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+export interface InboxHealthTable {
+  workspace_id: string
+  inbox_id: string
+  consecutive_failures: Generated<number>
+  last_success_at: NullableTimestamp
+  last_failure_at: NullableTimestamp
+  last_error_code: string | null
+  last_error_message: string | null
+  last_error_at: NullableTimestamp
+  last_webhook_at: NullableTimestamp
+  last_webhook_rejected_at: NullableTimestamp
+  updated_at: Timestamp
+}
+
 export interface DB {
+  contact_consents: ContactConsentsTable
+  voice_calls: VoiceCallsTable
+  tasks: TasksTable
+  inbox_health: InboxHealthTable
   workspaces: WorkspacesTable
   users: UsersTable
   teams: TeamsTable

@@ -1,0 +1,105 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import autocannon from 'autocannon'
+import Fastify from 'fastify'
+import { build } from '../src/app.ts'
+import { parseForm, verifyTwilioSignature } from '../src/channels/sms/twilio-signature.ts'
+import { loadConfig } from '../src/platform/config.ts'
+import { createThrowawayDatabase } from '../test/server-database.ts'
+import { fmt, http, median, workspace } from './lib.ts'
+
+/**
+ * `node --import tsx bench/webhooks.ts [--quick] [--backend pglite|postgres] [--connections N] [--seconds S]`
+ *
+ * Signed Twilio SMS webhooks per second and their p99, through the whole
+ * intake (signature, contact, case, message, events, audit: committed before
+ * the answer) against a bare route on the same machine that only parses the
+ * form and checks the signature, in the same run, rounds alternating. Every
+ * request is a new sender (a new contact and case): the heaviest inbound path.
+ * The app runs in this process (autocannon in a worker thread); numbers are
+ * for comparing the two sides of one run, not absolute.
+ */
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'pglite' },
+    connections: { type: 'string', default: '16' },
+    seconds: { type: 'string' },
+    'database-url': { type: 'string' },
+  },
+})
+const quick = args.quick as boolean
+const connections = Number(args.connections)
+const seconds = Number(args.seconds ?? (quick ? 3 : 10))
+const rounds = quick ? 1 : 3
+const PUBLIC = 'https://desk.bench.test'
+const TOKEN = 'bench-auth-token-0123456789'
+const ACCOUNT = 'AC00000000000000000000000000000000'
+const LINE = '+12065550150'
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-bench-webhooks-'))
+const serverDb = args.backend === 'postgres' ? await createThrowawayDatabase((args['database-url'] as string | undefined) ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', 'omnidesk_bw') : null
+const adminToken = 'bench-admin-token-0123456789'
+const config = loadConfig({
+  DATA_DIR: dataDir,
+  PUBLIC_URL: PUBLIC,
+  OMNIDESK_ADMIN_TOKEN: adminToken,
+  LOG_LEVEL: 'warn',
+  WEBHOOK_RATE_LIMIT: '10000000',
+  SMS_INBOUND_RATE_LIMIT: '100000',
+  ...(serverDb && { DATABASE_URL: serverDb.url }),
+})
+const omnidesk = await build({ config })
+await omnidesk.start()
+const base = await omnidesk.app.listen({ port: 0, host: '127.0.0.1' })
+const ws = await workspace(base, adminToken, 'Bench: webhooks')
+const inbox = await http(base, ws.token, 'POST', '/api/v1/inboxes', { name: 'SMS', channel: 'sms', config: { provider: 'twilio', phoneNumber: LINE, accountSid: ACCOUNT, authToken: TOKEN } }, 201)
+const hookPath = `/webhooks/twilio/${inbox.id}`
+
+// The floor: the same parse and signature check, and the same answer, with nothing stored.
+const bare = Fastify({ logger: false })
+bare.removeAllContentTypeParsers()
+bare.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+bare.post('/webhooks/twilio/:inboxId', async (req, reply) => {
+  const params = parseForm(req.body as Buffer)
+  if (!verifyTwilioSignature(TOKEN, req.headers['x-twilio-signature'] as string | undefined, PUBLIC + req.url, params)) return reply.status(401).send()
+  return reply.type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response/>')
+})
+const bareBase = await bare.listen({ port: 0, host: '127.0.0.1' })
+
+process.env.BENCH_TWILIO_SIGN_URL = PUBLIC + hookPath
+process.env.BENCH_TWILIO_TOKEN = TOKEN
+process.env.BENCH_TWILIO_ACCOUNT_SID = ACCOUNT
+process.env.BENCH_TWILIO_TO = LINE
+const setupRequest = fileURLToPath(new URL('./twilio-webhook-request.cjs', import.meta.url))
+
+async function hammer(url: string, duration: number) {
+  const r = await autocannon({ url, method: 'POST', requests: [{ setupRequest }], connections, duration, workers: 1, timeout: 30 })
+  return { perSecond: r.requests.total / r.duration, p99: r.latency.p99, p50: r.latency.p50, ok: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts }
+}
+
+console.log(`webhook bench: ${args.backend}, ${connections} connections, ${seconds} s x ${rounds} round(s)`)
+await hammer(bareBase + hookPath, 1)
+await hammer(base + hookPath, 1) // warm-up: JIT, caches
+const ours: Array<Awaited<ReturnType<typeof hammer>>> = []
+const floor: Array<Awaited<ReturnType<typeof hammer>>> = []
+for (let r = 0; r < rounds; r++) {
+  floor.push(await hammer(bareBase + hookPath, seconds))
+  ours.push(await hammer(base + hookPath, seconds))
+}
+const stored = await omnidesk.platform.db.selectFrom('messages').select((eb) => eb.fn.countAll<string>().as('n')).where('workspace_id', '=', ws.id).executeTakeFirstOrThrow()
+const ok = ours.reduce((n, x) => n + x.ok, 0)
+const row = (name: string, xs: typeof ours) =>
+  `| ${name} | ${fmt(median(xs.map((x) => x.perSecond)))} | ${fmt(median(xs.map((x) => x.p50)))} | ${fmt(median(xs.map((x) => x.p99)))} | ${xs.reduce((n, x) => n + x.non2xx + x.errors, 0)} |`
+console.log(`\n| ${args.backend}, ${connections} connections | signed webhooks/s | p50 ms | p99 ms | non-2xx + errors |\n| --- | --- | --- | --- | --- |`)
+console.log(row('SMS intake (stored before the answer)', ours))
+console.log(row('bare route: signature check only', floor))
+console.log(`\nratio intake/bare: ${(median(ours.map((x) => x.perSecond)) / median(floor.map((x) => x.perSecond))).toFixed(3)}; answered 2xx by the intake: ${ok}, messages stored: ${stored.n} (warm-up included)`)
+
+await bare.close()
+await omnidesk.close()
+await serverDb?.drop()
+fs.rmSync(dataDir, { recursive: true, force: true })
