@@ -326,6 +326,21 @@ export interface ImapMailboxHealthTable {
   updated_at: Timestamp
 }
 
+/** A WhatsApp inbox's message template (0014): what may be sent outside the 24-hour window. */
+export interface WhatsappTemplatesTable {
+  id: Generated<string>
+  workspace_id: string
+  inbox_id: string
+  name: string
+  language: string
+  category: Generated<string>
+  body: string
+  variable_count: Generated<number>
+  status: Generated<string>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface DB {
   workspaces: WorkspacesTable
   users: UsersTable
@@ -351,6 +366,7 @@ export interface DB {
   inbound_emails: InboundEmailsTable
   imap_checkpoints: ImapCheckpointsTable
   imap_mailbox_health: ImapMailboxHealthTable
+  whatsapp_templates: WhatsappTemplatesTable
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>
