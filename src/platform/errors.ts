@@ -26,6 +26,10 @@ export const errorCatalogue = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  /** A webhook names an inbox that does not exist, is disabled, or is of another channel. */
+  INBOX_NOT_FOUND: 404,
+  /** A webhook's signature does not match the inbox's secret. */
+  WEBHOOK_SIGNATURE_INVALID: 401,
 } as const
 
 export type ErrorCode = keyof typeof errorCatalogue

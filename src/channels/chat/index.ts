@@ -1,0 +1,1 @@
+export { chatChannel, chatConfigSchema, type ChatConfig } from './config.ts'
