@@ -11,6 +11,7 @@ import { createAuthModule } from './modules/auth/index.ts'
 import { createContactsModule } from './modules/contacts/index.ts'
 import { createConversationsModule, timelineEventTypes } from './modules/conversations/index.ts'
 import { createEmailModule } from './channels/email/email.module.ts'
+import { createMessagingChannelsModule } from './channels/meta/messaging.module.ts'
 import { type WebhookDefinition, type WebhookDeps, webhookRoutes } from './channels/webhooks.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
 import { createRealtimeModule } from './modules/realtime/index.ts'
@@ -97,8 +98,9 @@ export async function build(opts: BuildOptions) {
     taxonomy: taxonomy.service,
   })
   const email = createEmailModule(platform, { conversations: conversations.service })
+  const messaging = createMessagingChannelsModule(platform, { conversations: conversations.service, inboxes: inboxes.service })
   const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime]
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, messaging]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -157,7 +159,7 @@ export async function build(opts: BuildOptions) {
     { prefix: '/api/v1' },
   )
   // Inbound provider webhooks, /webhooks/<provider>/:inboxId: each channel module adds its definitions here.
-  const webhooks: WebhookDefinition[] = []
+  const webhooks: WebhookDefinition[] = [...messaging.webhooks]
   const webhookDeps: WebhookDeps = { resolveInbox: inboxes.service.findForWebhook, bodyLimit: config.webhookBodyLimit, rateLimitPerMinute: config.webhookRateLimit }
   await app.register(webhookRoutes(webhookDeps, webhooks))
 

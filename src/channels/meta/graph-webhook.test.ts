@@ -57,7 +57,7 @@ test('Messenger and Instagram: messages, echoes, postbacks and watermarks', () =
   )
   const items = messagingItems(payload, 'messenger', ['PAGE'])
   assert.deepEqual(
-    items.map((i) => (i.kind === 'message' ? [i.kind, i.providerMessageId, i.text, i.media.length] : [i.kind, i.status, i.watermark, i.providerMessageIds])),
+    items.map((i) => (i.kind === 'message' ? [i.kind, i.providerMessageId, i.text, i.media.length] : i.kind === 'watermark' ? [i.kind, i.status, i.watermark, i.providerMessageIds] : [i.kind])),
     [
       ['message', 'm_1', 'Hi', 0],
       ['message', 'm_3', '[image]', 1],

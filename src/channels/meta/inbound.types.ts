@@ -53,6 +53,12 @@ export interface InboundWatermarkItem {
 
 export type InboundItem = InboundMessageItem | InboundStatusItem | InboundWatermarkItem
 
+/** The sender recorded on the customer's message this one answers (inbound.worker.ts `metadata.sender`), when of this kind. */
+export function parentSender(parent: { metadata: Record<string, unknown> } | null | undefined, kind: string): string | undefined {
+  const s = parent?.metadata.sender as { kind?: unknown; value?: unknown } | undefined
+  return s?.kind === kind && typeof s.value === 'string' ? s.value : undefined
+}
+
 /** A stable key for an item, used as its job's identity so a replayed webhook enqueues nothing new. */
 export function itemKey(item: InboundItem): string {
   switch (item.kind) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { type Actor, systemActor } from '../../platform/auth/actor.ts'
+import { AppError } from '../../platform/errors.ts'
 import type { JobInfo } from '../../platform/jobs/jobs.ts'
 import type { Platform } from '../../platform/platform.ts'
 import type { ResolvedInbox } from '../channel.ts'
@@ -104,17 +105,24 @@ export function createMessagingInbound(p: Platform, deps: MessagingInboundDeps) 
     const { stored, skipped } = await storeMedia(inbox, item)
     // ingestInbound hands `contact` to the contacts module's resolver, which also takes channel identities.
     const contact = { name: item.from.name, ...(item.from.phone && { phone: item.from.phone }), identities: [{ kind: item.from.identityKind, value: item.from.value }] }
+    const input = {
+      inboxId: inbox.id,
+      contact,
+      text: item.text,
+      providerMessageId: item.providerMessageId,
+      // `sender`: how to answer when the identity could not be stored (a number the phone library does not know yet).
+      metadata: { ...item.metadata, receivedAt: item.sentAt, sender: { kind: item.from.identityKind, value: item.from.value }, ...(skipped.length > 0 && { mediaSkipped: skipped }) },
+      ...(conversationId
+        ? { conversationId, reopenWindowDays: DAY, threading: { rule: 'channel-identity', reason: `the customer's latest conversation in this ${inbox.channel} inbox` } }
+        : {}),
+      attachments: stored,
+    }
     try {
-      const result = await deps.conversations.ingestInbound(actor, {
-        inboxId: inbox.id,
-        contact,
-        text: item.text,
-        providerMessageId: item.providerMessageId,
-        metadata: { ...item.metadata, receivedAt: item.sentAt, ...(skipped.length > 0 && { mediaSkipped: skipped }) },
-        ...(conversationId
-          ? { conversationId, reopenWindowDays: DAY, threading: { rule: 'channel-identity', reason: `the customer's latest conversation in this ${inbox.channel} inbox` } }
-          : {}),
-        attachments: stored,
+      const result = await deps.conversations.ingestInbound(actor, input).catch((err: unknown) => {
+        if (!(err instanceof AppError) || err.code !== 'VALIDATION_FAILED' || !String(err.message).includes('contact')) throw err
+        // The provider vouches for the sender; keep the message with a contact known by name only rather than lose it.
+        p.logger.warn({ inboxId: inbox.id, err: err.message }, 'inbound sender identity refused by validation; stored without it')
+        return deps.conversations.ingestInbound(actor, { ...input, contact: { name: item.from.name } })
       })
       if (result.duplicate) await Promise.all(stored.map((s) => p.blobs.delete(s.blobKey).catch(() => undefined)))
     } catch (err) {

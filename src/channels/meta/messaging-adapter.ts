@@ -1,5 +1,6 @@
 import type { ChannelAdapter, ChannelContext, ChannelInbox, OutboundMessage, SendResult } from '../channel.ts'
 import { classifyGraphError, graphUrl } from './graph.ts'
+import { parentSender } from './inbound.types.ts'
 import { callProvider, type ProviderFailure } from './provider-http.ts'
 
 /** Messenger's and Instagram's standard messaging window; after it only the HUMAN_AGENT tag (7 days) may reply. */
@@ -36,7 +37,7 @@ export function createMessagingAdapter(channel: 'messenger' | 'instagram', inbox
     channel,
     async send(msg: OutboundMessage): Promise<SendResult> {
       if (!token || !sender) return { ok: false, retryable: false, code: 'CHANNEL_MISCONFIGURED', message: `the ${channel} inbox has no page id or page access token` }
-      const psid = msg.to.identities.find((i) => i.kind === channel)?.value
+      const psid = msg.to.identities.find((i) => i.kind === channel)?.value ?? parentSender(msg.parent, channel)
       if (!psid) return { ok: false, retryable: false, code: 'NO_RECIPIENT', message: `the contact has no ${channel} id (they must write to the page first)` }
       if (msg.text.length > MAX_TEXT) return { ok: false, retryable: false, code: 'MESSAGE_TOO_LONG', message: `${channel} text messages hold at most ${MAX_TEXT} characters; this one has ${msg.text.length}` }
       const last = msg.parent?.metadata.receivedAt

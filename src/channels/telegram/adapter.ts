@@ -1,4 +1,5 @@
 import type { ChannelAdapter, ChannelContext, ChannelInbox, OutboundMessage, SendResult } from '../channel.ts'
+import { parentSender } from '../meta/inbound.types.ts'
 import type { ProviderFailure } from '../meta/provider-http.ts'
 import { callBot } from './bot-api.ts'
 
@@ -27,7 +28,7 @@ export function createTelegramAdapter(inbox: ChannelInbox, secrets: Record<strin
     async send(msg: OutboundMessage): Promise<SendResult> {
       if (!token) return { ok: false, retryable: false, code: 'CHANNEL_MISCONFIGURED', message: 'the Telegram inbox has no bot token' }
       // Bots reach people by numeric chat id; a @username only names channels and groups.
-      const chatId = msg.to.identities.find((i) => i.kind === 'telegram' && /^\d+$/.test(i.value))?.value
+      const chatId = msg.to.identities.find((i) => i.kind === 'telegram' && /^\d+$/.test(i.value))?.value ?? parentSender(msg.parent, 'telegram')
       if (!chatId) return { ok: false, retryable: false, code: 'NO_RECIPIENT', message: 'the contact has no Telegram chat id (they must message the bot first)' }
       if (msg.text.length > MAX_TEXT) return { ok: false, retryable: false, code: 'MESSAGE_TOO_LONG', message: `Telegram messages hold at most ${MAX_TEXT} characters; this one has ${msg.text.length}` }
       let first: string | null = null

@@ -1,5 +1,6 @@
 import type { ChannelAdapter, ChannelContext, ChannelInbox, OutboundMessage, SendResult } from '../channel.ts'
 import { classifyGraphError, graphUrl } from '../meta/graph.ts'
+import { parentSender } from '../meta/inbound.types.ts'
 import { callProvider, type ProviderFailure } from '../meta/provider-http.ts'
 import type { WhatsappConfig } from './config.ts'
 import type { TemplateSend } from './templates.types.ts'
@@ -21,7 +22,8 @@ function mediaType(contentType: string): 'image' | 'audio' | 'video' | 'document
 function recipientOf(msg: OutboundMessage): string | null {
   const ids = msg.to.identities
   const id = ids.find((i) => i.kind === 'whatsapp') ?? ids.find((i) => i.kind === 'phone')
-  return id ? id.value.replace(/^\+/, '') : null
+  const value = id?.value ?? parentSender(msg.parent, 'whatsapp')
+  return value ? value.replace(/^\+/, '') : null
 }
 
 /**

@@ -52,6 +52,7 @@ export function createDelivery(p: Platform, deps: ConversationsDeps) {
       parent: parent?.provider_message_id ? { providerMessageId: parent.provider_message_id, metadata: parent.metadata } : null,
       attachments: files.map((f) => ({ filename: f.filename, contentType: f.content_type, blobKey: f.blob_key })),
       ...(meta.automatic === true && { automatic: true }),
+      metadata: row.metadata,
     }
     return { row, conv, inboxId: row.inbox_id, outbound, adapter: await deps.inboxes.adapterForInTx(trx, ws, row.inbox_id) }
   }

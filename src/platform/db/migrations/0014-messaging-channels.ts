@@ -17,7 +17,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
       workspace_id uuid NOT NULL REFERENCES workspaces(id) ON DELETE CASCADE,
       inbox_id uuid NOT NULL REFERENCES inboxes(id) ON DELETE CASCADE,
-      name text NOT NULL CHECK (name ~ '^[a-z0-9_]{1,512}$'),
+      name text NOT NULL CHECK (name ~ '^[a-z0-9_]+$' AND length(name) <= 512),
       language text NOT NULL CHECK (language ~ '^[a-z]{2,3}(_[A-Z]{2})?$'),
       category text NOT NULL DEFAULT 'utility' CHECK (category IN ('marketing','utility','authentication')),
       body text NOT NULL CHECK (length(body) BETWEEN 1 AND 1024),
