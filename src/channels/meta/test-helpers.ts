@@ -54,4 +54,12 @@ export async function inboundJobCount(t: TestApp): Promise<number> {
   return (r.rows[0] as { n: number }).n
 }
 
+/** Waits until the inbound queue has nothing waiting or running (its jobs have been handled). */
+export async function inboundIdle(t: TestApp): Promise<void> {
+  await waitFor(async () => {
+    const r = await t.database.pool.query("select count(*)::int as n from pgboss.job where name = 'channel-messaging-inbound' and state in ('created', 'retry', 'active')")
+    return (r.rows[0] as { n: number }).n === 0
+  }, 'the inbound queue to be idle')
+}
+
 export const rand = () => Math.random().toString(36).slice(2, 10)

@@ -3,7 +3,7 @@ import { after, test } from 'node:test'
 import { useTestApp, type WorkspaceClient } from '../../../test/harness.ts'
 import { waitForDelivery } from '../../modules/conversations/test-helpers.ts'
 import { startMetaSandbox, signedWebhook, whatsappPayload } from '../meta/sandbox.ts'
-import { inboundJobCount, messagesOf, postWebhook, rand, theConversation, waitFor } from '../meta/test-helpers.ts'
+import { inboundIdle, inboundJobCount, messagesOf, postWebhook, rand, theConversation, waitFor } from '../meta/test-helpers.ts'
 
 // WhatsApp end to end: signed Cloud API webhooks in, the sandbox Graph API out.
 const sandbox = await startMetaSandbox()
@@ -120,10 +120,13 @@ test('an agent reply reaches the Cloud API in its format; statuses move it to de
   await waitFor(async () => (await messagesOf(ws, conversationId)).find((m) => m.id === reply.body.id)?.deliveryStatus === 'read', 'read')
   // A late 'delivered' does not move it back.
   await deliver(inbox.id, statusOf('delivered', { timestamp: String(Number(now()) + 1) }))
+  await inboundIdle(t)
   const timeline = await ws.get(`/api/v1/conversations/${conversationId}/timeline?limit=100`)
   assert.equal(timeline.status, 200, JSON.stringify(timeline.body))
-  const reported = timeline.body.items.filter((i: { type: string }) => i.type === 'message.status-reported').map((i: { payload?: { status: string }; data?: { status: string } }) => (i.payload ?? i.data)?.status)
-  assert.deepEqual(reported, ['delivered', 'read'])
+  const reported = timeline.body.items
+    .filter((i: { kind: string; event?: { type: string } }) => i.kind === 'event' && i.event?.type === 'message.status-reported')
+    .map((i: { event: { payload: { status: string; messageId: string } } }) => [i.event.payload.status, i.event.payload.messageId === reply.body.id])
+  assert.deepEqual(reported, [['delivered', true], ['read', true]])
   assert.equal((await messagesOf(ws, conversationId)).find((m) => m.id === reply.body.id)?.deliveryStatus, 'read')
 })
 
