@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { messagingItems, messagingWebhookSchema, whatsappItems, whatsappWebhookSchema } from './graph-webhook.ts'
-import { jobIdFor } from './inbound.worker.ts'
+import { floodGate, jobIdFor } from './inbound.worker.ts'
 import { messagingPayload, whatsappPayload } from './sandbox.ts'
 
 test('WhatsApp: text, media, location, contacts, interactive replies and statuses become items', () => {
@@ -75,4 +75,13 @@ test('a replayed item maps to the same job id; another item to another', () => {
   assert.notEqual(jobIdFor('inbox', item), jobIdFor('inbox', { ...item, status: 'delivered' }))
   assert.notEqual(jobIdFor('inbox', item), jobIdFor('other', item))
   assert.match(jobIdFor('inbox', item), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-a[0-9a-f]{3}-[0-9a-f]{12}$/)
+})
+
+test('a flooding sender is held back, spread over the next minutes; others are not', () => {
+  let now = 0
+  const gate = floodGate(3, () => now)
+  assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => gate.delayFor('flood')), [0, 0, 0, 20, 40, 60])
+  assert.equal(gate.delayFor('someone else'), 0)
+  now = 60_000
+  assert.equal(gate.delayFor('flood'), 0, 'a new minute starts afresh')
 })

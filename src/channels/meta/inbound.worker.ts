@@ -44,6 +44,8 @@ export interface MessagingInboundDeps {
   conversations: IngestPort
   resolveInbox(inboxId: string): Promise<ResolvedInbox | null>
   mediaFetchers: Partial<Record<string, MediaFetcher>>
+  /** Messages a minute one sender may have stored at once (FLOOD_PER_MINUTE when unset). */
+  floodPerMinute?: number
   /** Called with each item's outcome, for the inbox's health. */
   onOutcome?(inboxId: string, ok: boolean, error?: string): void
 }
@@ -52,6 +54,32 @@ export interface MessagingInboundDeps {
 export function jobIdFor(inboxId: string, item: InboundItem): string {
   const h = createHash('sha256').update(`${inboxId}\n${itemKey(item)}`).digest('hex')
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`
+}
+
+/**
+ * A flood from one sender (a script, a stuck client) must not starve everyone
+ * else's messages: past FLOOD_PER_MINUTE messages a minute from one sender on
+ * one inbox, that sender's further messages are queued to run later, spread
+ * over the following minutes. Nothing is dropped. Kept per process.
+ */
+export const FLOOD_PER_MINUTE = 30
+
+export function floodGate(perMinute = FLOOD_PER_MINUTE, now = () => Date.now()) {
+  const windows = new Map<string, { start: number; count: number }>()
+  return {
+    /** Seconds to hold this sender's next message back (0: at once). */
+    delayFor(key: string): number {
+      const t = now()
+      let w = windows.get(key)
+      if (!w || t - w.start >= 60_000) {
+        w = { start: t, count: 0 }
+        windows.set(key, w)
+        if (windows.size > 10_000) for (const [k, v] of windows) if (t - v.start >= 60_000) windows.delete(k)
+      }
+      w.count++
+      return w.count <= perMinute ? 0 : Math.ceil(((w.count - perMinute) / perMinute) * 60)
+    },
+  }
 }
 
 /** A status can overtake our own record of the send: retried a few times before it is dropped. */
@@ -155,16 +183,21 @@ export function createMessagingInbound(p: Platform, deps: MessagingInboundDeps) 
     }
   }
 
+  const flood = floodGate(deps.floodPerMinute)
   return {
     /** Enqueues the items of one verified webhook; a replay of the same items adds nothing. */
     async enqueue(inbox: ResolvedInbox, items: InboundItem[]): Promise<void> {
-      for (const item of items)
+      for (const item of items) {
+        const delay = item.kind === 'message' ? flood.delayFor(`${inbox.id}\n${item.from.value}`) : 0
+        if (delay > 0) p.logger.warn({ inboxId: inbox.id, delaySeconds: delay }, 'one sender is flooding this inbox: their message is queued for later')
         await p.jobs.send(MESSAGING_INBOUND_QUEUE, { workspaceId: inbox.workspaceId, inboxId: inbox.id, item } satisfies MessagingInboundJob, {
           id: jobIdFor(inbox.id, item),
+          ...(delay > 0 && { startAfterSeconds: delay }),
           retryLimit: 6,
           retryDelaySeconds: 2,
           retryBackoff: true,
         })
+      }
     },
     async start(): Promise<void> {
       await p.jobs.work<MessagingInboundJob>(MESSAGING_INBOUND_QUEUE, handle)

@@ -10,11 +10,17 @@ import type { WebhookDefinition } from '../webhooks.ts'
 import { createTemplatesService, type TemplatesDeps } from '../whatsapp/templates.service.ts'
 import { whatsappTemplatesRoutes } from '../whatsapp/templates.routes.ts'
 import { createMessagingInbound, type IngestPort } from './inbound.worker.ts'
-import { metaWebhooks, urlMediaFetcher, whatsappMediaFetcher } from './meta-webhooks.ts'
+import { metaWebhooks, urlMediaFetcher, type WebhookObserver, whatsappMediaFetcher } from './meta-webhooks.ts'
 
 export interface MessagingChannelsDeps {
   conversations: IngestPort & TemplatesDeps['conversations']
   inboxes: { getInTx(trx: Tx, ws: string, id: string): Promise<{ id: string; channel: string; active: boolean } | null>; findForWebhook(id: string): Promise<ResolvedInbox | null> }
+  /**
+   * Told of each webhook whose signature was checked, accepted or not: the
+   * hook for inbox health (the shared `webhookRecorder` of src/channels/health.ts
+   * once that lands). Must not throw or wait long.
+   */
+  onWebhook?: WebhookObserver
 }
 
 /**
@@ -32,7 +38,7 @@ export function createMessagingChannelsModule(p: Platform, deps: MessagingChanne
     mediaFetchers: { whatsapp: whatsappMediaFetcher, messenger: urlMediaFetcher, instagram: urlMediaFetcher, telegram: telegramMediaFetcher },
   })
   const templates = createTemplatesService(p, deps)
-  const webhooks: WebhookDefinition[] = [...metaWebhooks(inbound), telegramWebhook(inbound)]
+  const webhooks: WebhookDefinition[] = [...metaWebhooks(inbound, deps.onWebhook), telegramWebhook(inbound, deps.onWebhook)]
   const routes: FastifyPluginAsync = async (app) => {
     await app.register(whatsappTemplatesRoutes(templates))
     await app.register(telegramAdminRoutes({ resolveInbox, publicUrl: p.config.publicUrl }))

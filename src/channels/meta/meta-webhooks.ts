@@ -23,11 +23,15 @@ export function parseJsonBody<S extends z.ZodType>(body: Buffer, schema: S): z.i
   return parsed.data
 }
 
+/** Told of every webhook whose signature was checked (for the inbox's health). */
+export type WebhookObserver = (inbox: ResolvedInbox, accepted: boolean) => void
+
 /** Refuses a request whose X-Hub-Signature-256 is not the app secret's HMAC of its bytes: 401, nothing stored. */
-function verifyMeta(input: WebhookHandlerInput): void {
+function verifyMeta(input: WebhookHandlerInput, observe: WebhookObserver | undefined): void {
   const secret = input.inbox.secrets.appSecret
-  if (typeof secret !== 'string' || !verifyMetaSignature(secret, input.request.body, input.request.headers[META_SIGNATURE_HEADER]))
-    throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'X-Hub-Signature-256 is missing or is not the HMAC-SHA256 of the body with the app secret')
+  const ok = typeof secret === 'string' && verifyMetaSignature(secret, input.request.body, input.request.headers[META_SIGNATURE_HEADER])
+  observe?.(input.inbox, ok)
+  if (!ok) throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'X-Hub-Signature-256 is missing or is not the HMAC-SHA256 of the body with the app secret')
 }
 
 const handshake = async (input: WebhookHandlerInput) => {
@@ -38,9 +42,9 @@ const handshake = async (input: WebhookHandlerInput) => {
 /** Meta waits for a 200 and retries otherwise; the items are stored by the job queue. */
 const received = { status: 200, body: 'EVENT_RECEIVED' }
 
-export function metaWebhooks(inbound: MessagingInbound): WebhookDefinition[] {
+export function metaWebhooks(inbound: MessagingInbound, observe?: WebhookObserver): WebhookDefinition[] {
   const receiveWith = (items: (inbox: ResolvedInbox, body: Buffer) => InboundItem[]) => async (input: WebhookHandlerInput) => {
-    verifyMeta(input)
+    verifyMeta(input, observe)
     await inbound.enqueue(input.inbox, items(input.inbox, input.request.body))
     return received
   }

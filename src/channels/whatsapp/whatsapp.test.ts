@@ -272,3 +272,14 @@ test('16 customers writing at once, each message sent twice, give 16 cases of on
   }, '16 conversations')
   for (const c of list) assert.equal((await messagesOf(ws, c.id)).length, 1)
 })
+
+test('a flood from one number is held back, not lost: past 30 a minute the rest wait in the queue', async () => {
+  const ws = await t.workspace()
+  const inbox = await whatsappInbox(ws)
+  const messages = Array.from({ length: 33 }, (_, i) => customerMessage('14155550177', `spam ${i}`))
+  assert.equal((await deliver(inbox.id, whatsappPayload(inbox.phoneNumberId, { messages }))).status, 200)
+  const conversationId = await theConversation(ws)
+  await waitFor(async () => (await messagesOf(ws, conversationId)).length === 30, '30 stored at once')
+  const held = await t.database.pool.query("select count(*)::int as n from pgboss.job where name = 'channel-messaging-inbound' and data->>'inboxId' = $1 and start_after > now() + interval '10 seconds'", [inbox.id])
+  assert.equal((held.rows[0] as { n: number }).n, 3)
+})
