@@ -58,6 +58,12 @@ export const whatsappWebhookSchema = z.looseObject({
             contacts: z.array(z.looseObject({ wa_id: z.string(), profile: z.looseObject({ name: z.string().optional() }).optional() })).optional(),
             messages: z.array(waMessage).optional(),
             statuses: z.array(waStatus).optional(),
+            // field message_template_status_update
+            event: z.string().optional(),
+            message_template_id: z.union([z.string(), z.number()]).optional(),
+            message_template_name: z.string().optional(),
+            message_template_language: z.string().optional(),
+            reason: z.string().nullable().optional(),
           }),
         }),
       ),
@@ -105,6 +111,17 @@ function waMediaRefs(m: z.infer<typeof waMessage>): InboundMediaRef[] {
   return out
 }
 
+/** WhatsApp Manager template events → the statuses Omnidesk records. */
+const templateEvents: Record<string, 'approved' | 'pending' | 'rejected' | 'paused' | 'disabled'> = {
+  APPROVED: 'approved',
+  PENDING: 'pending',
+  REJECTED: 'rejected',
+  PAUSED: 'paused',
+  DISABLED: 'disabled',
+  FLAGGED: 'paused',
+  REINSTATED: 'approved',
+}
+
 const waStatuses: Record<string, 'sent' | 'delivered' | 'read' | 'failed'> = { sent: 'sent', delivered: 'delivered', read: 'read', failed: 'failed' }
 
 /** Messages and statuses of a WhatsApp Cloud API webhook, for this phone number id (others are ignored). */
@@ -112,8 +129,21 @@ export function whatsappItems(payload: WhatsappWebhook, phoneNumberId: string): 
   const items: InboundItem[] = []
   for (const entry of payload.entry)
     for (const change of entry.changes) {
-      if (change.field !== 'messages') continue
       const v = change.value
+      if (change.field === 'message_template_status_update') {
+        const status = templateEvents[v.event ?? '']
+        if (status && v.message_template_name && v.message_template_language)
+          items.push({
+            kind: 'template-status',
+            name: v.message_template_name,
+            language: v.message_template_language,
+            status,
+            reason: v.reason && v.reason !== 'NONE' ? v.reason : undefined,
+            eventKey: `${v.message_template_id ?? v.message_template_name}:${v.message_template_language}:${v.event}:${entry.id ?? ''}`,
+          })
+        continue
+      }
+      if (change.field !== 'messages') continue
       if (v.metadata?.phone_number_id && v.metadata.phone_number_id !== phoneNumberId) continue
       const names = new Map((v.contacts ?? []).map((c) => [c.wa_id, c.profile?.name]))
       for (const m of v.messages ?? []) {

@@ -51,7 +51,18 @@ export interface InboundWatermarkItem {
   providerMessageIds: string[]
 }
 
-export type InboundItem = InboundMessageItem | InboundStatusItem | InboundWatermarkItem
+/** WhatsApp Manager's verdict on a message template (`message_template_status_update`). */
+export interface InboundTemplateStatusItem {
+  kind: 'template-status'
+  name: string
+  language: string
+  status: 'approved' | 'pending' | 'rejected' | 'paused' | 'disabled'
+  reason?: string | undefined
+  /** Meta's id of this update (template id and event), for idempotency. */
+  eventKey: string
+}
+
+export type InboundItem = InboundMessageItem | InboundStatusItem | InboundWatermarkItem | InboundTemplateStatusItem
 
 /** The sender recorded on the customer's message this one answers (inbound.worker.ts `metadata.sender`), when of this kind. */
 export function parentSender(parent: { metadata: Record<string, unknown> } | null | undefined, kind: string): string | undefined {
@@ -68,5 +79,7 @@ export function itemKey(item: InboundItem): string {
       return `s:${item.providerMessageId}:${item.status}`
     case 'watermark':
       return `w:${item.recipient}:${item.status}:${item.watermark}`
+    case 'template-status':
+      return `t:${item.eventKey}`
   }
 }

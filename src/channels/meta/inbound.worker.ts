@@ -6,6 +6,7 @@ import type { Platform } from '../../platform/platform.ts'
 import type { ResolvedInbox } from '../channel.ts'
 import { type InboundItem, type InboundMediaRef, type InboundMessageItem, itemKey } from './inbound.types.ts'
 import type { ProviderFailure } from './provider-http.ts'
+import { setTemplateStatus } from '../whatsapp/templates.repository.ts'
 import { applyStatusByProviderId, applyWatermark, latestConversationOf } from './status.repository.ts'
 
 /** Largest file accepted from a customer (the same cap as agents' attachments). */
@@ -172,6 +173,8 @@ export function createMessagingInbound(p: Platform, deps: MessagingInboundDeps) 
           if (job.retryCount < job.retryLimit) throw new NotYetKnown(`no outbound message with provider id ${item.providerMessageId} yet`)
           p.logger.warn({ inboxId: inbox.id, providerMessageId: item.providerMessageId }, 'provider status for an unknown message dropped')
         }
+      } else if (item.kind === 'template-status') {
+        await p.tx(ws, (trx) => setTemplateStatus(trx, ws, inbox.id, item.name, item.language, item.status))
       } else if (inbox.channel === 'messenger' || inbox.channel === 'instagram') {
         const channel = inbox.channel
         await p.tx(ws, (trx) => applyWatermark(trx, ws, inbox.id, channel, item.recipient, item.status, item.watermark, item.providerMessageIds))
@@ -200,7 +203,8 @@ export function createMessagingInbound(p: Platform, deps: MessagingInboundDeps) 
       }
     },
     async start(): Promise<void> {
-      await p.jobs.work<MessagingInboundJob>(MESSAGING_INBOUND_QUEUE, handle)
+      // Up to 20 items a poll: a burst of messages must not wait one poll interval each.
+      await p.jobs.work<MessagingInboundJob>(MESSAGING_INBOUND_QUEUE, handle, { batchSize: 20 })
     },
     /** Runs one item now, as the worker would (tests, and the CLI when jobs are off). */
     handle,

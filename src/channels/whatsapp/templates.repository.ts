@@ -25,6 +25,17 @@ export const updateTemplate = (trx: Tx, ws: string, id: string, values: RowUpdat
 export const deleteTemplate = async (trx: Tx, ws: string, id: string): Promise<boolean> =>
   (await trx.deleteFrom('whatsapp_templates').where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst()).numDeletedRows > 0n
 
+/** WhatsApp Manager changed a template's status (its webhook): recorded on the inbox's template of that name and language, if any. */
+export const setTemplateStatus = async (trx: Tx, ws: string, inboxId: string, name: string, language: string, status: string): Promise<boolean> =>
+  (await trx
+    .updateTable('whatsapp_templates')
+    .set({ status, updated_at: new Date() })
+    .where('workspace_id', '=', ws)
+    .where('inbox_id', '=', inboxId)
+    .where('name', '=', name)
+    .where('language', '=', language)
+    .executeTakeFirst()).numUpdatedRows > 0n
+
 /** The WhatsApp inbox a conversation's customer last wrote through, and when (their message's own time). */
 export async function lastWhatsappInbound(trx: Tx, ws: string, conversationId: string, inboxId?: string): Promise<{ inboxId: string; receivedAt: string | null } | null> {
   let q = trx

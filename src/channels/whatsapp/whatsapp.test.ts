@@ -280,6 +280,21 @@ test('a flood from one number is held back, not lost: past 30 a minute the rest 
   assert.equal((await deliver(inbox.id, whatsappPayload(inbox.phoneNumberId, { messages }))).status, 200)
   const conversationId = await theConversation(ws)
   await waitFor(async () => (await messagesOf(ws, conversationId)).length === 30, '30 stored at once')
-  const held = await t.database.pool.query("select count(*)::int as n from pgboss.job where name = 'channel-messaging-inbound' and data->>'inboxId' = $1 and start_after > now() + interval '10 seconds'", [inbox.id])
-  assert.equal((held.rows[0] as { n: number }).n, 3)
+  const held = await t.database.pool.query("select count(*)::int as n from pgboss.job where name = 'channel-messaging-inbound' and data->>'inboxId' = $1 and start_after >= created_on + interval '20 seconds'", [inbox.id])
+  assert.equal((held.rows[0] as { n: number }).n, 3, 'the last three wait 20, 40 and 60 seconds')
+})
+
+test("WhatsApp Manager's template verdicts (message_template_status_update) update the recorded template", async () => {
+  const ws = await t.workspace()
+  const inbox = await whatsappInbox(ws)
+  const tpl = await ws.post(`/api/v1/inboxes/${inbox.id}/whatsapp-templates`, { name: 'welcome', language: 'en_US', body: 'Welcome {{1}}', status: 'pending' })
+  assert.equal(tpl.status, 201, JSON.stringify(tpl.body))
+  const verdict = (event: string) => ({
+    object: 'whatsapp_business_account',
+    entry: [{ id: 'WABA-SANDBOX', time: Date.now(), changes: [{ field: 'message_template_status_update', value: { event, message_template_id: 9001, message_template_name: 'welcome', message_template_language: 'en_US', reason: 'NONE' } }] }],
+  })
+  assert.equal((await deliver(inbox.id, verdict('APPROVED'))).status, 200)
+  await waitFor(async () => (await ws.get(`/api/v1/inboxes/${inbox.id}/whatsapp-templates/${tpl.body.id}`)).body.status === 'approved', 'the template approved')
+  assert.equal((await deliver(inbox.id, verdict('PAUSED'))).status, 200)
+  await waitFor(async () => (await ws.get(`/api/v1/inboxes/${inbox.id}/whatsapp-templates/${tpl.body.id}`)).body.status === 'paused', 'the template paused')
 })
