@@ -11,6 +11,7 @@ import { createAuthModule } from './modules/auth/index.ts'
 import { createContactsModule } from './modules/contacts/index.ts'
 import { createConversationsModule, setSlaSummaryReader, timelineEventTypes } from './modules/conversations/index.ts'
 import { createEmailModule } from './channels/email/email.module.ts'
+import { createMessagingChannelsModule } from './channels/meta/messaging.module.ts'
 import { type WebhookDefinition, type WebhookDeps, webhookRoutes } from './channels/webhooks.ts'
 import { createHealthService, healthListener, healthRoutes, webhookRecorder } from './channels/health.ts'
 import { createSmsWebhook } from './channels/sms/webhook.ts'
@@ -116,7 +117,12 @@ export async function build(opts: BuildOptions) {
   const health: ModuleParts = { routes: healthRoutes(createHealthService(platform, { inboxes: inboxes.service })), listeners: [healthListener()] }
   const channelDeps = { conversations: conversations.service, contacts: contacts.service, health: recordWebhook }
   const voice = createVoiceModule(platform, channelDeps)
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing, sla, health, voice]
+  const messaging = createMessagingChannelsModule(platform, {
+    conversations: conversations.service,
+    inboxes: inboxes.service,
+    onWebhook: (inbox, accepted) => void recordWebhook(inbox.workspaceId, inbox.id, accepted),
+  })
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing, sla, health, voice, messaging]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -175,7 +181,7 @@ export async function build(opts: BuildOptions) {
     { prefix: '/api/v1' },
   )
   // Inbound provider webhooks, /webhooks/<provider>/:inboxId: each channel module adds its definitions here.
-  const webhooks: WebhookDefinition[] = [createSmsWebhook(platform, channelDeps), voice.webhook]
+  const webhooks: WebhookDefinition[] = [createSmsWebhook(platform, channelDeps), voice.webhook, ...messaging.webhooks]
   const webhookDeps: WebhookDeps = { resolveInbox: inboxes.service.findForWebhook, bodyLimit: config.webhookBodyLimit, rateLimitPerMinute: config.webhookRateLimit }
   await app.register(webhookRoutes(webhookDeps, webhooks))
 

@@ -65,6 +65,8 @@ export interface OutboundMessage {
   automatic?: boolean
   /** The subject was chosen for this message (an acknowledgement's own subject): send it as is, without `Re:`. */
   subjectExact?: boolean
+  /** The outbound message's own metadata, for its channel (a WhatsApp template to send: `whatsappTemplate`). */
+  metadata?: Record<string, unknown>
 }
 
 /**

@@ -35,6 +35,7 @@ export const errorCatalogue = {
   INBOX_NOT_FOUND: 404,
   /** A webhook's signature does not match the inbox's secret. */
   WEBHOOK_SIGNATURE_INVALID: 401,
+  WHATSAPP_TEMPLATE_NOT_APPROVED: 422,
 } as const
 
 export type ErrorCode = keyof typeof errorCatalogue

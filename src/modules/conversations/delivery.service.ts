@@ -52,6 +52,7 @@ export function createDelivery(p: Platform, deps: ConversationsDeps) {
       parent: parent?.provider_message_id ? { providerMessageId: parent.provider_message_id, metadata: parent.metadata } : null,
       attachments: files.map((f) => ({ filename: f.filename, contentType: f.content_type, blobKey: f.blob_key })),
       ...(meta.automatic === true && { automatic: true }),
+      metadata: row.metadata,
     }
     // Consent withdrawn between the reply and its send (the customer replied STOP meanwhile): not sent.
     const consent = await deps.contacts.findConsentInTx(trx, ws, conv.contact_id, row.channel)

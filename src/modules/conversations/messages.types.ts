@@ -6,7 +6,7 @@ export const directions = ['inbound', 'outbound', 'note'] as const
 export type Direction = (typeof directions)[number]
 export const authorTypes = ['contact', 'user', 'bot', 'system'] as const
 export type AuthorType = (typeof authorTypes)[number]
-export const deliveryStatuses = ['queued', 'sent', 'delivered', 'deferred', 'failed', 'not_delivered'] as const
+export const deliveryStatuses = ['queued', 'sent', 'delivered', 'read', 'deferred', 'failed', 'not_delivered'] as const
 export type DeliveryStatus = (typeof deliveryStatuses)[number]
 
 /** Limits on attachments sent with an agent reply. */
@@ -90,6 +90,8 @@ export const timelineEventTypes = [
   'message.moved',
   /** The email channel: a reply to the customer bounced (reason, hard/soft, what it did to the address). */
   'email.bounced',
+  /** A messaging provider's receipt for an outbound message (delivered, read, failed with its reason). */
+  'message.status-reported',
   /** A provider's later report on an outbound message (Twilio's status callback: delivered, undelivered with its error code). */
   'message.status-reported',
   /** The contact's consent on a channel changed (an SMS STOP/START keyword), shown where it happened. */

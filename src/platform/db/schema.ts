@@ -533,6 +533,21 @@ export interface InboxHealthTable {
   updated_at: Timestamp
 }
 
+/** A WhatsApp inbox's message template (0014): what may be sent outside the 24-hour window. */
+export interface WhatsappTemplatesTable {
+  id: Generated<string>
+  workspace_id: string
+  inbox_id: string
+  name: string
+  language: string
+  category: Generated<string>
+  body: string
+  variable_count: Generated<number>
+  status: Generated<string>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
 export interface DB {
   contact_consents: ContactConsentsTable
   voice_calls: VoiceCallsTable
@@ -562,6 +577,7 @@ export interface DB {
   inbound_emails: InboundEmailsTable
   imap_checkpoints: ImapCheckpointsTable
   imap_mailbox_health: ImapMailboxHealthTable
+  whatsapp_templates: WhatsappTemplatesTable
   business_calendars: BusinessCalendarsTable
   sla_policies: SlaPoliciesTable
   conversation_slas: ConversationSlasTable

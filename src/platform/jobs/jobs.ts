@@ -41,7 +41,13 @@ export interface Jobs {
    * which PGlite's single one cannot give while the transaction holds it.
    */
   sendInTx(trx: Tx, queue: string, data: object, options?: JobOptions): Promise<string | null>
-  work<T extends object>(queue: string, handler: (data: T, job: JobInfo) => Promise<void>): Promise<void>
+  /**
+   * Runs `handler` for each job of the queue. pg-boss polls every interval
+   * whether or not it found work, so one job per poll caps a queue at one job
+   * per interval: `batchSize` > 1 takes up to that many per poll and runs them
+   * one after another, each failing (and retried) on its own.
+   */
+  work<T extends object>(queue: string, handler: (data: T, job: JobInfo) => Promise<void>, opts?: { batchSize?: number }): Promise<void>
   schedule(queue: string, cron: string, data?: object): Promise<void>
 }
 
@@ -86,10 +92,24 @@ export function createJobs(pool: pg.Pool, logger: Logger, opts: { pollingInterva
       const db = { executeSql: (text: string, values: unknown[] = []) => trx.executeQuery(CompiledQuery.raw(text, values)) }
       return boss.send(queue, data, { ...toSendOptions(options), db })
     },
-    async work(queue, handler) {
+    async work(queue, handler, workOpts = {}) {
       await ensureQueue(queue)
-      await boss!.work(queue, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2, batchSize: 1, includeMetadata: true }, async (jobs) => {
-        for (const job of jobs) await handler(job.data as never, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit })
+      const batchSize = workOpts.batchSize ?? 1
+      const b = boss!
+      await b.work(queue, { pollingIntervalSeconds: opts.pollingIntervalSeconds ?? 2, batchSize, includeMetadata: true }, async (jobs) => {
+        if (batchSize === 1) {
+          for (const job of jobs) await handler(job.data as never, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit })
+          return
+        }
+        // A batch: fail each job on its own, so one failure does not retry the others (pg-boss completes only the still-active ones).
+        for (const job of jobs) {
+          try {
+            await handler(job.data as never, { id: job.id, retryCount: job.retryCount, retryLimit: job.retryLimit })
+          } catch (err) {
+            const message = err instanceof Error ? err.message : String(err)
+            await b.fail(queue, job.id, { message }).catch((failErr: unknown) => logger.error({ err: failErr, queue, jobId: job.id }, 'could not record a job failure'))
+          }
+        }
       })
     },
     async schedule(queue, cron, data = {}) {
