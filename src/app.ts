@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import websocket from '@fastify/websocket'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { createChatModule } from './channels/chat/index.ts'
 import { createAuditModule } from './modules/audit/index.ts'
 import { createAuthModule } from './modules/auth/index.ts'
 import { createContactsModule } from './modules/contacts/index.ts'
@@ -97,7 +98,8 @@ export async function build(opts: BuildOptions) {
   })
   const email = createEmailModule(platform, { conversations: conversations.service })
   const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime]
+  const chat = createChatModule(platform, { conversations: conversations.service, contacts: contacts.service })
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, chat]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -149,6 +151,7 @@ export async function build(opts: BuildOptions) {
 
   installAuth(app, auth.authenticate)
   installIdempotency(app, database.db)
+  await app.register(chat.publicRoutes)
   await app.register(
     async (api) => {
       for (const m of modules) if (m.routes) await api.register(m.routes)
@@ -177,6 +180,7 @@ export async function build(opts: BuildOptions) {
       taxonomy: taxonomy.service,
       conversations: conversations.service,
       email: email.service,
+      chat: chat.service,
     },
     /** Begins background work: the job queue and the modules' workers (outbound delivery), then event dispatch. */
     async start(opts: { jobs?: boolean } = {}) {

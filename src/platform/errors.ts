@@ -26,6 +26,12 @@ export const errorCatalogue = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   UNAVAILABLE: 503,
+  /** A public channel endpoint (webhook, chat) names an inbox that does not exist or is of another channel. */
+  INBOX_NOT_FOUND: 404,
+  /** The chat inbox exists but is switched off. */
+  INBOX_DISABLED: 403,
+  /** The page's origin is not among the chat inbox's allowed origins. */
+  ORIGIN_NOT_ALLOWED: 403,
 } as const
 
 export type ErrorCode = keyof typeof errorCatalogue

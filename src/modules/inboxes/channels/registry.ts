@@ -1,6 +1,6 @@
 import { apiChannel } from './api.ts'
 import type { Channel, ChannelDefinition } from './channel.ts'
-import { chatChannel } from './chat.ts'
+import { chatChannel } from '../../../channels/chat/config.ts'
 import { emailChannel } from './email.ts'
 import { instagramChannel } from './instagram.ts'
 import { messengerChannel } from './messenger.ts'
