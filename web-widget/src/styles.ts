@@ -5,6 +5,7 @@
  */
 export const css = `
 :host { all: initial; }
+[hidden] { display: none !important; }
 * { box-sizing: border-box; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 .launcher { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; width: 56px; height: 56px; border-radius: 50%; border: 0;
   background: #1d4ed8; color: #fff; cursor: pointer; box-shadow: 0 4px 14px rgba(0,0,0,.25); display: flex; align-items: center; justify-content: center; }
@@ -31,7 +32,8 @@ header button { background: transparent; color: #fff; border: 0; font-size: 22px
 form.composer { display: flex; gap: 6px; padding: 10px; border-top: 1px solid #e5e7eb; align-items: flex-end; }
 textarea { flex: 1; resize: none; border: 1px solid #6b7280; border-radius: 8px; padding: 8px; font-size: 15px; max-height: 120px; min-height: 40px; color: #111827; }
 .send { background: #1d4ed8; color: #fff; border: 0; border-radius: 8px; padding: 0 14px; height: 40px; font-size: 15px; cursor: pointer; }
-.attach { background: #fff; color: #1f2937; border: 1px solid #6b7280; border-radius: 8px; width: 40px; height: 40px; cursor: pointer; font-size: 18px; }
+.attach { background: #fff; color: #1f2937; border: 1px solid #6b7280; border-radius: 8px; width: 40px; height: 40px; cursor: pointer; display: flex; align-items: center; justify-content: center; }
+.attach svg { width: 20px; height: 20px; fill: none; stroke: currentColor; stroke-width: 2; }
 form.prechat { padding: 14px; display: flex; flex-direction: column; gap: 8px; overflow-y: auto; }
 form.prechat label { font-size: 13px; color: #1f2937; display: flex; flex-direction: column; gap: 3px; }
 form.prechat input { border: 1px solid #6b7280; border-radius: 6px; padding: 8px; font-size: 15px; }
