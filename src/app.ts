@@ -11,7 +11,8 @@ import { createAuditModule } from './modules/audit/index.ts'
 import { createAuthModule } from './modules/auth/index.ts'
 import { createContactsModule } from './modules/contacts/index.ts'
 import { createConversationsModule, timelineEventTypes } from './modules/conversations/index.ts'
-import { createEmailModule } from './modules/email/index.ts'
+import { createEmailModule } from './channels/email/email.module.ts'
+import { type WebhookDefinition, type WebhookDeps, webhookRoutes } from './channels/webhooks.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
 import { createRealtimeModule } from './modules/realtime/index.ts'
 import { createTaxonomyModule } from './modules/taxonomy/index.ts'
@@ -158,6 +159,10 @@ export async function build(opts: BuildOptions) {
     },
     { prefix: '/api/v1' },
   )
+  // Inbound provider webhooks, /webhooks/<provider>/:inboxId: each channel module adds its definitions here.
+  const webhooks: WebhookDefinition[] = []
+  const webhookDeps: WebhookDeps = { resolveInbox: inboxes.service.findForWebhook, bodyLimit: config.webhookBodyLimit, rateLimitPerMinute: config.webhookRateLimit }
+  await app.register(webhookRoutes(webhookDeps, webhooks))
 
   let started = false
   return {
@@ -170,6 +175,8 @@ export async function build(opts: BuildOptions) {
     emailProcessor: email.processor,
     /** Polls the IMAP mailboxes of email inboxes (IDLE + interval); runs after start(). */
     imap: email.imap,
+    /** What webhook routes are built with (a test registers a provider of its own with webhookRoutes). */
+    webhookDeps,
     services: {
       audit: audit.service,
       users: users.service,

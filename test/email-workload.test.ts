@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { buildMailWorkload, sendMailWorkload } from '../bench/mail-workload.ts'
-import { emailInbox, uniqueAddress } from '../src/modules/email/test-helpers.ts'
+import { emailInbox, uniqueAddress } from '../src/channels/email/test-helpers.ts'
 import { type Client, useTestApp } from './harness.ts'
 
 /**

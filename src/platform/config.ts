@@ -38,6 +38,8 @@ const envSchema = z.object({
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).default(24 * 7),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.stringbool().default(false),
+  WEBHOOK_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  WEBHOOK_RATE_LIMIT: z.coerce.number().int().min(1).default(600),
 })
 
 export interface Config {
@@ -82,6 +84,10 @@ export interface Config {
   sessionTtlHours: number
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL']
   trustProxy: boolean
+  /** Largest inbound webhook body (any content type), in bytes. */
+  webhookBodyLimit: number
+  /** Webhook requests per minute per client address and provider. */
+  webhookRateLimit: number
 }
 
 export class ConfigError extends Error {}
@@ -129,5 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlHours: e.SESSION_TTL_HOURS,
     logLevel: e.LOG_LEVEL,
     trustProxy: e.TRUST_PROXY,
+    webhookBodyLimit: e.WEBHOOK_BODY_LIMIT,
+    webhookRateLimit: e.WEBHOOK_RATE_LIMIT,
   }
 }

@@ -1,5 +1,4 @@
-import type { ChannelAdapter, ChannelContext, OutboundMessage, SendResult } from '../../modules/inboxes/channels/channel.ts'
-import type { Inbox } from '../../modules/inboxes/inboxes.types.ts'
+import type { ChannelAdapter, ChannelContext, ChannelInbox, OutboundMessage, SendResult } from '../channel.ts'
 import { pushAndWait } from './chat.bus.ts'
 
 /** How long a reply waits for a node to say it reached the visitor's socket. */
@@ -15,7 +14,7 @@ export const VISITOR_OFFLINE = 'VISITOR_OFFLINE'
  * the reply is `not_delivered` with VISITOR_OFFLINE, and the chat module's
  * listener sends it on by email if the visitor gave an address.
  */
-export function createChatAdapter(inbox: Pick<Inbox, 'id' | 'workspaceId'>, ctx: Pick<ChannelContext, 'bus'>): ChannelAdapter {
+export function createChatAdapter(inbox: Pick<ChannelInbox, 'id' | 'workspaceId'>, ctx: Pick<ChannelContext, 'bus'>): ChannelAdapter {
   return Object.freeze({
     channel: 'chat',
     async send(msg: OutboundMessage): Promise<SendResult> {

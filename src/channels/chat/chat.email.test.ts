@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { useTestApp } from '../../../test/harness.ts'
 import { waitForDelivery } from '../../modules/conversations/test-helpers.ts'
-import { send, smtpClient, uniqueAddress } from '../../modules/email/test-helpers.ts'
-import { startRelay } from '../../modules/email/test-relay.ts'
+import { send, smtpClient, uniqueAddress } from '../email/test-helpers.ts'
+import { startRelay } from '../email/test-relay.ts'
 import { chatInbox, visitorSocket, wsUrlOf } from './test-helpers.ts'
 
 // The agent's reply finds no open widget, so it continues by email through a

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { humanText } from '../../platform/http/schemas.ts'
-import { type ChannelDefinition, secret } from '../../modules/inboxes/channels/channel.ts'
+import { type ChannelDefinition, secret } from '../channel.ts'
 import { createChatAdapter } from './adapter.ts'
 
 /** An origin a browser sends: scheme, host and optional port, nothing else. */

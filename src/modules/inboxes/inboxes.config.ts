@@ -1,7 +1,6 @@
 import type { z } from 'zod'
 import { AppError } from '../../platform/errors.ts'
-import type { ChannelDefinition } from './channels/channel.ts'
-import type { SecretBox } from '../../platform/crypto.ts'
+import type { ChannelDefinition } from '../../channels/channel.ts'
 
 /**
  * Splitting an inbox's settings into the public config and the secrets kept
@@ -89,10 +88,4 @@ export function parseConfig(def: ChannelDefinition, raw: unknown, fieldPrefix = 
   throw new AppError('VALIDATION_FAILED', `Invalid ${def.channel} inbox settings: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`, details)
 }
 
-/**
- * An inbox's secret settings, decrypted: `{}` when none are set. Throws when
- * they cannot be decrypted (the instance secret key changed).
- */
-export function openSecrets(box: Pick<SecretBox, 'decrypt'>, sealed: string | null): Obj {
-  return sealed === null ? {} : (JSON.parse(box.decrypt(sealed)) as Obj)
-}
+export { openSecrets } from '../../channels/channel.ts'

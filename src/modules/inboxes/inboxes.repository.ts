@@ -45,6 +45,14 @@ export function findInbox(trx: Tx, workspaceId: string, id: string, opts: { forU
   return q.executeTakeFirst()
 }
 
+/**
+ * An inbox by id in any workspace: call only inside withSystem (an inbound
+ * webhook names the inbox, not its workspace).
+ */
+export function findInboxAnyWorkspace(trx: Tx, id: string) {
+  return trx.selectFrom('inboxes').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
 export function findDefaultInbox(trx: Tx, workspaceId: string) {
   return trx.selectFrom('inboxes').selectAll().where('workspace_id', '=', workspaceId).where('is_default', '=', true).executeTakeFirst()
 }

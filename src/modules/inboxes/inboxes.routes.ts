@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { commonErrors, freeformObject, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
-import { channels } from './channels/channel.ts'
+import { channels } from '../../channels/channel.ts'
 import type { InboxesService } from './inboxes.service.ts'
 import { channelInfoSchema, deleteResultSchema, inboxSchema } from './inboxes.types.ts'
 

@@ -2,13 +2,13 @@ import { z } from 'zod'
 import { type Actor, authorize } from '../../platform/auth/actor.ts'
 import { recordAudit } from '../../platform/audit/audit.ts'
 import type { Row } from '../../platform/db/schema.ts'
-import type { Tx } from '../../platform/db/tenant.ts'
+import { type Tx, withSystem } from '../../platform/db/tenant.ts'
 import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts'
 import { appendEvent } from '../../platform/events/events.ts'
 import { page } from '../../platform/http/cursor.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { type Channel, type ChannelAdapter, type ChannelContext, channels, type SendResult } from './channels/channel.ts'
-import { channelDefinition, channelRegistry } from './channels/registry.ts'
+import { type Channel, type ChannelAdapter, type ChannelContext, channels, type ResolvedInbox, type SendResult } from '../../channels/channel.ts'
+import { channelDefinition, channelRegistry } from './channel-registry.ts'
 import { changedSecrets, mergePatch, openSecrets, parseConfig, secretsSetIn, splitSecrets } from './inboxes.config.ts'
 import * as repo from './inboxes.repository.ts'
 import { type ChannelInfo, type DeleteResult, type Inbox, toInbox } from './inboxes.types.ts'
@@ -198,6 +198,26 @@ export function createInboxesService(p: Platform) {
       const row = inserted ?? (await repo.findDefaultInbox(trx, workspaceId))
       if (!row) throw new Error(`default inbox of workspace ${workspaceId} vanished while being created`)
       return view(row)
+    },
+
+    /**
+     * An active inbox by id alone, with its secrets decrypted, for an inbound
+     * webhook (which names no workspace); null when it does not exist or is
+     * inactive. A system lookup: the caller proves the request with the
+     * inbox's secret before storing anything. Unreadable secrets are a 503, so
+     * the provider retries once an operator has entered them again.
+     */
+    async findForWebhook(inboxId: string): Promise<ResolvedInbox | null> {
+      const row = await withSystem(p.db, (trx) => repo.findInboxAnyWorkspace(trx, inboxId))
+      if (!row || !row.active) return null
+      let secrets: Secrets
+      try {
+        secrets = open(row)
+      } catch (err) {
+        p.logger.error({ inboxId: row.id, err: err instanceof Error ? err.message : String(err) }, 'inbox secrets cannot be decrypted')
+        throw new AppError('UNAVAILABLE', `The secrets of this inbox cannot be decrypted; an administrator must enter them again`)
+      }
+      return { ...toInbox(row, secretsSetIn(defOf(row), secrets)), secrets }
     },
 
     /** The outbound adapter of an inbox, built from its settings and decrypted secrets. */

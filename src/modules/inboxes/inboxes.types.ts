@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { Row } from '../../platform/db/schema.ts'
-import { type Channel, channels } from './channels/channel.ts'
+import { type Channel, channels } from '../../channels/channel.ts'
 
 /** A workspace's configured channel instance. `config` never holds secret settings. */
 export interface Inbox {

@@ -14,10 +14,9 @@ export {
   type OutboundMessage,
   type RawInboundRequest,
   type SendResult,
-} from './channels/channel.ts'
-export { channelRegistry } from './channels/registry.ts'
+} from '../../channels/channel.ts'
+export { channelRegistry } from './channel-registry.ts'
 export { openSecrets } from './inboxes.config.ts'
-export { emailConfigSchema, emailThreadingSchema, type EmailConfig, type EmailThreading } from './channels/email.ts'
 
 /** Inboxes: a workspace's configured channel instances, their settings (secrets encrypted) and outbound adapters. */
 export function createInboxesModule(p: Platform) {

@@ -20,7 +20,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     if (err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError)
       return reply.status(400).send(body('INVALID_JSON', 'The request body is not valid JSON'))
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return reply.status(413).send(body('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`))
+      return reply.status(413).send(body('PAYLOAD_TOO_LARGE', `The request body is larger than the limit of ${request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit} bytes`))
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       return reply.status(415).send(body('UNSUPPORTED_MEDIA_TYPE', 'Send JSON with Content-Type: application/json'))
     if (err.statusCode === 429) return reply.status(429).send(body('RATE_LIMITED', err.message || 'Too many requests; slow down'))

@@ -16,10 +16,23 @@ import { installClientErrorHandler, installJsonBodyParser, MAX_JSON_DEPTH } from
  *   (it cannot be encoded as UTF-8): 400 VALIDATION_FAILED naming the field;
  * - under /api/v1, a query parameter the route does not declare is a 400
  *   (not on a WebSocket upgrade, which answers in its own protocol);
+ * - webhook routes (`config.webhook`) are exempt: they take raw bytes of any
+ *   type, and must not be refused before their signature is checked;
  * - list cursors are bound to their list: each `nextCursor` answered carries
  *   the identity of the list (route, path parameters, filters, workspace), and
  *   a cursor given to another list is a 400 INVALID_CURSOR.
  */
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * An inbound provider webhook (src/channels/webhooks.ts): its body is kept
+     * as raw bytes of any content type and checked by the channel after the
+     * signature, so these guards leave it alone.
+     */
+    webhook?: boolean
+  }
+}
+
 export function installInputGuards(app: FastifyInstance, cursors: CursorCodec): void {
   installJsonBodyParser(app)
   installClientErrorHandler(app)
@@ -28,6 +41,7 @@ export function installInputGuards(app: FastifyInstance, cursors: CursorCodec): 
   app.addHook('preValidation', async (request) => {
     // No route: the 404 says so, whatever the query.
     if (request.is404) return
+    if (request.routeOptions.config?.webhook) return
     refuseBadText(request.params, 'params')
     refuseBadText(request.query, 'querystring')
     refuseBadText(request.body, 'body')

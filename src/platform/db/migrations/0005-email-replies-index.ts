@@ -5,7 +5,7 @@ import { type Kysely, sql } from 'kysely'
  * pipeline asks whether a stored inbound email already names its Message-ID in
  * In-Reply-To or References (the reply arrived first). This GIN index answers
  * that without scanning the workspace's messages; its expression must match
- * repliesArrivedFirst() in src/modules/email/email.repository.ts. Only inbound
+ * repliesArrivedFirst() in src/channels/email/email.repository.ts. Only inbound
  * email messages: their metadata is written by the email pipeline, never by
  * an API client.
  */

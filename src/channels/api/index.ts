@@ -1,0 +1,12 @@
+import type { ChannelDefinition } from '../channel.ts'
+import { createApiAdapter } from './adapter.ts'
+import { apiConfigSchema } from './config.ts'
+
+export const apiChannel: ChannelDefinition<'api'> = {
+  channel: 'api',
+  configSchema: apiConfigSchema,
+  secretKeys: ['webhookSecret'],
+  createAdapter: createApiAdapter,
+}
+
+export { apiConfigSchema, type ApiConfig } from './config.ts'

@@ -1,0 +1,1 @@
+export { instagramChannel, instagramConfigSchema, type InstagramConfig } from './config.ts'

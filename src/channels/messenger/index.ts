@@ -1,0 +1,1 @@
+export { messengerChannel, messengerConfigSchema, type MessengerConfig } from './config.ts'

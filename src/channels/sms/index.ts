@@ -1,0 +1,1 @@
+export { smsChannel, smsConfigSchema, type SmsConfig } from './config.ts'

@@ -1,0 +1,1 @@
+export { telegramChannel, telegramConfigSchema, type TelegramConfig } from './config.ts'

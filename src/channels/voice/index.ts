@@ -1,0 +1,1 @@
+export { voiceChannel, voiceConfigSchema, type VoiceConfig } from './config.ts'

@@ -1,0 +1,1 @@
+export { whatsappChannel, whatsappConfigSchema, type WhatsappConfig } from './config.ts'
