@@ -113,7 +113,8 @@ export function createChatService(p: Platform, deps: ChatDeps) {
     const actor = actorFor(v.workspaceId)
     const result = await p.tx(actor, async (trx) => {
       const visitor = await loadVisitor(trx, v)
-      await ensureContactInTx(trx, actor, visitor)
+      // The first message makes the visitor a contact (and offers its pre-chat email); later ones resolve by the widget identity in the intake.
+      if (!visitor.contact_id) await ensureContactInTx(trx, actor, visitor)
       // The contact input carries the widget identity: the real contacts resolver accepts `identities` beside name/email/phone.
       const contact: { name?: string; identities: Array<{ kind: 'widget'; value: string }> } = { ...(visitor.name && { name: visitor.name }), identities: [widgetIdentity(visitor.id)] }
       const res = await deps.conversations.ingestInboundInTx(trx, actor, {
