@@ -3,6 +3,7 @@ import { type Actor, authorize, systemActor } from '../../platform/auth/actor.ts
 import { withSystem } from '../../platform/db/tenant.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import { AppError, notFound } from '../../platform/errors.ts'
+import { appendEvent } from '../../platform/events/events.ts'
 import type { Platform } from '../../platform/platform.ts'
 import type { ContactsService } from '../../modules/contacts/index.ts'
 import type { ConversationsService } from '../../modules/conversations/index.ts'
@@ -277,24 +278,17 @@ export function createChatService(p: Platform, deps: ChatDeps) {
     },
 
     /** The visitor has seen everything up to this time: stored, and agents are told through the outbox (`chat.read`). */
-    async markRead(v: VisitorRef, upTo: Date) {
+    async markRead(v: VisitorRef, seen: Date) {
       const actor = actorFor(v.workspaceId)
+      // A clock ahead of ours cannot mark the future read.
+      const upTo = new Date(Math.min(seen.getTime(), Date.now()))
       await p.tx(actor, async (trx) => {
         const visitor = await loadVisitor(trx, v)
         if (visitor.read_up_to && visitor.read_up_to >= upTo) return
         await repo.updateVisitor(trx, v.workspaceId, visitor.id, { read_up_to: upTo })
+        // Agents see it on the realtime stream (event type chat.read, payload { visitorId, upTo }).
         if (visitor.conversation_id)
-          await trx
-            .insertInto('events')
-            .values({
-              workspace_id: v.workspaceId,
-              type: 'chat.read',
-              conversation_id: visitor.conversation_id,
-              contact_id: visitor.contact_id,
-              actor: JSON.stringify({ type: 'contact', id: visitor.contact_id, label: 'chat visitor' }),
-              payload: JSON.stringify({ visitorId: visitor.id, upTo: upTo.toISOString() }),
-            })
-            .execute()
+          await appendEvent(trx, systemActor(v.workspaceId, 'chat visitor'), { type: 'chat.read', conversationId: visitor.conversation_id, contactId: visitor.contact_id, payload: { visitorId: visitor.id, upTo: upTo.toISOString() } })
       })
     },
 

@@ -224,3 +224,27 @@ test('16 visitors chatting at once each get their own case, every message once',
   }
   await Promise.all(visitors.map((v) => v.close()))
 })
+
+test('agents on the realtime stream see the visitor’s message, typing and read mark', async () => {
+  const ws = await t.workspace()
+  const inboxId = await chatInbox(ws)
+  const v = visitorSocket(wsUrlOf(t, inboxId), ORIGIN)
+  await v.hello()
+  const ack = await v.say('first')
+  const conversationId = await conversationIdOf(ws, ack.id)
+  const agent = visitorSocket(wsUrlOf(t, inboxId).replace(/\/chat\/ws\?.*$/, '/api/v1/realtime'), { authorization: `Bearer ${ws.token}` })
+  await agent.next((f) => f.type === 'ready')
+  await agent.send({ type: 'subscribe', topics: [`conversation:${conversationId}`] })
+  await agent.next((f) => f.type === 'subscribed')
+
+  await v.send({ type: 'typing', typing: true })
+  const typing = await agent.next((f) => f.type === 'event' && f.event.type === 'chat.visitor-typing', 'typing event')
+  assert.equal(typing.event.payload.typing, true)
+  const second = await v.say('second')
+  const received = await agent.next((f) => f.type === 'event' && f.event.type === 'message.received' && f.event.payload.messageId === second.id, 'message.received')
+  assert.equal(received.event.payload.channel, 'chat')
+  await v.send({ type: 'read', upTo: new Date(Date.now() + 3_600_000).toISOString() })
+  const read = await agent.next((f) => f.type === 'event' && f.event.type === 'chat.read', 'chat.read')
+  assert.ok(new Date(read.event.payload.upTo).getTime() <= Date.now(), 'a future read mark is clamped to now')
+  await Promise.all([v.close(), agent.close()])
+})
