@@ -24,6 +24,17 @@ if (res.status !== 0) process.exit(res.status ?? 1)
 fs.writeFileSync(stampFile, `${started.toISOString()}\n`)
 fs.utimesSync(stampFile, started, started)
 
+await buildChatWidget()
+
+/** The chat widget: web-widget/src bundled by esbuild into one script, served at /widget.js. */
+async function buildChatWidget() {
+  const { buildWidget, widgetBundlePath } = await import(path.join(root, 'dist/channels/chat/widget-source.js'))
+  const js = await buildWidget()
+  fs.mkdirSync(path.dirname(widgetBundlePath), { recursive: true })
+  fs.writeFileSync(widgetBundlePath, js)
+  console.log(`omnidesk build: chat widget ${widgetBundlePath} (${js.length} bytes)`)
+}
+
 if (process.argv.includes('--template')) {
   const { ensureTemplate } = await import(path.join(root, 'dist/platform/db/pglite.js'))
   const t0 = performance.now()

@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import websocket from '@fastify/websocket'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
+import { createChatModule } from './channels/chat/index.ts'
 import { createAuditModule } from './modules/audit/index.ts'
 import { createAuthModule } from './modules/auth/index.ts'
 import { createContactsModule } from './modules/contacts/index.ts'
@@ -122,7 +123,8 @@ export async function build(opts: BuildOptions) {
     inboxes: inboxes.service,
     onWebhook: (inbox, accepted) => void recordWebhook(inbox.workspaceId, inbox.id, accepted),
   })
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing, sla, health, voice, messaging]
+  const chat = createChatModule(platform, { conversations: conversations.service, contacts: contacts.service })
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing, sla, health, voice, messaging, chat]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -174,6 +176,7 @@ export async function build(opts: BuildOptions) {
 
   installAuth(app, auth.authenticate)
   installIdempotency(app, database.db)
+  await app.register(chat.publicRoutes)
   await app.register(
     async (api) => {
       for (const m of modules) if (m.routes) await api.register(m.routes)
@@ -208,6 +211,7 @@ export async function build(opts: BuildOptions) {
       taxonomy: taxonomy.service,
       conversations: conversations.service,
       email: email.service,
+      chat: chat.service,
       routing: routing.service,
       sla: sla.service,
     },

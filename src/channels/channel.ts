@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { BlobStore } from '../platform/blob-store.ts'
 import type { Config } from '../platform/config.ts'
 import type { SecretBox } from '../platform/crypto.ts'
+import type { EventBus } from '../platform/events/bus.ts'
 import type { Logger } from '../platform/observability/logger.ts'
 
 /** The channel kinds an inbox can be (the `inboxes.channel` CHECK constraint lists the same). */
@@ -101,6 +102,8 @@ export interface ChannelContext {
   blobs: BlobStore
   box: SecretBox
   logger: Logger
+  /** Fan-out to this node's (and, with a shared bus, every node's) live connections: the chat channel reaches visitors' sockets through it. */
+  bus: EventBus
 }
 
 /**

@@ -31,10 +31,14 @@ export const errorCatalogue = {
   QUEUE_NOT_EMPTY: 409,
   INTERNAL: 500,
   UNAVAILABLE: 503,
-  /** A webhook names an inbox that does not exist, is disabled, or is of another channel. */
+  /** A webhook or a chat names an inbox that does not exist, is disabled (webhooks), or is of another channel. */
   INBOX_NOT_FOUND: 404,
   /** A webhook's signature does not match the inbox's secret. */
   WEBHOOK_SIGNATURE_INVALID: 401,
+  /** The chat inbox exists but is switched off. */
+  INBOX_DISABLED: 403,
+  /** The page's origin is not among the chat inbox's allowed origins. */
+  ORIGIN_NOT_ALLOWED: 403,
   WHATSAPP_TEMPLATE_NOT_APPROVED: 422,
 } as const
 

@@ -1,6 +1,6 @@
 import { apiChannel } from '../../channels/api/index.ts'
 import type { Channel, ChannelDefinition } from '../../channels/channel.ts'
-import { chatChannel } from '../../channels/chat/index.ts'
+import { chatChannel } from '../../channels/chat/config.ts'
 import { emailChannel } from '../../channels/email/index.ts'
 import { instagramChannel } from '../../channels/instagram/index.ts'
 import { messengerChannel } from '../../channels/messenger/index.ts'

@@ -35,7 +35,7 @@ const failingAdapter = (channel: string, code: string, message: string): Channel
 export function createInboxesService(p: Platform) {
   // The registry is fixed at start, so its JSON schemas are computed once.
   let channelInfo: ChannelInfo[] | undefined
-  const adapterContext: ChannelContext = Object.freeze({ config: p.config, blobs: p.blobs, box: p.box, logger: p.logger.child({ component: 'channel' }) })
+  const adapterContext: ChannelContext = Object.freeze({ config: p.config, blobs: p.blobs, box: p.box, logger: p.logger.child({ component: 'channel' }), bus: p.bus })
   const seal = (secrets: Secrets): string | null => (Object.keys(secrets).length === 0 ? null : p.box.encrypt(JSON.stringify(secrets)))
   const open = (row: Row<'inboxes'>): Secrets => openSecrets(p.box, row.secrets)
   const defOf = (row: Row<'inboxes'>) => channelDefinition(row.channel as Channel)

@@ -577,6 +577,7 @@ export interface DB {
   inbound_emails: InboundEmailsTable
   imap_checkpoints: ImapCheckpointsTable
   imap_mailbox_health: ImapMailboxHealthTable
+  chat_visitors: ChatVisitorsTable
   whatsapp_templates: WhatsappTemplatesTable
   business_calendars: BusinessCalendarsTable
   sla_policies: SlaPoliciesTable
@@ -588,6 +589,24 @@ export interface DB {
   routing_entries: RoutingEntriesTable
   routing_offers: RoutingOffersTable
   routing_decisions: RoutingDecisionsTable
+}
+
+/** A web chat visitor (migration 0009): one browser's anonymous id and what it told us. */
+export interface ChatVisitorsTable {
+  id: Generated<string>
+  workspace_id: string
+  inbox_id: string
+  token_hash: string
+  contact_id: string | null
+  conversation_id: string | null
+  name: string | null
+  email: string | null
+  topic: string | null
+  verified_external_id: string | null
+  claims: Json<Record<string, unknown>>
+  read_up_to: Date | null
+  last_seen_at: Generated<Date>
+  created_at: Generated<Date>
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>
