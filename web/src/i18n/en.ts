@@ -32,7 +32,8 @@ export const en = {
   },
   inbox: {
     views: { mine: 'Mine', unassigned: 'Unassigned', all: 'All cases' },
-    count: '{{count}}{{more}} cases',
+    count_one: '{{count}}{{more}} case',
+    count_other: '{{count}}{{more}} cases',
     empty: 'No cases here.',
     listLabel: 'Cases: {{view}}',
     select: 'Select {{title}}',
@@ -48,7 +49,8 @@ export const en = {
       setStatus: 'Change status',
       tag: 'Tag to add',
       addTag: 'Add tag',
-      failed: '{{count}} cases could not be changed:',
+      failed_one: '{{count}} case could not be changed:',
+      failed_other: '{{count}} cases could not be changed:',
     },
   },
   status: { open: 'Open', pending: 'Pending', on_hold: 'On hold', solved: 'Solved', closed: 'Closed' },
@@ -64,7 +66,7 @@ export const en = {
     author: { bot: 'Bot', system: 'System', contact: 'Customer', user: 'Agent' },
     direction: {
       inbound: 'Message from {{author}}',
-      outbound: 'Reply by {{author}}',
+      outbound: 'Response from {{author}}',
       note: 'Internal note by {{author}}',
       short: { inbound: 'customer', outbound: 'reply', note: 'internal note' },
     },

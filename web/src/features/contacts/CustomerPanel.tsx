@@ -4,6 +4,7 @@ import { Link } from 'react-router'
 import { api, type Contact, unwrap } from '../../api/client'
 import { caseTitle, contactLabel, useContact } from '../../api/lookups'
 import { errorText } from '../../app/errors'
+import { useMe } from '../auth/session'
 import { useT } from '../../i18n'
 import { mergePreview, useContactCases, useMergeHistory } from './contacts.data'
 
@@ -12,6 +13,9 @@ export function CustomerPanel({ contactId, currentCaseId }: { contactId: string;
   const t = useT()
   const contact = useContact(contactId)
   const cases = useContactCases(contactId)
+  const { me } = useMe()
+  // Merging is a supervisor's permission (contacts:merge); agents do not see it.
+  const mayMerge = ['owner', 'admin', 'supervisor'].includes(me.role)
   const c = contact.data
   if (contact.isError) return <p role="alert" className="error">{errorText(t, contact.error)}</p>
   if (!c) return <p role="status">{t('common.loading')}</p>
@@ -56,7 +60,7 @@ export function CustomerPanel({ contactId, currentCaseId }: { contactId: string;
             </li>
           ))}
       </ul>
-      <Merge target={c} />
+      {mayMerge && <Merge target={c} />}
     </section>
   )
 }
