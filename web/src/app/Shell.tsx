@@ -22,6 +22,7 @@ export function Shell({ children }: { children: ReactNode }) {
   const helpRef = useRef<HTMLDialogElement>(null)
   const mayAdmin = ['owner', 'admin', 'supervisor'].includes(session.me.role)
   const qc = useQueryClient()
+  const realtimeStatus = useRealtimeStatus()
   useLiveConversations(qc)
   // Events are not replayed: after a lost connection, refetch what is on screen.
   useEffect(() => realtime.onReconnect(() => void qc.invalidateQueries()), [qc])
@@ -37,7 +38,7 @@ export function Shell({ children }: { children: ReactNode }) {
   }
 
   return (
-    <div className="shell">
+    <div className="shell" data-realtime={realtimeStatus}>
       <a href="#main" className="skip-link">
         {t('shell.skip')}
       </a>
