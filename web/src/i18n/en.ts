@@ -111,7 +111,8 @@ export const en = {
     title: 'Customer',
     identities: 'Identities',
     attributes: 'Attributes',
-    cases: 'Other cases',
+    cases: 'Cases',
+    otherCases: 'Other cases',
     undeliverable: 'undeliverable',
   },
   merge: {
@@ -122,6 +123,8 @@ export const en = {
     preview: 'Merge preview',
     summary: '{{source}} will be merged into {{target}}: their identities and cases move here.',
     moves: 'Moves identity {{value}}',
+    movesCases_one: 'Moves {{count}}{{more}} case',
+    movesCases_other: 'Moves {{count}}{{more}} cases',
     conflict: 'Attribute “{{key}}” differs: this customer’s value is kept',
     confirm: 'Merge',
     done: 'Merged.',

@@ -47,7 +47,7 @@ export function CustomerPanel({ contactId, currentCaseId }: { contactId: string;
           </dl>
         </>
       )}
-      <h3>{t('contact.cases')}</h3>
+      <h3>{currentCaseId ? t('contact.otherCases') : t('contact.cases')}</h3>
       <ul className="plain-list">
         {cases.data?.items
           .filter((x) => x.id !== currentCaseId)
@@ -109,6 +109,7 @@ function Merge({ target }: { target: Contact }) {
     }
   }
   const preview = source ? mergePreview(target, source) : null
+  const sourceCases = useContactCases(source?.id ?? '', Boolean(source))
   const undoable = history.data?.items.filter((m) => m.targetContactId === target.id && !m.undoneAt) ?? []
 
   return (
@@ -148,6 +149,7 @@ function Merge({ target }: { target: Contact }) {
             {preview.identities.map((i) => (
               <li key={i.id}>{t('merge.moves', { value: i.value })}</li>
             ))}
+            {sourceCases.data && <li>{t('merge.movesCases', { count: sourceCases.data.items.length, more: sourceCases.data.nextCursor ? '+' : '' })}</li>}
             {preview.conflicts.map((k) => (
               <li key={k}>{t('merge.conflict', { key: k })}</li>
             ))}

@@ -1,10 +1,11 @@
 import { useQuery } from '@tanstack/react-query'
 import { api, type Contact, unwrap } from '../../api/client'
 
-export const useContactCases = (contactId: string) =>
+export const useContactCases = (contactId: string, enabled = true) =>
   useQuery({
     queryKey: ['conversations-of-contact', contactId],
     queryFn: () => unwrap(api.GET('/api/v1/conversations', { params: { query: { contactId, limit: 50 } } })),
+    enabled: enabled && Boolean(contactId),
   })
 
 export const useMergeHistory = (contactId: string) =>
