@@ -1,7 +1,10 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo } from 'react'
 import { api, ApiError, type Me, unwrap } from '../../api/client'
+import { meKey } from '../../app/query'
 import { realtime } from '../../realtime/realtime'
+
+export { meKey }
 
 export type Session =
   | { status: 'loading' }
@@ -10,7 +13,6 @@ export type Session =
 
 const SessionContext = createContext<Session>({ status: 'loading' })
 
-export const meKey = ['auth', 'me'] as const
 
 /** Who is signed in (GET /auth/me): a 401 means the sign-in form. */
 export function SessionProvider({ children }: { children: ReactNode }) {

@@ -1,5 +1,5 @@
 import { type InfiniteData, type QueryClient, useInfiniteQuery } from '@tanstack/react-query'
-import { useCallback } from 'react'
+import { useCallback, useEffect, useRef } from 'react'
 import { api, type Conversation, type ConversationFilters, unwrap } from '../../api/client'
 import { useRealtimeEvents } from '../../realtime/hooks'
 import type { RealtimeEvent } from '../../realtime/realtime'
@@ -55,16 +55,31 @@ export function upsertConversation(qc: QueryClient, c: Conversation): void {
   }
 }
 
-/** Keeps every list and case live from the realtime stream. */
+/**
+ * Keeps every list and case live from the realtime stream. Events of one case
+ * arriving together (a reply, its delivery update, a status change) cost one
+ * fetch of the case: ids are collected for a moment, then fetched once each.
+ */
 export function useLiveConversations(qc: QueryClient): void {
+  const pending = useRef(new Set<string>())
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined)
+  useEffect(() => () => clearTimeout(timer.current), [])
   const onEvent = useCallback(
     (e: RealtimeEvent) => {
       if (!e.conversationId) return
-      const id = e.conversationId
-      void qc.invalidateQueries({ queryKey: ['timeline', id] })
-      unwrap(api.GET('/api/v1/conversations/{id}', { params: { path: { id } } }))
-        .then((c) => upsertConversation(qc, c))
-        .catch(() => undefined) // gone or not visible to this role: nothing to show
+      pending.current.add(e.conversationId)
+      if (timer.current) return
+      timer.current = setTimeout(() => {
+        timer.current = undefined
+        const ids = [...pending.current]
+        pending.current.clear()
+        for (const id of ids) {
+          void qc.invalidateQueries({ queryKey: ['timeline', id] })
+          unwrap(api.GET('/api/v1/conversations/{id}', { params: { path: { id } } }))
+            .then((c) => upsertConversation(qc, c))
+            .catch(() => undefined) // gone, or not visible to this role: nothing to show
+        }
+      }, 150)
     },
     [qc],
   )
