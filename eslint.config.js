@@ -1,4 +1,5 @@
 import js from '@eslint/js'
+import reactHooks from 'eslint-plugin-react-hooks'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
@@ -12,5 +13,11 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'error',
       'no-control-regex': 'off',
     },
+  },
+  // The agent desk (web/): the rules of hooks.
+  {
+    files: ['web/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: { 'react-hooks/rules-of-hooks': 'error', 'react-hooks/exhaustive-deps': 'warn' },
   },
 )

@@ -42,6 +42,7 @@ import { installErrorHandling } from './platform/http/errors.ts'
 import { installIdempotency } from './platform/http/idempotency.ts'
 import { installSecurityHeaders } from './platform/http/security-headers.ts'
 import { installInputGuards } from './platform/http/input-guards.ts'
+import { installWebApp } from './platform/http/web-app.ts'
 import { createJobs } from './platform/jobs/jobs.ts'
 import { createLogger, type Logger } from './platform/observability/logger.ts'
 import type { ModuleParts, Platform } from './platform/platform.ts'
@@ -51,6 +52,8 @@ export interface BuildOptions {
   /** Use this database instead of opening one from the config (tests). */
   database?: Database
   logger?: Logger
+  /** The built agent desk (default dist/web beside src/ and dist/). */
+  webRoot?: string
   /** The SLA module's clock (tests and benchmarks move a manual one); the system clock by default. */
   slaClock?: SlaClock
   /** What the SLA module uses from optional modules (routing's moveToQueue). */
@@ -183,6 +186,7 @@ export async function build(opts: BuildOptions) {
     },
     { prefix: '/api/v1' },
   )
+  await installWebApp(app, { root: opts.webRoot ?? path.resolve(import.meta.dirname, '..', 'dist', 'web'), messageHtml: conversations.service.getMessageHtml })
   // Inbound provider webhooks, /webhooks/<provider>/:inboxId: each channel module adds its definitions here.
   const webhooks: WebhookDefinition[] = [createSmsWebhook(platform, channelDeps), voice.webhook, ...messaging.webhooks]
   const webhookDeps: WebhookDeps = { resolveInbox: inboxes.service.findForWebhook, bodyLimit: config.webhookBodyLimit, rateLimitPerMinute: config.webhookRateLimit }

@@ -1,0 +1,145 @@
+/**
+ * Browser-test harness: the real server process (`src/main.ts`, as `npm start`
+ * runs it) on a free port with its own data directory (or a throwaway database
+ * on DATABASE_URL), a workspace with an agent and an admin who sign in with
+ * passwords, and Debian's chromium driven by playwright-core.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Browser, chromium, type Page } from 'playwright-core'
+import { freePort } from '../net.ts'
+import { createThrowawayDatabase } from '../server-database.ts'
+import { ensureWebBuilt } from '../web/built-app.ts'
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const chromiumPath = '/usr/bin/chromium'
+export const screenshots = path.join(root, 'docs', 'screenshots')
+
+/** Why browser tests cannot run here, or null. Without chromium they skip locally and fail in CI. */
+export function browserSkipReason(): string | null {
+  if (fs.existsSync(chromiumPath)) return null
+  if (process.env.CI) throw new Error(`${chromiumPath} is missing: .ci/run installs it with apt-get (chromium)`)
+  return `${chromiumPath} is not installed (apt-get install -y chromium); browser tests skipped`
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+export interface Desk {
+  base: string
+  browser: Browser
+  /** The workspace admin's API token. */
+  token: string
+  agent: { id: string; email: string; password: string }
+  admin: { id: string; email: string; password: string }
+  api(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
+  newPage(opts?: { colorScheme?: 'light' | 'dark' }): Promise<Page>
+  signIn(page: Page, who: { email: string; password: string }): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startDesk(): Promise<Desk> {
+  await ensureWebBuilt()
+  const port = await freePort()
+  const smtpPort = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-browser-'))
+  const adminToken = `browser-admin-${randomBytes(12).toString('hex')}`
+  const serverDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_browser') : null
+  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      SMTP_PORT: String(smtpPort),
+      SMTP_HOST: '127.0.0.1',
+      OMNIDESK_ADMIN_TOKEN: adminToken,
+      API_RATE_LIMIT: '1000000',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: serverDb?.url ?? '',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+  const deadline = Date.now() + 90_000
+  while (!out.includes('Inbound SMTP:')) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the server exited before it was ready:\n${out}`)
+    if (Date.now() > deadline) throw new Error(`the server was not ready within 90 s:\n${out}`)
+    await sleep(100)
+  }
+
+  async function api(method: string, url: string, body?: unknown, token = adminToken) {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    })
+    const text = await res.text()
+    return { status: res.status, body: text ? JSON.parse(text) : null }
+  }
+
+  const password = `pw-${randomBytes(8).toString('hex')}`
+  const ws = await api('POST', '/api/v1/workspaces', { name: 'Acme Support', admin: { email: 'ada@acme.test', name: 'Ada Admin', password } })
+  if (ws.status !== 201) throw new Error(`workspace: ${ws.status} ${JSON.stringify(ws.body)}`)
+  const token = ws.body.token as string
+  const agentRes = await api('POST', '/api/v1/users', { email: 'sam@acme.test', name: 'Sam Agent', role: 'agent', password }, token)
+  if (agentRes.status !== 201) throw new Error(`agent: ${agentRes.status} ${JSON.stringify(agentRes.body)}`)
+
+  const browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  })
+
+  return {
+    base,
+    browser,
+    token,
+    agent: { id: agentRes.body.id, email: 'sam@acme.test', password },
+    admin: { id: ws.body.admin.id, email: 'ada@acme.test', password },
+    api: (method, url, body, t = token) => api(method, url, body, t),
+    async newPage(opts = {}) {
+      const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 800 }, colorScheme: opts.colorScheme ?? 'light', reducedMotion: 'reduce' })
+      return context.newPage()
+    },
+    async signIn(page, who) {
+      await page.goto('/')
+      await page.getByLabel('Email').fill(who.email)
+      await page.getByLabel('Password').fill(who.password)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByRole('button', { name: 'Sign out' }).waitFor()
+    },
+    async close() {
+      await browser.close().catch(() => undefined)
+      proc.kill('SIGTERM')
+      await Promise.race([exited, sleep(10_000)])
+      if (proc.exitCode === null) proc.kill('SIGKILL')
+      await serverDb?.drop()
+      fs.rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Runs axe-core in the page (evaluated over CDP, so the app's CSP stays as it is) and returns serious/critical violations. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  const source = fs.readFileSync(path.join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
+  await page.evaluate(source)
+  const result = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] })`)) as {
+    violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown }> }>
+  }
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3).join(', ')})`)
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(screenshots, { recursive: true })
+  await page.screenshot({ path: path.join(screenshots, `${name}.png`) })
+}
