@@ -13,6 +13,7 @@ import { createConversationsModule, timelineEventTypes } from './modules/convers
 import { createEmailModule } from './modules/email/index.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
 import { createRealtimeModule } from './modules/realtime/index.ts'
+import { createSearchModule } from './modules/search/index.ts'
 import { createTaxonomyModule } from './modules/taxonomy/index.ts'
 import { createUsersModule } from './modules/users/index.ts'
 import { createWorkspacesModule } from './modules/workspaces/index.ts'
@@ -30,6 +31,7 @@ import { createLocalBus } from './platform/events/bus.ts'
 import { EventDispatcher } from './platform/events/dispatcher.ts'
 import { installAuth, rateLimitKey } from './platform/http/auth.ts'
 import { createCursorCodec } from './platform/http/cursor.ts'
+import { installCsrf, csrfTokenFor } from './platform/http/csrf.ts'
 import { installErrorHandling } from './platform/http/errors.ts'
 import { installIdempotency } from './platform/http/idempotency.ts'
 import { installSecurityHeaders } from './platform/http/security-headers.ts'
@@ -97,7 +99,8 @@ export async function build(opts: BuildOptions) {
   })
   const email = createEmailModule(platform, { conversations: conversations.service })
   const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime]
+  const search = createSearchModule(platform)
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, search]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -148,6 +151,7 @@ export async function build(opts: BuildOptions) {
   })
 
   installAuth(app, auth.authenticate)
+  installCsrf(app, { tokenFor: (secret) => csrfTokenFor(box, secret), secure: config.publicUrl?.startsWith('https:') ?? false })
   installIdempotency(app, database.db)
   await app.register(
     async (api) => {
