@@ -16,6 +16,7 @@ import { createRealtimeModule } from './modules/realtime/index.ts'
 import { createSearchModule } from './modules/search/index.ts'
 import { createTaxonomyModule } from './modules/taxonomy/index.ts'
 import { createUsersModule } from './modules/users/index.ts'
+import { createViewsModule } from './modules/views/index.ts'
 import { createWorkspacesModule } from './modules/workspaces/index.ts'
 import { AuditAppender } from './platform/audit/appender.ts'
 import type { Actor } from './platform/auth/actor.ts'
@@ -92,15 +93,17 @@ export async function build(opts: BuildOptions) {
   const contacts = createContactsModule(platform)
   const inboxes = createInboxesModule(platform)
   const taxonomy = createTaxonomyModule(platform)
+  const views = createViewsModule(platform)
   const conversations = createConversationsModule(platform, {
     contacts: contacts.service,
     inboxes: inboxes.service,
     taxonomy: taxonomy.service,
+    views: views.service,
   })
   const email = createEmailModule(platform, { conversations: conversations.service })
   const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
   const search = createSearchModule(platform)
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, search]
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, search, views]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()

@@ -22,7 +22,7 @@ export function createConversationsService(p: Platform, deps: ConversationsDeps)
     ...createMover(p, deps, intake),
     ...createReplies(p, deps, updater),
     ...updates,
-    ...createQueries(p),
+    ...createQueries(p, deps),
   }
 }
 export type ConversationsService = ReturnType<typeof createConversationsService>

@@ -2,6 +2,7 @@ import type { ModuleParts, Platform } from '../../platform/platform.ts'
 import type { ContactsService } from '../contacts/index.ts'
 import type { InboxesService } from '../inboxes/index.ts'
 import type { TaxonomyService } from '../taxonomy/index.ts'
+import type { ViewsPort } from './conversations.ports.ts'
 import { conversationsRoutes } from './conversations.routes.ts'
 import { createConversationsService } from './conversations.service.ts'
 import { createDelivery } from './delivery.service.ts'
@@ -12,22 +13,27 @@ export type { ConversationsService } from './conversations.service.ts'
 export type { NewConversation, InboundMessage, InboundAttachment, IngestResult } from './intake.service.ts'
 export type { IngestOutcome } from './conversations.events.ts'
 export type { ConversationEventPayloads, ConversationEventType } from './conversations.events.ts'
+export type { ViewsPort } from './conversations.ports.ts'
 export {
   conversationSchema,
   conversationStatuses,
+  conversationSorts,
+  channels,
   priorities,
   canTransition,
   assertTransition,
   allowedTransitions,
   type Conversation,
   type ConversationStatus,
+  type ConversationFilters,
+  type ConversationSort,
   type Priority,
 } from './conversations.types.ts'
 export { messageSchema, timelineItemSchema, timelineEventTypes, type Message, type TimelineItem, type ReplyInput } from './messages.types.ts'
 export { sanitizeHtml, htmlToText } from './html-sanitizer.ts'
 
 /** Cases, their messages and timeline: intake from every channel, replies and their durable delivery, status, assignment. */
-export function createConversationsModule(p: Platform, deps: { contacts: ContactsService; inboxes: InboxesService; taxonomy: TaxonomyService }) {
+export function createConversationsModule(p: Platform, deps: { contacts: ContactsService; inboxes: InboxesService; taxonomy: TaxonomyService; views?: ViewsPort }) {
   const service = createConversationsService(p, deps)
   const delivery = createDelivery(p, deps)
   return {
