@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { createAuditModule } from './modules/audit/index.ts'
 import { createAuthModule } from './modules/auth/index.ts'
+import { createCannedRepliesModule } from './modules/canned-replies/index.ts'
 import { createContactsModule } from './modules/contacts/index.ts'
 import { createConversationsModule, timelineEventTypes } from './modules/conversations/index.ts'
 import { createEmailModule } from './modules/email/index.ts'
@@ -103,7 +104,8 @@ export async function build(opts: BuildOptions) {
   const email = createEmailModule(platform, { conversations: conversations.service })
   const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
   const search = createSearchModule(platform)
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, search, views]
+  const cannedReplies = createCannedRepliesModule(platform, { conversations: conversations.service, contacts: contacts.service })
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, search, views, cannedReplies]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
