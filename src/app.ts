@@ -13,6 +13,7 @@ import { createContactsModule } from './modules/contacts/index.ts'
 import { createConversationsModule, timelineEventTypes } from './modules/conversations/index.ts'
 import { createEmailModule } from './modules/email/index.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
+import { createNotificationsModule } from './modules/notifications/index.ts'
 import { createRealtimeModule } from './modules/realtime/index.ts'
 import { createSearchModule } from './modules/search/index.ts'
 import { createTaxonomyModule } from './modules/taxonomy/index.ts'
@@ -102,10 +103,14 @@ export async function build(opts: BuildOptions) {
     views: views.service,
   })
   const email = createEmailModule(platform, { conversations: conversations.service })
-  const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
+  const realtime = createRealtimeModule(platform, {
+    authenticate: auth.authenticate,
+    describeUser: async (actor) => (actor.userId ? (await users.service.get(actor, actor.userId)).name : actor.label),
+  })
   const search = createSearchModule(platform)
+  const notifications = createNotificationsModule(platform)
   const cannedReplies = createCannedRepliesModule(platform, { conversations: conversations.service, contacts: contacts.service })
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, search, views, cannedReplies]
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, search, views, cannedReplies, notifications]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -213,6 +218,7 @@ export async function build(opts: BuildOptions) {
         await statistics.stop()
         await platform.jobs.stop()
       }
+      realtime.close()
       await platform.bus.close()
       if (!opts.database) await database.close()
     },
