@@ -8,6 +8,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod'
 import { createAuditModule } from './modules/audit/index.ts'
 import { createAuthModule } from './modules/auth/index.ts'
+import { createBoardModule } from './modules/board/index.ts'
 import { createCannedRepliesModule } from './modules/canned-replies/index.ts'
 import { createContactsModule } from './modules/contacts/index.ts'
 import { createConversationsModule, timelineEventTypes } from './modules/conversations/index.ts'
@@ -109,8 +110,9 @@ export async function build(opts: BuildOptions) {
   })
   const search = createSearchModule(platform)
   const notifications = createNotificationsModule(platform)
+  const board = createBoardModule(platform)
   const cannedReplies = createCannedRepliesModule(platform, { conversations: conversations.service, contacts: contacts.service })
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, search, views, cannedReplies, notifications]
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, search, views, cannedReplies, notifications, board]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
