@@ -5,7 +5,12 @@ import type { Board } from './board.types.ts'
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null)
 
-/** The live board: one consistent snapshot (one transaction) of queues and load. Clients refresh it on conversation events. */
+/**
+ * The live board, read in one transaction. Each of its five queries sees its
+ * own snapshot (READ COMMITTED on PostgreSQL), so while cases are being
+ * created the totals and the per-inbox rows may differ by those few; the next
+ * refresh catches up. Clients refresh it on conversation events.
+ */
 export function createBoardService(p: Platform) {
   return {
     async get(actor: Actor): Promise<Board> {
