@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run build` (and `prepare`, so `npm ci` runs it): compiles src/ to dist/ with
-// tsconfig.build.json, then, with --template, makes the embedded database's template
+// tsconfig.build.json, builds the agent desk (web/ → dist/web/, scripts/web-build.mjs),
+// then, with --template, makes the embedded database's template
 // data directory so a first start never runs initdb. Without TypeScript (an install
 // with --omit=dev) it only says so: `npm start` then runs the sources through tsx.
 import { spawnSync } from 'node:child_process'
@@ -9,6 +10,7 @@ import { createRequire } from 'node:module'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { root, stampFile } from './build-info.mjs'
+import { buildWeb } from './web-build.mjs'
 
 const require = createRequire(import.meta.url)
 let tsc
@@ -23,6 +25,9 @@ const res = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.bu
 if (res.status !== 0) process.exit(res.status ?? 1)
 fs.writeFileSync(stampFile, `${started.toISOString()}\n`)
 fs.utimesSync(stampFile, started, started)
+
+// The agent desk (web/ → dist/web/), served by the same process at `/`.
+if (!(await buildWeb({ quiet: true }))) console.warn('omnidesk build: skipped the web app; `npm start` serves a page saying how to build it.')
 
 if (process.argv.includes('--template')) {
   const { ensureTemplate } = await import(path.join(root, 'dist/platform/db/pglite.js'))

@@ -3,9 +3,21 @@
 // process `npm start` spawns is the one that serves (and the one to measure). When
 // dist/ is missing or older than src/, it runs the sources through tsx instead — slower
 // to start and ~70 MiB larger, so it says so; `npm run build` brings dist/ up to date.
+import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { distMain, root, staleReason } from './build-info.mjs'
+import { webStaleReason } from './web-build.mjs'
+
+// The agent desk is built here when missing or older than web/ (a few seconds), so
+// `npm start` after a `git pull` serves the current app. In a child process, so the
+// bundler's memory is not kept by the server.
+const webReason = webStaleReason()
+if (webReason !== null) {
+  process.stderr.write(`omnidesk: ${webReason}; building it now\n`)
+  const res = spawnSync(process.execPath, [path.join(root, 'scripts', 'web-build.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] })
+  if (res.status !== 0) process.stderr.write('omnidesk: the web app build failed; the API works, pages at / say how to build\n')
+}
 
 const reason = staleReason()
 if (reason === null) {

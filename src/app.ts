@@ -40,6 +40,7 @@ import { installErrorHandling } from './platform/http/errors.ts'
 import { installIdempotency } from './platform/http/idempotency.ts'
 import { installSecurityHeaders } from './platform/http/security-headers.ts'
 import { installInputGuards } from './platform/http/input-guards.ts'
+import { installWebApp } from './platform/http/web-app.ts'
 import { createJobs } from './platform/jobs/jobs.ts'
 import { createLogger, type Logger } from './platform/observability/logger.ts'
 import type { ModuleParts, Platform } from './platform/platform.ts'
@@ -49,6 +50,8 @@ export interface BuildOptions {
   /** Use this database instead of opening one from the config (tests). */
   database?: Database
   logger?: Logger
+  /** The built agent desk (default dist/web beside src/ and dist/). */
+  webRoot?: string
 }
 
 export type Omnidesk = Awaited<ReturnType<typeof build>>
@@ -171,6 +174,7 @@ export async function build(opts: BuildOptions) {
     },
     { prefix: '/api/v1' },
   )
+  await installWebApp(app, { root: opts.webRoot ?? path.resolve(import.meta.dirname, '..', 'dist', 'web'), messageHtml: conversations.service.getMessageHtml })
 
   let started = false
   return {

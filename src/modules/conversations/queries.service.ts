@@ -114,6 +114,14 @@ export function createQueries(p: Platform, deps: Pick<ConversationsDeps, 'views'
       }
     },
 
+    /** A message's sanitised HTML (null for a plain-text message), for the agent app's email view. */
+    async getMessageHtml(actor: Actor, conversationId: string, messageId: string): Promise<string | null> {
+      authorize(actor, 'conversations:read')
+      const row = await p.tx(actor, (trx) => messages.findMessage(trx, actor.workspaceId, conversationId, messageId))
+      if (!row) throw notFound('Message')
+      return row.html
+    },
+
     /** An attachment's bytes, only through the conversation and message it belongs to. */
     async getAttachment(actor: Actor, conversationId: string, messageId: string, attachmentId: string) {
       authorize(actor, 'conversations:read')
