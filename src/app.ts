@@ -9,6 +9,8 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import { createChatModule } from './channels/chat/index.ts'
 import { createAuditModule } from './modules/audit/index.ts'
 import { createAuthModule } from './modules/auth/index.ts'
+import { createBoardModule } from './modules/board/index.ts'
+import { createCannedRepliesModule } from './modules/canned-replies/index.ts'
 import { createContactsModule } from './modules/contacts/index.ts'
 import { createConversationsModule, setSlaSummaryReader, timelineEventTypes } from './modules/conversations/index.ts'
 import { createEmailModule } from './channels/email/email.module.ts'
@@ -18,11 +20,14 @@ import { createHealthService, healthListener, healthRoutes, webhookRecorder } fr
 import { createSmsWebhook } from './channels/sms/webhook.ts'
 import { createVoiceModule } from './channels/voice/voice.module.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
+import { createNotificationsModule } from './modules/notifications/index.ts'
 import { createRealtimeModule } from './modules/realtime/index.ts'
+import { createSearchModule } from './modules/search/index.ts'
 import { createRoutingModule } from './modules/routing/index.ts'
 import { createSlaModule, type SlaClock, type SlaPorts, slaSummaries } from './modules/sla/index.ts'
 import { createTaxonomyModule } from './modules/taxonomy/index.ts'
 import { createUsersModule } from './modules/users/index.ts'
+import { createViewsModule } from './modules/views/index.ts'
 import { createWorkspacesModule } from './modules/workspaces/index.ts'
 import { AuditAppender } from './platform/audit/appender.ts'
 import type { Actor } from './platform/auth/actor.ts'
@@ -38,6 +43,7 @@ import { createLocalBus } from './platform/events/bus.ts'
 import { EventDispatcher } from './platform/events/dispatcher.ts'
 import { installAuth, rateLimitKey } from './platform/http/auth.ts'
 import { createCursorCodec } from './platform/http/cursor.ts'
+import { installCsrf, csrfTokenFor } from './platform/http/csrf.ts'
 import { installErrorHandling } from './platform/http/errors.ts'
 import { installIdempotency } from './platform/http/idempotency.ts'
 import { installSecurityHeaders } from './platform/http/security-headers.ts'
@@ -105,14 +111,23 @@ export async function build(opts: BuildOptions) {
   const contacts = createContactsModule(platform)
   const inboxes = createInboxesModule(platform)
   const taxonomy = createTaxonomyModule(platform)
+  const views = createViewsModule(platform)
   const conversations = createConversationsModule(platform, {
     contacts: contacts.service,
     inboxes: inboxes.service,
     taxonomy: taxonomy.service,
+    views: views.service,
     workspaces: workspaces.service,
   })
   const email = createEmailModule(platform, { conversations: conversations.service })
-  const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })
+  const realtime = createRealtimeModule(platform, {
+    authenticate: auth.authenticate,
+    describeUser: async (actor) => (actor.userId ? (await users.service.get(actor, actor.userId)).name : actor.label),
+  })
+  const search = createSearchModule(platform)
+  const notifications = createNotificationsModule(platform)
+  const board = createBoardModule(platform)
+  const cannedReplies = createCannedRepliesModule(platform, { conversations: conversations.service, contacts: contacts.service })
   const routing = createRoutingModule(platform, { conversations: conversations.service, connectedUsers: realtime.connectedUsers })
   const sla = createSlaModule(platform, { conversations: conversations.service, clock: opts.slaClock, ports: { moveToQueue: (actor, conversationId, queueId, note) => routing.service.moveToQueue(actor, conversationId, queueId, note), ...opts.slaPorts } })
   setSlaSummaryReader(slaSummaries)
@@ -127,7 +142,7 @@ export async function build(opts: BuildOptions) {
     onWebhook: (inbox, accepted) => void recordWebhook(inbox.workspaceId, inbox.id, accepted),
   })
   const chat = createChatModule(platform, { conversations: conversations.service, contacts: contacts.service })
-  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing, sla, health, voice, messaging, chat]
+  const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing, sla, health, voice, messaging, chat, search, views, cannedReplies, notifications, board]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
   const bootstrap = await workspaces.service.ensureInstanceOwner()
@@ -178,6 +193,7 @@ export async function build(opts: BuildOptions) {
   })
 
   installAuth(app, auth.authenticate)
+  installCsrf(app, { tokenFor: (secret) => csrfTokenFor(box, secret), secure: config.publicUrl?.startsWith('https:') ?? false })
   installIdempotency(app, database.db)
   await app.register(chat.publicRoutes)
   await app.register(
@@ -246,6 +262,7 @@ export async function build(opts: BuildOptions) {
         await statistics.stop()
         await platform.jobs.stop()
       }
+      realtime.close()
       await platform.bus.close()
       if (!opts.database) await database.close()
     },

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { SESSION_COOKIE } from '../../platform/http/auth.ts'
+import { CSRF_COOKIE, setCsrfCookie } from '../../platform/http/csrf.ts'
 import { commonErrors, humanText, idParam, isoDate } from '../../platform/http/schemas.ts'
 import { userSchema } from '../users/index.ts'
 import type { AuthService } from './auth.service.ts'
@@ -19,14 +20,15 @@ const tokenSchema = z
   .meta({ id: 'ApiToken' })
 
 export const authRoutes =
-  (auth: AuthService, opts: { loginRateLimit: number; secureCookies: boolean }): FastifyPluginAsyncZod =>
+  (auth: AuthService, opts: { loginRateLimit: number; secureCookies: boolean; csrfToken: (sessionSecret: string) => string }): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['Authentication']
     app.post('/auth/login', {
       config: { public: true, rateLimit: { max: opts.loginRateLimit, timeWindow: '1 minute', keyGenerator: (req) => req.ip } },
       schema: {
         tags,
-        summary: 'Sign in with email and password; sets an HttpOnly session cookie',
+        summary: 'Sign in with email and password; sets an HttpOnly session cookie and the readable omnidesk_csrf cookie',
+        description: 'Writes (POST/PUT/PATCH/DELETE) authenticated by the session cookie must send the x-csrf-token header equal to the omnidesk_csrf cookie (403 CSRF_TOKEN_INVALID otherwise). Bearer-token requests need no header.',
         security: [],
         body: z.strictObject({ email: z.string().trim().max(320).min(1), password: z.string().min(1).max(256), workspaceId: z.uuid().optional() }),
         response: { 200: z.object({ user: userSchema, expiresAt: z.string() }), ...commonErrors },
@@ -34,12 +36,14 @@ export const authRoutes =
     }, async (req, reply) => {
       const { secret, expiresAt, user } = await auth.login(req.body, req)
       reply.setCookie(SESSION_COOKIE, secret, { httpOnly: true, sameSite: 'lax', secure: opts.secureCookies, path: '/', expires: expiresAt })
+      setCsrfCookie(reply, opts.csrfToken(secret), { secure: opts.secureCookies, expires: expiresAt })
       return { user, expiresAt: expiresAt.toISOString() }
     })
 
     app.post('/auth/logout', { schema: { tags, summary: 'End the current session', response: { 204: z.null(), ...commonErrors } } }, async (req, reply) => {
       await auth.logout(req.actor, req.cookies[SESSION_COOKIE])
       reply.clearCookie(SESSION_COOKIE, { path: '/' })
+      reply.clearCookie(CSRF_COOKIE, { path: '/' })
       return reply.status(204).send(null)
     })
 

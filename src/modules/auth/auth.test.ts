@@ -32,7 +32,12 @@ test('password login sets an HttpOnly SameSite session cookie that authenticates
   assert.equal(me.status, 200)
   assert.equal(me.body.userId, userId)
   assert.equal(me.body.workspaceId, ws.workspaceId)
-  assert.equal((await viaCookie.post('/api/v1/auth/logout')).status, 204)
+  const csrf = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('omnidesk_csrf=')) ?? ''
+  assert.doesNotMatch(csrf, /HttpOnly/i, 'the app reads the CSRF cookie')
+  assert.match(csrf, /SameSite=Strict/i)
+  const csrfValue = csrf.split(';')[0]?.slice('omnidesk_csrf='.length) as string
+  assert.equal((await viaCookie.post('/api/v1/auth/logout')).status, 403, 'a cookie write without the CSRF header is refused')
+  assert.equal((await viaCookie.post('/api/v1/auth/logout', {}, { 'x-csrf-token': csrfValue })).status, 204)
   assert.equal((await viaCookie.get('/api/v1/auth/me')).status, 401)
   const audit = await ws.get('/api/v1/audit-events?action=session.created')
   assert.equal(audit.body.items.length, 1)

@@ -1,4 +1,5 @@
 import type { Authenticator } from '../../platform/http/auth.ts'
+import { csrfTokenFor } from '../../platform/http/csrf.ts'
 import type { ModuleParts, Platform } from '../../platform/platform.ts'
 import type { UsersService } from '../users/index.ts'
 import { authRoutes } from './auth.routes.ts'
@@ -12,6 +13,6 @@ export function createAuthModule(p: Platform, deps: { users: UsersService }): Mo
   return {
     service,
     authenticate: service.authenticate,
-    routes: authRoutes(service, { loginRateLimit: p.config.loginRateLimit, secureCookies }),
+    routes: authRoutes(service, { loginRateLimit: p.config.loginRateLimit, secureCookies, csrfToken: (secret) => csrfTokenFor(p.box, secret) }),
   }
 }

@@ -1,6 +1,7 @@
 import type { Actor } from '../../platform/auth/actor.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { OutboundMessage, SendResult } from '../inboxes/index.ts'
+import type { ConversationFilters, ConversationSort } from './conversations.types.ts'
 
 export type { OutboundMessage, SendResult }
 
@@ -60,4 +61,9 @@ export interface TaxonomyPort {
     state: { categoryId: string | null; customFields: Record<string, unknown>; tags: string[]; assigneeId: string | null; teamId: string | null },
     action: 'solve' | 'transfer',
   ): Promise<string[]>
+}
+
+export interface ViewsPort {
+  /** A saved view the actor may use (theirs, or shared); 404 otherwise. */
+  resolveView(actor: Actor, id: string): Promise<{ filters: ConversationFilters; sort: ConversationSort }>
 }

@@ -1,7 +1,7 @@
 import { type InsertObject, type RawBuilder, sql, type UpdateObject } from 'kysely'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { DB, Row } from '../../platform/db/schema.ts'
-import type { ConversationFilters } from './conversations.types.ts'
+import type { ConversationFilters, ConversationSort } from './conversations.types.ts'
 
 /**
  * A timestamp column as sortable UTC text with microseconds. Cursors carry
@@ -76,28 +76,57 @@ export function updateConversation(trx: Tx, workspaceId: string, id: string, pat
     .executeTakeFirstOrThrow()
 }
 
-export type ConversationListRow = Row<'conversations'> & { cursor_at: string }
+export type ConversationListRow = Row<'conversations'> & { cursor_k1: string; cursor_k2: string | null }
 
-/** Newest activity first: (updated_at, id) descending, after the cursor if one is given. */
+const tsText = (expr: RawBuilder<unknown>): RawBuilder<string> => sql<string>`to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+const priorityRank = sql<number>`(case conversations.priority when 'urgent' then 3 when 'high' then 2 when 'normal' then 1 else 0 end)`
+
+interface SortKey {
+  expr: RawBuilder<unknown>
+  /** The key as cursor text. */
+  text: RawBuilder<string>
+  /** How cursor text is turned back into the key's type. */
+  cast: (v: string) => RawBuilder<unknown>
+}
+const tsKey = (expr: RawBuilder<unknown>): SortKey => ({ expr, text: tsText(expr), cast: (v) => sql`${v}::timestamptz` })
+const sortKeys: Record<ConversationSort, { dir: 'asc' | 'desc'; keys: [SortKey] | [SortKey, SortKey] }> = {
+  recent: { dir: 'desc', keys: [tsKey(sql`conversations.updated_at`)] },
+  newest: { dir: 'desc', keys: [tsKey(sql`conversations.created_at`)] },
+  oldest: { dir: 'asc', keys: [tsKey(sql`conversations.created_at`)] },
+  priority: { dir: 'desc', keys: [{ expr: priorityRank, text: sql<string>`${priorityRank}::text`, cast: (v) => sql`${v}::int` }, tsKey(sql`conversations.updated_at`)] },
+  waiting: { dir: 'asc', keys: [tsKey(sql`coalesce(conversations.last_customer_message_at, conversations.created_at)`)] },
+}
+
+/**
+ * One page in the given order (`recent` by default), keyset-paginated on the
+ * sort keys then id, all in one direction so a row comparison resumes exactly
+ * after the cursor. `after` is [k1, k2 or '', id].
+ */
 export function listConversations(
   trx: Tx,
   workspaceId: string,
   f: ConversationFilters,
-  opts: { limit: number; after: [string, string] | null },
+  opts: { limit: number; after: [string, string, string] | null },
 ): Promise<ConversationListRow[]> {
+  const order = sortKeys[f.sort ?? 'recent']
+  const [k1, k2] = order.keys
   let q = trx
     .selectFrom('conversations')
     .selectAll()
-    .select(preciseTs('conversations.updated_at').as('cursor_at'))
+    .select(k1.text.as('cursor_k1'))
+    .select((k2 ? k2.text : sql<string | null>`null`).as('cursor_k2'))
     .where('workspace_id', '=', workspaceId)
   if (f.status) q = q.where('status', '=', f.status)
   if (f.priority) q = q.where('priority', '=', f.priority)
+  if (f.channel) q = q.where('channel', '=', f.channel)
   if (f.inboxId) q = q.where('inbox_id', '=', f.inboxId)
   if (f.contactId) q = q.where('contact_id', '=', f.contactId)
   if (f.assigneeId === 'none') q = q.where('assignee_id', 'is', null)
   else if (f.assigneeId) q = q.where('assignee_id', '=', f.assigneeId)
   if (f.teamId === 'none') q = q.where('team_id', 'is', null)
   else if (f.teamId) q = q.where('team_id', '=', f.teamId)
+  if (f.categoryId === 'none') q = q.where('category_id', 'is', null)
+  else if (f.categoryId) q = q.where('category_id', '=', f.categoryId)
   if (f.tag) {
     const tag = f.tag
     q = q.where((eb) =>
@@ -111,13 +140,20 @@ export function listConversations(
       ),
     )
   }
+  const cmp = order.dir === 'desc' ? sql.raw('<') : sql.raw('>')
   if (opts.after) {
-    const [at, id] = opts.after
-    q = q.where((eb) =>
-      eb.or([eb('updated_at', '<', sql<Date>`${at}::timestamptz`), eb.and([eb('updated_at', '=', sql<Date>`${at}::timestamptz`), eb('id', '<', id)])]),
-    )
+    const [a1, a2, id] = opts.after
+    const left = k2 ? sql`(${k1.expr}, ${k2.expr}, conversations.id)` : sql`(${k1.expr}, conversations.id)`
+    const right = k2 ? sql`(${k1.cast(a1)}, ${k2.cast(a2)}, ${id}::uuid)` : sql`(${k1.cast(a1)}, ${id}::uuid)`
+    q = q.where(sql<boolean>`${left} ${cmp} ${right}`)
   }
-  return q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(opts.limit + 1).execute()
+  const dir = sql.raw(order.dir)
+  return q
+    .orderBy(sql`${k1.expr} ${dir}`)
+    .$if(k2 !== undefined, (qb) => qb.orderBy(sql`${(k2 as SortKey).expr} ${dir}`))
+    .orderBy(sql`conversations.id ${dir}`)
+    .limit(opts.limit + 1)
+    .execute()
 }
 
 // Tags

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { bodyText, commonErrors, freeformObject, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
 import type { ConversationsService } from './conversations.service.ts'
-import { conversationSchema, conversationStatuses, priorities } from './conversations.types.ts'
+import { channels, conversationSchema, conversationSorts, conversationStatuses, priorities } from './conversations.types.ts'
 
 const nonEmpty = (max: number) => humanText(max).pipe(z.string().min(1))
 
@@ -55,15 +55,19 @@ export const conversationsRoutes =
     app.get('/conversations', {
       schema: {
         tags,
-        summary: 'List conversations, most recently active first',
+        summary: 'List conversations: filters, a sort (most recently active first by default) or a saved view',
         querystring: listQuery.extend({
           status: z.enum(conversationStatuses).optional(),
           priority: z.enum(priorities).optional(),
-          assigneeId: idOrNone.optional().describe('a user id, or "none" for unassigned'),
+          channel: z.enum(channels).optional().describe('the current channel'),
+          assigneeId: z.union([z.uuid(), z.literal('none'), z.literal('me')]).optional().describe('a user id, "me", or "none" for unassigned'),
           teamId: idOrNone.optional().describe('a team id, or "none" for no team'),
           inboxId: z.uuid().optional(),
           contactId: z.uuid().optional(),
           tag: z.string().trim().min(1).max(64).optional(),
+          categoryId: idOrNone.optional().describe('a category id, or "none" for uncategorised'),
+          sort: z.enum(conversationSorts).optional().describe('recent (default): last activity first; oldest/newest: by creation; priority: urgent first; waiting: longest since the customer wrote first'),
+          view: z.uuid().optional().describe('a saved view: its filters and sort apply; explicit parameters override them'),
         }),
         response: { 200: listOf(conversationSchema), ...commonErrors },
       },

@@ -25,7 +25,7 @@ export function createConversationsService(p: Platform, deps: ConversationsDeps)
     ...createReplies(p, deps, updater),
     ...createReplyChannels(p, deps),
     ...updates,
-    ...createQueries(p),
+    ...createQueries(p, deps),
     ...createProviderStatus(p),
   }
 }

@@ -5,7 +5,7 @@ import type { Row } from '../../platform/db/schema.ts'
 import { AppError, forbidden, notFound } from '../../platform/errors.ts'
 import { usersRepository } from '../users/index.ts'
 import * as repo from './conversations.repository.ts'
-import type { ContactsPort, InboxesPort, InboxRef, TaxonomyPort, WorkspacesPort } from './conversations.ports.ts'
+import type { ContactsPort, InboxesPort, InboxRef, TaxonomyPort, ViewsPort, WorkspacesPort } from './conversations.ports.ts'
 import { type Conversation, type ConversationStatus, isReopen, toConversation } from './conversations.types.ts'
 import { slaSummariesOf } from './sla-hook.ts'
 
@@ -15,6 +15,8 @@ export interface ConversationsDeps {
   contacts: ContactsPort
   inboxes: InboxesPort
   taxonomy: TaxonomyPort
+  /** Saved views, for GET /conversations?view= (optional: without it a view is a 422). */
+  views?: ViewsPort | undefined
   workspaces: WorkspacesPort
 }
 

@@ -147,14 +147,27 @@ export interface ContactInput {
   phone?: string | undefined
 }
 
+/** List orders of GET /conversations (and saved views). */
+export const conversationSorts = ['recent', 'oldest', 'newest', 'priority', 'waiting'] as const
+export type ConversationSort = (typeof conversationSorts)[number]
+
 export interface ConversationFilters {
   status?: ConversationStatus | undefined
   priority?: Priority | undefined
-  /** A user id, or 'none' for unassigned. */
+  /** The current channel. */
+  channel?: Channel | undefined
+  /** A user id, or 'none' for unassigned ('me' is resolved to the actor's id by the service). */
   assigneeId?: string | undefined
   /** A team id, or 'none' for conversations without a team. */
   teamId?: string | undefined
   inboxId?: string | undefined
   contactId?: string | undefined
   tag?: string | undefined
+  /** A category id, or 'none' for uncategorised conversations. */
+  categoryId?: string | undefined
+  /**
+   * recent: last activity first (default); oldest / newest: by creation;
+   * priority: urgent first, then recent activity; waiting: longest since the customer last wrote first.
+   */
+  sort?: ConversationSort | undefined
 }

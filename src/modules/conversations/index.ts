@@ -2,6 +2,7 @@ import type { ModuleParts, Platform } from '../../platform/platform.ts'
 import type { ContactsService } from '../contacts/index.ts'
 import type { InboxesService } from '../inboxes/index.ts'
 import type { TaxonomyService } from '../taxonomy/index.ts'
+import type { ViewsPort } from './conversations.ports.ts'
 import type { WorkspacesService } from '../workspaces/index.ts'
 import { conversationsRoutes } from './conversations.routes.ts'
 import { createConversationsService } from './conversations.service.ts'
@@ -14,15 +15,20 @@ export type { NewConversation, InboundMessage, InboundAttachment, IngestResult }
 export type { ProviderStatusReport, ProviderStatusOutcome } from './provider-status.service.ts'
 export type { IngestOutcome } from './conversations.events.ts'
 export type { ConversationEventPayloads, ConversationEventType } from './conversations.events.ts'
+export type { ViewsPort } from './conversations.ports.ts'
 export {
   conversationSchema,
   conversationStatuses,
+  conversationSorts,
+  channels,
   priorities,
   canTransition,
   assertTransition,
   allowedTransitions,
   type Conversation,
   type ConversationStatus,
+  type ConversationFilters,
+  type ConversationSort,
   type Priority,
 } from './conversations.types.ts'
 export { messageSchema, timelineItemSchema, timelineEventTypes, type Message, type TimelineItem, type ReplyInput } from './messages.types.ts'
@@ -30,7 +36,7 @@ export { sanitizeHtml, htmlToText } from './html-sanitizer.ts'
 export { setSlaSummaryReader, conversationSlaSchema, type ConversationSlaSummary, type SlaSummaryReader } from './sla-hook.ts'
 
 /** Cases, their messages and timeline: intake from every channel, replies and their durable delivery, status, assignment. */
-export function createConversationsModule(p: Platform, deps: { contacts: ContactsService; inboxes: InboxesService; taxonomy: TaxonomyService; workspaces: WorkspacesService }) {
+export function createConversationsModule(p: Platform, deps: { contacts: ContactsService; inboxes: InboxesService; taxonomy: TaxonomyService; workspaces: WorkspacesService; views?: ViewsPort }) {
   const service = createConversationsService(p, deps)
   const delivery = createDelivery(p, deps)
   return {

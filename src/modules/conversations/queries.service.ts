@@ -3,7 +3,7 @@ import { AppError, notFound } from '../../platform/errors.ts'
 import { page } from '../../platform/http/cursor.ts'
 import type { Platform } from '../../platform/platform.ts'
 import * as repo from './conversations.repository.ts'
-import { loadConversation, presentConversation } from './conversations.shared.ts'
+import { type ConversationsDeps, loadConversation, presentConversation } from './conversations.shared.ts'
 import { type Conversation, type ConversationFilters, toConversation } from './conversations.types.ts'
 import * as messages from './messages.repository.ts'
 import { slaSummariesOf } from './sla-hook.ts'
@@ -30,23 +30,43 @@ function compareEntries(a: Entry, b: Entry): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
-export function createQueries(p: Platform) {
+export function createQueries(p: Platform, deps: Pick<ConversationsDeps, 'views'>) {
   return {
     async get(actor: Actor, id: string): Promise<Conversation> {
       authorize(actor, 'conversations:read')
       return p.tx(actor, async (trx) => presentConversation(trx, actor.workspaceId, await loadConversation(trx, actor.workspaceId, id)))
     },
 
-    /** Most recently active first; `nextCursor` pages on. */
-    async list(actor: Actor, q: ConversationFilters & Paging) {
+    /**
+     * Filtered and sorted (most recently active first by default); `view`
+     * applies a saved view's filters and sort, which explicit parameters
+     * override. `assigneeId: 'me'` is the actor. `nextCursor` pages on.
+     */
+    async list(actor: Actor, q: ConversationFilters & Paging & { view?: string | undefined }) {
       authorize(actor, 'conversations:read')
-      const after = p.cursors.decode(q.cursor, 2) as [string, string] | null
+      const { view, limit, cursor, ...given } = q
+      let filters: ConversationFilters = given
+      if (view) {
+        if (!deps.views) throw new AppError('UNPROCESSABLE', 'Saved views are not available')
+        const saved = await deps.views.resolveView(actor, view)
+        const explicit = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined))
+        filters = { ...saved.filters, sort: saved.sort, ...explicit }
+      }
+      if (filters.assigneeId === 'me') {
+        if (!actor.userId) throw new AppError('VALIDATION_FAILED', 'assigneeId "me" needs a user', [{ field: 'querystring.assigneeId', message: 'this token has no user' }])
+        filters = { ...filters, assigneeId: actor.userId }
+      }
+      const sort = filters.sort ?? 'recent'
+      const c = p.cursors.decode(cursor, 4)
+      // A cursor from another order (a view whose sort changed) is not resumable.
+      if (c && c[0] !== sort) throw new AppError('INVALID_CURSOR', 'The cursor is not valid for this list; start again from the first page')
+      const after = c ? ([c[1], c[2], c[3]] as [string, string, string]) : null
       const { rows, tags, sla } = await p.tx(actor, async (trx) => {
-        const rows = await repo.listConversations(trx, actor.workspaceId, q, { limit: q.limit, after })
+        const rows = await repo.listConversations(trx, actor.workspaceId, { ...filters, sort }, { limit, after })
         const ids = rows.map((r) => r.id)
         return { rows, tags: await repo.tagsOf(trx, actor.workspaceId, ids), sla: await slaSummariesOf(trx, actor.workspaceId, ids) }
       })
-      const { items, nextCursor } = page(rows, q.limit, (r) => p.cursors.encode([r.cursor_at, r.id]))
+      const { items, nextCursor } = page(rows, limit, (r) => p.cursors.encode([sort, r.cursor_k1, r.cursor_k2 ?? '', r.id]))
       return { items: items.map((r) => toConversation(r, tags.get(r.id) ?? [], sla.get(r.id) ?? null)), nextCursor }
     },
 

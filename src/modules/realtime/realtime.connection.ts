@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { FastifyRequest } from 'fastify'
 import type { RawData, WebSocket } from 'ws'
 import { type Actor, can } from '../../platform/auth/actor.ts'
@@ -5,6 +6,7 @@ import type { DomainEvent } from '../../platform/events/events.ts'
 import { type Authenticator, bearerOf, SESSION_COOKIE } from '../../platform/http/auth.ts'
 import type { Logger } from '../../platform/observability/logger.ts'
 import type { RealtimeHub, Subscriber } from './realtime.hub.ts'
+import type { PresenceState, PresenceTracker } from './realtime.presence.ts'
 import { closeCodes, matchesTopics, parseClientFrame, type ClientFrame, type ParsedFrame, type ServerFrame, toEventView } from './realtime.types.ts'
 
 export interface RealtimeOptions {
@@ -24,6 +26,9 @@ export const defaultRealtimeOptions: RealtimeOptions = { authTimeoutMs: 5000, he
 
 export interface ConnectionContext {
   hub: RealtimeHub
+  presence: PresenceTracker
+  /** The name others see in presence frames (falls back to the actor's label). */
+  describeUser?: ((actor: Actor) => Promise<string>) | undefined
   authenticate: Authenticator
   logger: Logger
   options: RealtimeOptions
@@ -51,6 +56,11 @@ function cookieOriginAllowed(req: FastifyRequest, publicUrl: string | undefined)
 export function acceptConnection(socket: WebSocket, req: FastifyRequest, ctx: ConnectionContext): void {
   const { options, logger } = ctx
   const topics = new Set<string>()
+  const connectionId = randomUUID()
+  /** Conversations this connection announced itself on (told `left` when it closes). */
+  const present = new Set<string>()
+  let unwatch: (() => void) | null = null
+  let displayName = ''
   let actor: Actor | null = null
   let credentials: Credentials | null = null
   let subscriber: Subscriber | null = null
@@ -77,6 +87,10 @@ export function acceptConnection(socket: WebSocket, req: FastifyRequest, ctx: Co
     if (heartbeat) clearInterval(heartbeat)
     if (subscriber) ctx.hub.remove(subscriber)
     subscriber = null
+    unwatch?.()
+    unwatch = null
+    if (actor?.userId) for (const conversationId of present) void ctx.presence.update({ workspaceId: actor.workspaceId, conversationId, connectionId, userId: actor.userId, name: displayName, state: 'left' })
+    present.clear()
     topics.clear()
   }
   const close = (code: number, reason: string) => {
@@ -86,7 +100,7 @@ export function acceptConnection(socket: WebSocket, req: FastifyRequest, ctx: Co
   }
 
   const deliver = (event: DomainEvent) => {
-    if (closed || !matchesTopics(topics, event)) return
+    if (closed || !matchesTopics(topics, event, actor?.userId ?? null)) return
     if (socket.bufferedAmount > options.maxBufferedBytes) return close(closeCodes.tooSlow, 'Too slow: reconnect and refetch')
     send({ type: 'event', event: toEventView(event) })
   }
@@ -117,13 +131,28 @@ export function acceptConnection(socket: WebSocket, req: FastifyRequest, ctx: Co
     if (closed) return
     if (!found) return close(closeCodes.unauthenticated, failure)
     if (!can(found, 'conversations:read')) return close(closeCodes.forbidden, `Your role (${found.role}) may not read conversations`)
+    displayName = (ctx.describeUser && found.userId ? await ctx.describeUser(found).catch(() => found.label) : found.label) || found.label
+    if (closed) return
     actor = found
     credentials = creds
     subscriber = { workspaceId: found.workspaceId, userId: found.userId, deliver }
     ctx.hub.add(subscriber)
+    unwatch = ctx.presence.watch(found.workspaceId, (conversationId, users) => {
+      if (!closed && topics.has(`conversation:${conversationId}`)) send({ type: 'presence', conversationId, users })
+    })
     heartbeat = setInterval(tick, options.heartbeatMs)
     heartbeat.unref()
     send({ type: 'ready', workspaceId: found.workspaceId })
+  }
+
+  const announce = (conversationId: string, state: PresenceState) => {
+    if (!actor?.userId) return send({ type: 'error', code: 'UNPROCESSABLE', message: 'Presence needs a user; this token has none' })
+    if (state === 'left') present.delete(conversationId)
+    else if (!present.has(conversationId)) {
+      if (present.size >= options.maxTopics) return send({ type: 'error', code: 'UNPROCESSABLE', message: `A connection may be on at most ${options.maxTopics} conversations at once; send left first` })
+      present.add(conversationId)
+    }
+    void ctx.presence.update({ workspaceId: actor.workspaceId, conversationId, connectionId, userId: actor.userId, name: displayName, state })
   }
 
   const handle = (frame: ClientFrame) => {
@@ -138,8 +167,20 @@ export function acceptConnection(socket: WebSocket, req: FastifyRequest, ctx: Co
           return send({ type: 'error', code: 'UNPROCESSABLE', message: `A connection may hold at most ${options.maxTopics} topics; unsubscribe some first` })
         }
         for (const t of added) topics.add(t)
-        return send({ type: 'subscribed', topics: [...topics] })
+        send({ type: 'subscribed', topics: [...topics] })
+        // Who is already on a conversation, so a newcomer sees them without waiting for their next refresh.
+        for (const t of added) {
+          if (!t.startsWith('conversation:') || !actor) continue
+          const conversationId = t.slice('conversation:'.length)
+          const users = ctx.presence.current(actor.workspaceId, conversationId)
+          if (users.length) send({ type: 'presence', conversationId, users })
+        }
+        return
       }
+      case 'viewing':
+      case 'typing':
+      case 'left':
+        return announce(frame.conversationId, frame.type)
       case 'unsubscribe':
         for (const t of frame.topics) topics.delete(t)
         return send({ type: 'subscribed', topics: [...topics] })

@@ -16,12 +16,19 @@
  *   {"type":"subscribe","topics":["conversations"]}          every event that has a conversationId
  *   {"type":"subscribe","topics":["conversation:<uuid>"]}    the events of one conversation
  *   {"type":"unsubscribe","topics":[…]}
+ *   {"type":"subscribe","topics":["notifications"]}          your own notifications (notification.created events)
  *   {"type":"ping"}
+ *   {"type":"viewing","conversationId":"<uuid>"}             collision detection: I have it open (repeat every ~5 s)
+ *   {"type":"typing","conversationId":"<uuid>"}              I am typing a reply or note (repeat while typing)
+ *   {"type":"left","conversationId":"<uuid>"}                I closed it (also implied when the socket closes)
  * Server → client:
  *   {"type":"ready","workspaceId":"…"}                       authenticated; subscribe now
  *   {"type":"subscribed","topics":[…]}                       after (un)subscribe: the topics now held
  *   {"type":"event","event":{id,type,conversationId,contactId,actor,payload,createdAt}}
  *   {"type":"pong"}
+ *   {"type":"presence","conversationId":"…","users":[{userId,name,typing}]}
+ *     to holders of conversation:<id> whenever who is viewing/typing changes (and
+ *     on subscribing, if anyone is); viewing expires 15 s, typing 6 s after the last frame
  *   {"type":"error","code":"INVALID_JSON"|"VALIDATION_FAILED"|"UNPROCESSABLE","message":"…","details"?:[…]}
  *     for a bad frame (invalid JSON, unknown type, bad topic, over 100 topics);
  *     the socket stays open.
@@ -34,13 +41,10 @@
  * that reads too slowly is closed with 4408.
  */
 import type { FastifyPluginAsync } from 'fastify'
-import type { Authenticator } from '../../platform/http/auth.ts'
-import type { Logger } from '../../platform/observability/logger.ts'
-import { acceptConnection, type RealtimeOptions } from './realtime.connection.ts'
-import type { RealtimeHub } from './realtime.hub.ts'
+import { acceptConnection, type ConnectionContext } from './realtime.connection.ts'
 
 export const realtimeRoutes =
-  (deps: { hub: RealtimeHub; authenticate: Authenticator; logger: Logger; options: RealtimeOptions }): FastifyPluginAsync =>
+  (deps: ConnectionContext): FastifyPluginAsync =>
   async (app) => {
     // Public to the HTTP auth hook: the connection authenticates itself, so that
     // browsers can use the auth frame and every refusal is a 4401 close.

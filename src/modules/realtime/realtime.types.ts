@@ -1,16 +1,19 @@
 import { z } from 'zod'
 import type { ErrorCode } from '../../platform/errors.ts'
 import type { DomainEvent } from '../../platform/events/events.ts'
+import { PRESENCE_EVENT, type PresenceUser } from './realtime.presence.ts'
 
 /** Every event that has a conversation id. */
 export const ALL_CONVERSATIONS = 'conversations'
+/** The signed-in user's own events (notifications): those whose payload names them as `recipientUserId`. */
+export const MY_NOTIFICATIONS = 'notifications'
 const conversationTopic = /^conversation:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i
 
 /** `conversations` or `conversation:<uuid>`; normalised to lower case (ids in events are). */
 export const topicSchema = z
   .string()
   .max(100)
-  .refine((t) => t === ALL_CONVERSATIONS || conversationTopic.test(t), { message: 'A topic is "conversations" or "conversation:<uuid>"' })
+  .refine((t) => t === ALL_CONVERSATIONS || t === MY_NOTIFICATIONS || conversationTopic.test(t), { message: 'A topic is "conversations", "notifications" or "conversation:<uuid>"' })
   .transform((t) => t.toLowerCase())
 
 /** Frames a client may send (JSON text). */
@@ -19,6 +22,10 @@ export const clientFrameSchemas = {
   subscribe: z.strictObject({ type: z.literal('subscribe'), topics: z.array(topicSchema).min(1).max(100) }),
   unsubscribe: z.strictObject({ type: z.literal('unsubscribe'), topics: z.array(topicSchema).min(1).max(100) }),
   ping: z.strictObject({ type: z.literal('ping') }),
+  /** Collision detection: "I have this conversation open" (refresh every few seconds), "I am typing", "I closed it". */
+  viewing: z.strictObject({ type: z.literal('viewing'), conversationId: z.uuid().transform((id) => id.toLowerCase()) }),
+  typing: z.strictObject({ type: z.literal('typing'), conversationId: z.uuid().transform((id) => id.toLowerCase()) }),
+  left: z.strictObject({ type: z.literal('left'), conversationId: z.uuid().transform((id) => id.toLowerCase()) }),
 } as const
 export type ClientFrameType = keyof typeof clientFrameSchemas
 export type ClientFrame = { [K in ClientFrameType]: z.output<(typeof clientFrameSchemas)[K]> }[ClientFrameType]
@@ -32,6 +39,8 @@ export type ServerFrame =
   | { type: 'subscribed'; topics: string[] }
   | { type: 'event'; event: EventView }
   | { type: 'pong' }
+  /** Who is on a conversation (viewing, and whether typing); sent to holders of its topic whenever that changes. */
+  | { type: 'presence'; conversationId: string; users: PresenceUser[] }
   | { type: 'error'; code: ErrorCode; message: string; details?: unknown }
 
 /** Close codes (4000–4999 are the application's range). */
@@ -70,8 +79,15 @@ export function parseClientFrame(text: string): ParsedFrame {
   return { ok: true, frame: parsed.data as ClientFrame }
 }
 
-/** Whether an event belongs to any of the topics. Only conversation events are published. */
-export function matchesTopics(topics: ReadonlySet<string>, event: Pick<DomainEvent, 'conversationId'>): boolean {
+/**
+ * Whether an event belongs to any of the topics of a connection of `userId`.
+ * Personal events (payload.recipientUserId) go only to that user, on the
+ * `notifications` topic; presence pseudo-events travel as presence frames instead.
+ */
+export function matchesTopics(topics: ReadonlySet<string>, event: Pick<DomainEvent, 'conversationId' | 'type' | 'payload'>, userId: string | null = null): boolean {
+  if (event.type === PRESENCE_EVENT) return false
+  const recipient = event.payload?.recipientUserId
+  if (typeof recipient === 'string') return topics.has(MY_NOTIFICATIONS) && recipient === userId
   if (!event.conversationId) return false
   return topics.has(ALL_CONVERSATIONS) || topics.has(`conversation:${event.conversationId.toLowerCase()}`)
 }

@@ -22,8 +22,11 @@ async function member(role: string, opts: { password?: boolean } = {}) {
 async function signIn(email: string, pw = password): Promise<Client> {
   const res = await t.omnidesk.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password: pw }, remoteAddress: `10.9.${n}.${++addr}` })
   assert.equal(res.statusCode, 200, res.body)
-  const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('omnidesk_session='))?.split(';')[0] as string
-  return clientFor(t.omnidesk, null, { cookie })
+  const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? [])
+  const session = cookies.find((c) => c.startsWith('omnidesk_session='))?.split(';')[0] as string
+  const csrf = cookies.find((c) => c.startsWith('omnidesk_csrf='))?.split(';')[0] as string
+  // A browser sends both cookies, and the app copies the CSRF cookie into the header of every write.
+  return clientFor(t.omnidesk, null, { cookie: `${session}; ${csrf}`, 'x-csrf-token': csrf.slice('omnidesk_csrf='.length) })
 }
 
 const ownerId = async () => (await t.admin.get('/api/v1/auth/me')).body.userId as string

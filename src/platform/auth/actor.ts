@@ -44,7 +44,7 @@ const read = [
   'workspace:read',
 ] as const
 const agentWrite = ['conversations:write', 'contacts:write', 'messages:write', 'tags:write'] as const
-const supervise = ['conversations:assign-any', 'contacts:merge', 'teams:write'] as const
+const supervise = ['conversations:assign-any', 'contacts:merge', 'teams:write', 'desk:share', 'board:read'] as const
 const administer = [
   'users:write',
   'inboxes:write',

@@ -7,6 +7,7 @@ import * as m0005 from './migrations/0005-email-replies-index.ts'
 import * as m0006 from './migrations/0006-bounce-reasons.ts'
 import * as m0007 from './migrations/0007-fast-path.ts'
 import * as m0009 from './migrations/0009-chat.ts'
+import * as m0010 from './migrations/0010-desk.ts'
 import * as m0011 from './migrations/0011-routing.ts'
 import * as m0012 from './migrations/0012-sla.ts'
 import * as m0013 from './migrations/0013-sms-voice.ts'
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0006-bounce-reasons': m0006,
   '0007-fast-path': m0007,
   '0009-chat': m0009,
+  '0010-desk': m0010,
   '0011-routing': m0011,
   '0012-sla': m0012,
   '0013-sms-voice': m0013,

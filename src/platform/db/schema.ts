@@ -548,6 +548,48 @@ export interface WhatsappTemplatesTable {
   updated_at: Timestamp
 }
 
+/** Saved inbox views (migration 0010-desk): personal, or shared with the workspace. */
+export interface SavedViewsTable {
+  id: Generated<string>
+  workspace_id: string
+  owner_id: string
+  name: string
+  filters: Json<Record<string, unknown>>
+  sort: Generated<string>
+  shared: Generated<boolean>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+/** Canned replies with {{variables}} (migration 0010-desk). */
+export interface CannedRepliesTable {
+  id: Generated<string>
+  workspace_id: string
+  owner_id: string
+  name: string
+  shortcut: string | null
+  body: string
+  shared: Generated<boolean>
+  created_at: Timestamp
+  updated_at: Timestamp
+}
+
+/** A user's notifications: mentions in notes, assignments (migration 0010-desk). */
+export interface NotificationsTable {
+  id: Generated<string>
+  workspace_id: string
+  user_id: string
+  kind: string
+  conversation_id: string | null
+  message_id: string | null
+  actor_id: string | null
+  actor_label: string | null
+  text: string
+  source_event_id: ColumnType<string, string | number, string | number>
+  read_at: NullableTimestamp
+  created_at: Timestamp
+}
+
 export interface DB {
   contact_consents: ContactConsentsTable
   voice_calls: VoiceCallsTable
@@ -577,6 +619,9 @@ export interface DB {
   inbound_emails: InboundEmailsTable
   imap_checkpoints: ImapCheckpointsTable
   imap_mailbox_health: ImapMailboxHealthTable
+  saved_views: SavedViewsTable
+  canned_replies: CannedRepliesTable
+  notifications: NotificationsTable
   chat_visitors: ChatVisitorsTable
   whatsapp_templates: WhatsappTemplatesTable
   business_calendars: BusinessCalendarsTable

@@ -1,6 +1,6 @@
 import { QueryClientProvider } from '@tanstack/react-query'
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router'
-import { adminRoutes } from '../features/admin/routes'
+import { adminRoutesFor } from '../features/admin/routes'
 import { SignIn } from '../features/auth/SignIn'
 import { SessionProvider, useSession } from '../features/auth/session'
 import { CasePage } from '../features/conversation/CasePage'
@@ -42,7 +42,7 @@ function Gate() {
         <Route path="/cases/:id" element={<CasePage />} />
         <Route path="/contacts/:id" element={<ContactPage />} />
         <Route path="/search" element={<SearchPage />} />
-        {isAdmin && adminRoutes.map((r) => <Route key={r.path} path={`/admin/${r.path}`} element={r.element} />)}
+        {isAdmin && adminRoutesFor(session.me.role).map((r) => <Route key={r.path} path={`/admin/${r.path}`} element={r.element} />)}
         <Route path="*" element={<NotFound />} />
       </Routes>
     </Shell>

@@ -1,7 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react'
 import { NavLink, useNavigate, useSearchParams } from 'react-router'
-import { adminRoutes } from '../features/admin/routes'
+import { adminRoutesFor } from '../features/admin/routes'
 import { useMe } from '../features/auth/session'
 import { useT } from '../i18n'
 import { useLiveConversations } from '../features/inbox/inbox.data'
@@ -49,7 +49,7 @@ export function Shell({ children }: { children: ReactNode }) {
           <NavLink to="/inbox/unassigned">{t('inbox.views.unassigned')}</NavLink>
           <NavLink to="/inbox/all">{t('inbox.views.all')}</NavLink>
           {mayAdmin &&
-            adminRoutes.map((r) => (
+            adminRoutesFor(session.me.role).map((r) => (
               <NavLink key={r.path} to={`/admin/${r.path}`}>
                 {t(r.labelKey)}
               </NavLink>
