@@ -163,6 +163,14 @@ test('transfers: note required by the workspace, capacity respected unless a sup
   assert.ok(byQueue.body.items.every((d: { queueId: string }) => d.queueId === l2.id))
   assert.ok(byQueue.body.items.length >= 2)
   assert.equal((await ws.get(`/api/v1/routing-decisions?queueId=${q.id}&limit=1`)).body.items.length, 1)
+  // Pages of the whole record: newest first, no repeats.
+  const page1 = await ws.get('/api/v1/routing-decisions?limit=2')
+  assert.ok(page1.body.nextCursor)
+  const page2 = await ws.get(`/api/v1/routing-decisions?limit=2&cursor=${encodeURIComponent(page1.body.nextCursor)}`)
+  assert.equal(page2.status, 200, JSON.stringify(page2.body))
+  const seen = [...page1.body.items, ...page2.body.items]
+  assert.equal(new Set(seen.map((d: { id: string }) => d.id)).size, seen.length)
+  assert.ok(Date.parse(page1.body.items[1].createdAt) >= Date.parse(page2.body.items[0].createdAt))
 })
 
 test('overflow: a case waiting too long widens to the fallback queue', async () => {
