@@ -61,6 +61,23 @@ test('an agent coming online gets the waiting cases at once; going offline relea
   assert.equal((await ws.get('/api/v1/queues')).body.items[0].waiting, 2)
 })
 
+test('a priority change while waiting moves the case ahead in the backlog', async () => {
+  const ws = await t.workspace()
+  await queue(ws, { name: 'Q', strategy: 'least_loaded' })
+  const dee = await agent(ws, 'dee', { api: 1 }, { online: false })
+  const first = await newCase(ws)
+  const second = await newCase(ws)
+  await until('both queued', async () => (await ws.get('/api/v1/queues')).body.items[0].waiting === 2)
+  assert.equal((await ws.patch(`/api/v1/conversations/${second.id}`, { priority: 'high' })).status, 200)
+  await until('the entry follows the priority', async () => {
+    const row = await t.database.db.selectFrom('routing_entries').select('priority_rank').where('conversation_id', '=', second.id).executeTakeFirst()
+    return row?.priority_rank === 3
+  })
+  await presence(dee.client, dee.id, 'online')
+  assert.equal(await assigneeOf(ws, second.id), dee.id)
+  assert.equal(await assigneeOf(ws, first.id), null)
+})
+
 test('live channels get offers: decline passes to the next agent, accept assigns, an unanswered offer expires', async () => {
   const ws = await t.workspace()
   const chat = await inbox(ws, 'chat')
