@@ -21,12 +21,20 @@ import { startTestApp } from '../test/harness.ts'
  * PostgreSQL uses a throwaway database on DATABASE_URL (or --database-url).
  */
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, backend: { type: 'string', default: 'pglite' }, 'database-url': { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'pglite' },
+    'database-url': { type: 'string' },
+    // Override one size (e.g. a deep backlog with few agents).
+    agents: { type: 'string' },
+    cases: { type: 'string' },
+    samples: { type: 'string' },
+  },
 })
 const quick = args.quick as boolean
-const agents = quick ? 100 : 1000
-const cases = quick ? 1000 : 10_000
-const samples = quick ? 200 : 1000
+const agents = Number(args.agents ?? (quick ? 100 : 1000))
+const cases = Number(args.cases ?? (quick ? 1000 : 10_000))
+const samples = Number(args.samples ?? (quick ? 200 : 1000))
 
 if (args.backend === 'postgres') process.env.DATABASE_URL = args['database-url'] ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 else delete process.env.DATABASE_URL
@@ -65,8 +73,8 @@ try {
       SELECT ${wsId}, g, 'case ' || g, ${contact.id}, ${inbox.id}, 'api', (ARRAY['low','normal','high','urgent'])[1 + g % 4], now() - make_interval(secs => g)
         FROM generate_series(1, ${cases}) g`.execute(trx)
     await sql`
-      INSERT INTO routing_entries (workspace_id, conversation_id, queue_id, state, waiting_since)
-      SELECT c.workspace_id, c.id, q.id, 'waiting', c.created_at FROM conversations c, routing_queues q
+      INSERT INTO routing_entries (workspace_id, conversation_id, queue_id, state, waiting_since, priority_rank)
+      SELECT c.workspace_id, c.id, q.id, 'waiting', c.created_at, ${repo.priorityRankSql} FROM conversations c, routing_queues q
        WHERE c.workspace_id = ${wsId} AND q.workspace_id = ${wsId}`.execute(trx)
     await sql`UPDATE workspaces SET conversation_seq = ${cases} WHERE id = ${wsId}`.execute(trx)
   })

@@ -6,7 +6,7 @@ import type { Conversation } from '../conversations/index.ts'
 import { createAgentsService } from './agents.service.ts'
 import { createDecisionsService } from './decisions.service.ts'
 import { createHandover } from './handover.service.ts'
-import { enqueueNewCases, followManualAssignment, freeCapacityOnSolve } from './listeners/conversations.route.ts'
+import { enqueueNewCases, followManualAssignment, followPriority, freeCapacityOnSolve } from './listeners/conversations.route.ts'
 import { createQueuesService } from './queues.service.ts'
 import { type ConversationsPort, createEngine, lockRouting, OFFER_EXPIRE_QUEUE, OVERFLOW_QUEUE } from './routing.engine.ts'
 import { routingRoutes } from './routing.routes.ts'
@@ -68,7 +68,7 @@ export function createRoutingModule(p: Platform, deps: RoutingDeps) {
 
   return {
     service,
-    listeners: [enqueueNewCases(engine), freeCapacityOnSolve(engine), followManualAssignment(engine)],
+    listeners: [enqueueNewCases(engine), freeCapacityOnSolve(engine), followManualAssignment(engine), followPriority()],
     routes: routingRoutes({ agents, queues, handover, decisions, getConversation: (actor, id) => deps.conversations.get(actor, id) }),
     /** Starts the offer and overflow timers' workers, and the presence sweeper. */
     async start() {

@@ -10,7 +10,7 @@ import { insertDecision } from './decisions.repository.ts'
 import * as repo from './routing.repository.ts'
 import { matchesQueue } from './routing.match.ts'
 import { abArm, decide, freeCapacity } from './routing.strategies.ts'
-import { type DecisionKind, type FallbackStrategy, isLive, type QueueMatch, type Strategy, strategyVersions } from './routing.types.ts'
+import { type DecisionKind, type FallbackStrategy, isLive, priorityRank, type QueueMatch, type Strategy, strategyVersions } from './routing.types.ts'
 
 /** What routing needs of the conversations module: assignment with its events and audit, inside our transaction. */
 export interface ConversationsPort {
@@ -66,7 +66,7 @@ export function createEngine(p: Platform, deps: { conversations: ConversationsPo
     const existing = await repo.findEntry(trx, ws, conversationId, { forUpdate: true })
     const ab = queue.ab_test as { percentB: number } | null
     const arm = ab && !existing?.ab_queue_id ? { arm: abArm(queue.id, conversationId, ab.percentB), ab_queue_id: queue.id } : {}
-    const fresh = { queue_id: queue.id, state: 'waiting', skill_level_drop: 0, entered_queue_at: sql<Date>`now()`, waiting_since: sql<Date>`now()`, assignee_id: null, assigned_at: null, ...arm }
+    const fresh = { queue_id: queue.id, state: 'waiting', skill_level_drop: 0, priority_rank: priorityRank[kase.conversation.priority] ?? 2, entered_queue_at: sql<Date>`now()`, waiting_since: sql<Date>`now()`, assignee_id: null, assigned_at: null, ...arm }
     if (existing) await repo.updateEntry(trx, ws, conversationId, fresh)
     else await repo.insertEntry(trx, { workspace_id: ws, conversation_id: conversationId, ...fresh })
     const overflow = queue.overflow as { afterMinutes: number } | null

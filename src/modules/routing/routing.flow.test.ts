@@ -61,6 +61,23 @@ test('an agent coming online gets the waiting cases at once; going offline relea
   assert.equal((await ws.get('/api/v1/queues')).body.items[0].waiting, 2)
 })
 
+test('a priority change while waiting moves the case ahead in the backlog', async () => {
+  const ws = await t.workspace()
+  await queue(ws, { name: 'Q', strategy: 'least_loaded' })
+  const dee = await agent(ws, 'dee', { api: 1 }, { online: false })
+  const first = await newCase(ws)
+  const second = await newCase(ws)
+  await until('both queued', async () => (await ws.get('/api/v1/queues')).body.items[0].waiting === 2)
+  assert.equal((await ws.patch(`/api/v1/conversations/${second.id}`, { priority: 'high' })).status, 200)
+  await until('the entry follows the priority', async () => {
+    const row = await t.database.db.selectFrom('routing_entries').select('priority_rank').where('conversation_id', '=', second.id).executeTakeFirst()
+    return row?.priority_rank === 3
+  })
+  await presence(dee.client, dee.id, 'online')
+  assert.equal(await assigneeOf(ws, second.id), dee.id)
+  assert.equal(await assigneeOf(ws, first.id), null)
+})
+
 test('live channels get offers: decline passes to the next agent, accept assigns, an unanswered offer expires', async () => {
   const ws = await t.workspace()
   const chat = await inbox(ws, 'chat')
@@ -163,6 +180,14 @@ test('transfers: note required by the workspace, capacity respected unless a sup
   assert.ok(byQueue.body.items.every((d: { queueId: string }) => d.queueId === l2.id))
   assert.ok(byQueue.body.items.length >= 2)
   assert.equal((await ws.get(`/api/v1/routing-decisions?queueId=${q.id}&limit=1`)).body.items.length, 1)
+  // Pages of the whole record: newest first, no repeats.
+  const page1 = await ws.get('/api/v1/routing-decisions?limit=2')
+  assert.ok(page1.body.nextCursor)
+  const page2 = await ws.get(`/api/v1/routing-decisions?limit=2&cursor=${encodeURIComponent(page1.body.nextCursor)}`)
+  assert.equal(page2.status, 200, JSON.stringify(page2.body))
+  const seen = [...page1.body.items, ...page2.body.items]
+  assert.equal(new Set(seen.map((d: { id: string }) => d.id)).size, seen.length)
+  assert.ok(Date.parse(page1.body.items[1].createdAt) >= Date.parse(page2.body.items[0].createdAt))
 })
 
 test('overflow: a case waiting too long widens to the fallback queue', async () => {

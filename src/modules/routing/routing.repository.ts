@@ -4,6 +4,9 @@ import type { DB, NewRow, Row, RowUpdate } from '../../platform/db/schema.ts'
 import type { AgentCandidate } from './routing.strategies.ts'
 import { activeStatuses } from './routing.types.ts'
 
+/** A conversation's priority as a number, higher first (`c` is the conversation). */
+export const priorityRankSql = sql<number>`CASE c.priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'normal' THEN 2 ELSE 1 END`
+
 /** SQL of the routing module. Every function takes the transaction first and the workspace id. */
 
 /** Column values, where a timestamp may also be an SQL expression such as now(). */
@@ -171,12 +174,16 @@ export function updateEntry(trx: Tx, ws: string, conversationId: string, set: Se
 
 /**
  * The order in which waiting cases are served: priority, then time to SLA
- * breach, then time waiting. Each key is one line; the SLA key joins the
- * conversation's SLA due time once the sla module stores one.
+ * breach, then time waiting. Each key is one line, over the entry `e` and its
+ * conversation `c`. Priority is the entry's copy (kept in step by a listener),
+ * so without the SLA key the order is the index routing_entries_waiting_idx
+ * and the next case is found without sorting the backlog. The SLA key can
+ * read the conversation (`c.<due time>`): correct at once; to keep it an index
+ * walk, keep the due time on the entry too and add it to that index.
  */
 const waitingOrder = [
-  sql`CASE c.priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 WHEN 'normal' THEN 2 ELSE 1 END DESC`,
-  // sla: sql`<the conversation's next SLA due time> ASC NULLS LAST`,
+  sql`e.priority_rank DESC`,
+  // sla: sql`<the case's next SLA due time> ASC NULLS LAST`,
   sql`e.waiting_since ASC`,
   sql`e.conversation_id ASC`,
 ]
@@ -284,4 +291,14 @@ export async function lastAgentOfContact(trx: Tx, ws: string, contactId: string,
     .limit(1)
     .executeTakeFirst()
   return r?.assignee_id ?? null
+}
+
+/** Keeps the entry's copy of the conversation's priority in step. */
+export async function syncPriority(trx: Tx, ws: string, conversationId: string): Promise<void> {
+  await sql`
+    UPDATE routing_entries e SET priority_rank = ${priorityRankSql}
+      FROM conversations c
+     WHERE e.workspace_id = ${ws} AND e.conversation_id = ${conversationId}
+       AND c.workspace_id = e.workspace_id AND c.id = e.conversation_id
+       AND e.priority_rank IS DISTINCT FROM ${priorityRankSql}`.execute(trx)
 }

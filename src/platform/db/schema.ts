@@ -374,6 +374,7 @@ export interface RoutingEntriesTable {
   arm: string | null
   ab_queue_id: string | null
   skill_level_drop: Generated<number>
+  priority_rank: Generated<number>
   queued_at: Timestamp
   entered_queue_at: Timestamp
   waiting_since: Timestamp

@@ -90,3 +90,17 @@ export function followManualAssignment(engine: Engine): DatabaseListener {
     },
   }
 }
+
+/** A waiting case whose priority changed moves in the backlog's order (the entry keeps a copy of the priority). */
+export function followPriority(): DatabaseListener {
+  return {
+    id: 'routing.follow-priority',
+    types: ['conversation.updated'],
+    async handle(event, trx) {
+      const fields = event.payload.fields
+      if (!event.conversationId || !Array.isArray(fields) || !fields.includes('priority')) return
+      await lockRouting(trx, event.workspaceId)
+      await repo.syncPriority(trx, event.workspaceId, event.conversationId)
+    },
+  }
+}

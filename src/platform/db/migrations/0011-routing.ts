@@ -65,6 +65,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       arm text CHECK (arm IN ('A','B')),
       ab_queue_id uuid,
       skill_level_drop integer NOT NULL DEFAULT 0,
+      -- The conversation's priority as a rank (urgent 4 … low 1), kept here so the backlog's order is an index.
+      priority_rank integer NOT NULL DEFAULT 2,
       queued_at timestamptz NOT NULL DEFAULT now(),
       entered_queue_at timestamptz NOT NULL DEFAULT now(),
       waiting_since timestamptz NOT NULL DEFAULT now(),
@@ -75,7 +77,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       FOREIGN KEY (workspace_id, conversation_id) REFERENCES conversations(workspace_id, id) ON DELETE CASCADE,
       FOREIGN KEY (workspace_id, queue_id) REFERENCES routing_queues(workspace_id, id) ON DELETE CASCADE
     );
-    CREATE INDEX routing_entries_waiting_idx ON routing_entries (workspace_id, waiting_since) WHERE state = 'waiting';
+    CREATE INDEX routing_entries_waiting_idx ON routing_entries (workspace_id, priority_rank DESC, waiting_since, conversation_id) WHERE state = 'waiting';
     CREATE INDEX routing_entries_queue_idx ON routing_entries (workspace_id, queue_id, state);
     CREATE INDEX routing_entries_ab_idx ON routing_entries (workspace_id, ab_queue_id) WHERE ab_queue_id IS NOT NULL;
 
