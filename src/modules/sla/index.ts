@@ -16,6 +16,8 @@ export { slaEventTypes } from './clocks.service.ts'
 export { slaSummaries } from './sla.summary.ts'
 export { compileCalendar, elapsedTime, type CalendarDefinition, type TimeCounter } from './calendar.ts'
 export { evaluate } from './clock-engine.ts'
+/** For other modules (routing orders queues by time to SLA breach). */
+export { nextBreachAt } from './sla.repository.ts'
 
 /**
  * Service levels: business calendars, ordered SLA policies, per-conversation

@@ -427,3 +427,20 @@ export async function openConversationIds(trx: Tx, workspaceId: string, after: s
   const rows = await q.orderBy('id').limit(limit).execute()
   return rows.map((r) => r.id)
 }
+
+/**
+ * When each conversation's earliest running clock falls due (null: none
+ * running) — for other modules ordering work by time to breach (routing).
+ */
+export async function nextBreachAt(trx: Tx, workspaceId: string, conversationIds: string[]): Promise<Map<string, Date | null>> {
+  const out = new Map<string, Date | null>()
+  if (!conversationIds.length) return out
+  const rows = await trx
+    .selectFrom('conversation_slas')
+    .select(['conversation_id', 'next_breach_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', 'in', conversationIds)
+    .execute()
+  for (const r of rows) out.set(r.conversation_id, r.next_breach_at)
+  return out
+}
