@@ -102,13 +102,13 @@ export function createClocks(p: Platform, deps: { clock: SlaClock }) {
     opts: { facts?: repo.StoredFact[]; trigger: string; backfill?: boolean; onlyCreatedBefore?: Date },
   ): Promise<void> {
     const policies = await repo.listPolicies(trx, ws, { activeOnly: true })
-    const existing = await repo.findClockRow(trx, ws, conversationId)
+    const exists = async () => (await repo.findClockRow(trx, ws, conversationId)) !== undefined
     // Nothing to keep time for: no policy, no record. A policy created later rebuilds history from the tables.
-    if (!existing && policies.length === 0) return
+    if (policies.length === 0 && !(await exists())) return
     const attrs = await repo.caseAttributes(trx, ws, conversationId)
     if (!attrs) return
     // A re-match leaves a case created after the change to its own events (they record it at the SLA clock's time).
-    if (!existing && opts.onlyCreatedBefore && attrs.createdAt.getTime() >= opts.onlyCreatedBefore.getTime()) return
+    if (opts.onlyCreatedBefore && attrs.createdAt.getTime() >= opts.onlyCreatedBefore.getTime() && !(await exists())) return
     const { row, created } = await repo.lockClockRow(trx, ws, conversationId)
     let facts = row.facts as unknown as repo.StoredFact[]
     if (created && opts.backfill) facts = (await repo.historyFacts(trx, ws, [conversationId])).get(conversationId) ?? []

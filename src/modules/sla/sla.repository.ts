@@ -160,13 +160,15 @@ export interface CaseAttributes {
 
 export async function caseAttributes(trx: Tx, workspaceId: string, conversationId: string): Promise<CaseAttributes | undefined> {
   const c = await trx
-    .selectFrom('conversations')
-    .select(['id', 'contact_id', 'status', 'priority', 'channel', 'inbox_id', 'category_id', 'team_id', 'assignee_id', 'created_at'])
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', conversationId)
+    .selectFrom('conversations as c')
+    .select(['c.id', 'c.contact_id', 'c.status', 'c.priority', 'c.channel', 'c.inbox_id', 'c.category_id', 'c.team_id', 'c.assignee_id', 'c.created_at'])
+    .select(
+      sql<string[]>`coalesce((select array_agg(lower(t.tag)) from conversation_tags t where t.workspace_id = c.workspace_id and t.conversation_id = c.id), '{}')`.as('tags'),
+    )
+    .where('c.workspace_id', '=', workspaceId)
+    .where('c.id', '=', conversationId)
     .executeTakeFirst()
   if (!c) return undefined
-  const tags = await trx.selectFrom('conversation_tags').select('tag').where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId).execute()
   return {
     id: c.id,
     contactId: c.contact_id,
@@ -177,7 +179,7 @@ export async function caseAttributes(trx: Tx, workspaceId: string, conversationI
     categoryId: c.category_id,
     teamId: c.team_id,
     assigneeId: c.assignee_id,
-    tags: tags.map((t) => t.tag.toLowerCase()),
+    tags: c.tags,
     createdAt: c.created_at,
   }
 }
