@@ -97,7 +97,13 @@ async function dueChecks() {
     await ws.post('/api/v1/sla-policies', { name: 'Bench', targets: { firstResponseMinutes: 30, resolutionMinutes: 480 }, warnings: [{ percent: 50 }] })
     for (let i = 0; i < CASES; i += 8)
       await Promise.all(Array.from({ length: Math.min(8, CASES - i) }, (_, j) => ws.post('/api/v1/conversations', { contact: { email: `c${i + j}@bench.test` }, message: { text: 'Help' } })))
-    await app.platform.dispatcher.drain()
+    // Every case's clock row, with its first wake-up, before measuring.
+    const withTimer = async () =>
+      Number((await database.db.selectFrom('conversation_slas').select((eb) => eb.fn.countAll<string>().as('n')).where('workspace_id', '=', wsId).where('next_check_at', 'is not', null).executeTakeFirstOrThrow()).n)
+    for (let i = 0; i < 600 && (await withTimer()) < CASES; i++) {
+      await app.platform.dispatcher.drain()
+      await new Promise((r) => setTimeout(r, 100))
+    }
 
     // Baseline: one tenant transaction per conversation, locking and touching the same row.
     const ids = (await database.db.selectFrom('conversation_slas').select('conversation_id').where('workspace_id', '=', wsId).execute()).map((r) => r.conversation_id)
@@ -116,9 +122,12 @@ async function dueChecks() {
     for (let n = await app.services.sla.runDueChecks(); n > 0; n = await app.services.sla.runDueChecks()) processed += n
     const perSecond = processed / ((performance.now() - t1) / 1000)
     const warnings = await database.db.selectFrom('events').select((eb) => eb.fn.countAll<string>().as('n')).where('workspace_id', '=', wsId).where('type', '=', 'sla.warning').executeTakeFirstOrThrow()
+    const notDue = await database.db.selectFrom('conversation_slas').select(['next_check_at']).where('workspace_id', '=', wsId).where('next_check_at', '<=', clock.now()).execute()
     return {
       backend: database.backend,
       cases: ids.length,
+      /** Rows still due after the run (should be 0). */
+      leftDue: notDue.length,
       processed,
       warningsEmitted: Number(warnings.n),
       dueChecksPerSecond: Math.round(perSecond),

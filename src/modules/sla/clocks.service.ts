@@ -95,13 +95,20 @@ export function createClocks(p: Platform, deps: { clock: SlaClock }) {
    * caller's transaction. `backfill`: a conversation seen for the first time
    * by an event other than its creation gets its history from the tables.
    */
-  async function recomputeInTx(trx: Tx, ws: string, conversationId: string, opts: { facts?: repo.StoredFact[]; trigger: string; backfill?: boolean }): Promise<void> {
+  async function recomputeInTx(
+    trx: Tx,
+    ws: string,
+    conversationId: string,
+    opts: { facts?: repo.StoredFact[]; trigger: string; backfill?: boolean; onlyCreatedBefore?: Date },
+  ): Promise<void> {
     const policies = await repo.listPolicies(trx, ws, { activeOnly: true })
-    const existing = await repo.findClockRow(trx, ws, conversationId)
+    const exists = async () => (await repo.findClockRow(trx, ws, conversationId)) !== undefined
     // Nothing to keep time for: no policy, no record. A policy created later rebuilds history from the tables.
-    if (!existing && policies.length === 0) return
+    if (policies.length === 0 && !(await exists())) return
     const attrs = await repo.caseAttributes(trx, ws, conversationId)
     if (!attrs) return
+    // A re-match leaves a case created after the change to its own events (they record it at the SLA clock's time).
+    if (opts.onlyCreatedBefore && attrs.createdAt.getTime() >= opts.onlyCreatedBefore.getTime() && !(await exists())) return
     const { row, created } = await repo.lockClockRow(trx, ws, conversationId)
     let facts = row.facts as unknown as repo.StoredFact[]
     if (created && opts.backfill) facts = (await repo.historyFacts(trx, ws, [conversationId])).get(conversationId) ?? []
@@ -185,14 +192,14 @@ export function createClocks(p: Platform, deps: { clock: SlaClock }) {
     return due.length
   }
 
-  /** Re-evaluates the workspace's open cases (a policy or calendar changed). */
-  async function rematch(ws: string, reason: string): Promise<number> {
+  /** Re-evaluates the workspace's open cases (a policy or calendar changed at `changedAt`). */
+  async function rematch(ws: string, reason: string, changedAt?: Date): Promise<number> {
     let after: string | null = null
     let n = 0
     for (;;) {
       const ids: string[] = await p.tx(ws, (trx) => repo.openConversationIds(trx, ws, after, 100))
       if (!ids.length) return n
-      for (const id of ids) await p.tx(ws, (trx) => recomputeInTx(trx, ws, id, { trigger: reason, backfill: true }))
+      for (const id of ids) await p.tx(ws, (trx) => recomputeInTx(trx, ws, id, { trigger: reason, backfill: true, ...(changedAt && { onlyCreatedBefore: changedAt }) }))
       n += ids.length
       after = ids[ids.length - 1]!
     }

@@ -16,6 +16,8 @@ export { slaEventTypes } from './clocks.service.ts'
 export { slaSummaries } from './sla.summary.ts'
 export { compileCalendar, elapsedTime, type CalendarDefinition, type TimeCounter } from './calendar.ts'
 export { evaluate } from './clock-engine.ts'
+/** For other modules (routing orders queues by time to SLA breach). */
+export { nextBreachAt } from './sla.repository.ts'
 
 /**
  * Service levels: business calendars, ordered SLA policies, per-conversation
@@ -41,7 +43,7 @@ export function createSlaModule(p: Platform, deps: { conversations: Conversation
     async start() {
       await p.jobs.work<SlaTimerJob>(SLA_TIMER_QUEUE, (job) => clocks.onTimer(job))
       await p.jobs.work<SlaRematchJob>(SLA_REMATCH_QUEUE, async (job) => {
-        const n = await clocks.rematch(job.workspaceId, job.reason)
+        const n = await clocks.rematch(job.workspaceId, job.reason, job.changedAt ? new Date(job.changedAt) : undefined)
         log.info({ workspaceId: job.workspaceId, conversations: n, reason: job.reason }, 'SLA clocks re-evaluated')
       })
       clocks.timersStarted()

@@ -160,13 +160,15 @@ export interface CaseAttributes {
 
 export async function caseAttributes(trx: Tx, workspaceId: string, conversationId: string): Promise<CaseAttributes | undefined> {
   const c = await trx
-    .selectFrom('conversations')
-    .select(['id', 'contact_id', 'status', 'priority', 'channel', 'inbox_id', 'category_id', 'team_id', 'assignee_id', 'created_at'])
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', conversationId)
+    .selectFrom('conversations as c')
+    .select(['c.id', 'c.contact_id', 'c.status', 'c.priority', 'c.channel', 'c.inbox_id', 'c.category_id', 'c.team_id', 'c.assignee_id', 'c.created_at'])
+    .select(
+      sql<string[]>`coalesce((select array_agg(lower(t.tag)) from conversation_tags t where t.workspace_id = c.workspace_id and t.conversation_id = c.id), '{}')`.as('tags'),
+    )
+    .where('c.workspace_id', '=', workspaceId)
+    .where('c.id', '=', conversationId)
     .executeTakeFirst()
   if (!c) return undefined
-  const tags = await trx.selectFrom('conversation_tags').select('tag').where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId).execute()
   return {
     id: c.id,
     contactId: c.contact_id,
@@ -177,7 +179,7 @@ export async function caseAttributes(trx: Tx, workspaceId: string, conversationI
     categoryId: c.category_id,
     teamId: c.team_id,
     assigneeId: c.assignee_id,
-    tags: tags.map((t) => t.tag.toLowerCase()),
+    tags: c.tags,
     createdAt: c.created_at,
   }
 }
@@ -426,4 +428,21 @@ export async function openConversationIds(trx: Tx, workspaceId: string, after: s
   if (after) q = q.where('id', '>', after)
   const rows = await q.orderBy('id').limit(limit).execute()
   return rows.map((r) => r.id)
+}
+
+/**
+ * When each conversation's earliest running clock falls due (null: none
+ * running) — for other modules ordering work by time to breach (routing).
+ */
+export async function nextBreachAt(trx: Tx, workspaceId: string, conversationIds: string[]): Promise<Map<string, Date | null>> {
+  const out = new Map<string, Date | null>()
+  if (!conversationIds.length) return out
+  const rows = await trx
+    .selectFrom('conversation_slas')
+    .select(['conversation_id', 'next_breach_at'])
+    .where('workspace_id', '=', workspaceId)
+    .where('conversation_id', 'in', conversationIds)
+    .execute()
+  for (const r of rows) out.set(r.conversation_id, r.next_breach_at)
+  return out
 }

@@ -6,6 +6,8 @@ export const SLA_REMATCH_QUEUE = 'sla-rematch'
 export interface SlaRematchJob {
   workspaceId: string
   reason: string
+  /** When the change committed (its event's time). */
+  changedAt?: string
 }
 
 /**
@@ -18,7 +20,7 @@ export function enqueueRematchListener(jobs: Pick<Jobs, 'sendInTx'>): Listener {
     types: [CONFIG_CHANGED],
     async handle(event, trx) {
       const reason = typeof event.payload.reason === 'string' ? event.payload.reason : 'configuration changed'
-      await jobs.sendInTx(trx, SLA_REMATCH_QUEUE, { workspaceId: event.workspaceId, reason } satisfies SlaRematchJob, { retryLimit: 5 })
+      await jobs.sendInTx(trx, SLA_REMATCH_QUEUE, { workspaceId: event.workspaceId, reason, changedAt: event.createdAt } satisfies SlaRematchJob, { retryLimit: 5 })
     },
   }
 }
