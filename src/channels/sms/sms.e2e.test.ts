@@ -158,6 +158,10 @@ test('STOP withdraws SMS consent (replies refused with CONSENT_WITHDRAWN); START
   assert.match(refused.body.error.message, /STOP/)
   const note = await ws.post(`/api/v1/conversations/${conversation.id}/messages`, { text: 'Customer opted out', private: true })
   assert.equal(note.status, 201, 'notes are not messages to the customer')
+  const contactId = conversation.contactId
+  const consents = (await ws.get(`/api/v1/contacts/${contactId}/consents`)).body.items
+  assert.deepEqual(consents.map((c: Json) => [c.channel, c.status, c.keyword, c.identity]), [['sms', 'withdrawn', 'STOP', '+14155550106']])
+  assert.equal((await (await t.workspace('Elsewhere')).get(`/api/v1/contacts/${contactId}/consents`)).status, 404)
   await sandbox.webhook(hook, text('+14155550106', 'START'))
   const allowed = await ws.post(`/api/v1/conversations/${conversation.id}/messages`, { text: 'Welcome back' })
   assert.equal(allowed.status, 201, JSON.stringify(allowed.body))
