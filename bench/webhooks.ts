@@ -1,12 +1,11 @@
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import autocannon from 'autocannon'
-import Fastify from 'fastify'
 import { build } from '../src/app.ts'
-import { parseForm, verifyTwilioSignature } from '../src/channels/sms/twilio-signature.ts'
 import { loadConfig } from '../src/platform/config.ts'
 import { createThrowawayDatabase } from '../test/server-database.ts'
 import { fmt, http, median, workspace } from './lib.ts'
@@ -19,8 +18,8 @@ import { fmt, http, median, workspace } from './lib.ts'
  * the answer) against a bare route on the same machine that only parses the
  * form and checks the signature, in the same run, rounds alternating. Every
  * request is a new sender (a new contact and case): the heaviest inbound path.
- * The app runs in this process (autocannon in a worker thread); numbers are
- * for comparing the two sides of one run, not absolute.
+ * The app runs in this process, the floor in a child process, autocannon in a
+ * worker thread; numbers are for comparing the two sides of one run.
  */
 const { values: args } = parseArgs({
   options: {
@@ -59,16 +58,12 @@ const ws = await workspace(base, adminToken, 'Bench: webhooks')
 const inbox = await http(base, ws.token, 'POST', '/api/v1/inboxes', { name: 'SMS', channel: 'sms', config: { provider: 'twilio', phoneNumber: LINE, accountSid: ACCOUNT, authToken: TOKEN } }, 201)
 const hookPath = `/webhooks/twilio/${inbox.id}`
 
-// The floor: the same parse and signature check, and the same answer, with nothing stored.
-const bare = Fastify({ logger: false })
-bare.removeAllContentTypeParsers()
-bare.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
-bare.post('/webhooks/twilio/:inboxId', async (req, reply) => {
-  const params = parseForm(req.body as Buffer)
-  if (!verifyTwilioSignature(TOKEN, req.headers['x-twilio-signature'] as string | undefined, PUBLIC + req.url, params)) return reply.status(401).send()
-  return reply.type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response/>')
+// The floor, in its own process: the same parse and signature check, and the same answer, with nothing stored.
+const floorProcess = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./webhook-floor.ts', import.meta.url)), PUBLIC, TOKEN], { stdio: ['ignore', 'pipe', 'inherit'] })
+const bareBase = await new Promise<string>((resolve, reject) => {
+  floorProcess.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()))
+  floorProcess.once('exit', (code) => reject(new Error(`the floor process exited (${code})`)))
 })
-const bareBase = await bare.listen({ port: 0, host: '127.0.0.1' })
 
 process.env.BENCH_TWILIO_SIGN_URL = PUBLIC + hookPath
 process.env.BENCH_TWILIO_TOKEN = TOKEN
@@ -99,7 +94,7 @@ console.log(row('SMS intake (stored before the answer)', ours))
 console.log(row('bare route: signature check only', floor))
 console.log(`\nratio intake/bare: ${(median(ours.map((x) => x.perSecond)) / median(floor.map((x) => x.perSecond))).toFixed(3)}; answered 2xx by the intake: ${ok}, messages stored: ${stored.n} (warm-up included)`)
 
-await bare.close()
+floorProcess.kill()
 await omnidesk.close()
 await serverDb?.drop()
 fs.rmSync(dataDir, { recursive: true, force: true })

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { startTestApp, type TestApp, type WorkspaceClient } from '../../../test/harness.ts'
 import { waitForDelivery } from '../../modules/conversations/test-helpers.ts'
 import { inboundSmsParams, startTwilioSandbox, type TwilioSandbox } from './sandbox.ts'
@@ -19,7 +20,7 @@ let local: string
 
 before(async () => {
   sandbox = await startTwilioSandbox()
-  t = await startTestApp({ PUBLIC_URL: PUBLIC, OUTBOUND_RETRY_DELAY_SECONDS: '1', OUTBOUND_RETRY_LIMIT: '4', SMS_INBOUND_RATE_LIMIT: '5' }, { start: true })
+  t = await startTestApp({ PUBLIC_URL: PUBLIC, OUTBOUND_RETRY_DELAY_SECONDS: '1', OUTBOUND_RETRY_LIMIT: '4', OUTBOUND_BREAKER_FAILURES: '3', SMS_INBOUND_RATE_LIMIT: '5' }, { start: true })
   local = await t.omnidesk.app.listen({ port: 0, host: '127.0.0.1' })
   sandbox.route(PUBLIC, local)
   ws = await t.workspace('SMS')
@@ -157,6 +158,10 @@ test('STOP withdraws SMS consent (replies refused with CONSENT_WITHDRAWN); START
   assert.match(refused.body.error.message, /STOP/)
   const note = await ws.post(`/api/v1/conversations/${conversation.id}/messages`, { text: 'Customer opted out', private: true })
   assert.equal(note.status, 201, 'notes are not messages to the customer')
+  const contactId = conversation.contactId
+  const consents = (await ws.get(`/api/v1/contacts/${contactId}/consents`)).body.items
+  assert.deepEqual(consents.map((c: Json) => [c.channel, c.status, c.keyword, c.identity]), [['sms', 'withdrawn', 'STOP', '+14155550106']])
+  assert.equal((await (await t.workspace('Elsewhere')).get(`/api/v1/contacts/${contactId}/consents`)).status, 404)
   await sandbox.webhook(hook, text('+14155550106', 'START'))
   const allowed = await ws.post(`/api/v1/conversations/${conversation.id}/messages`, { text: 'Welcome back' })
   assert.equal(allowed.status, 201, JSON.stringify(allowed.body))
@@ -203,4 +208,30 @@ test('a payload of the wrong shape is 400; an unknown inbox is 404; another work
   assert.equal(unknown.status, 404)
   const other = await t.workspace('Other')
   assert.equal((await other.get(`/api/v1/inboxes/${inboxId}/health`)).status, 404)
+})
+
+test('an inbox whose sends keep failing temporarily is down, with the last error; the others are not', async () => {
+  const second = await ws.post('/api/v1/inboxes', {
+    name: 'SMS backup',
+    channel: 'sms',
+    config: { provider: 'twilio', phoneNumber: '+12065550151', accountSid: sandbox.accountSid, authToken: sandbox.authToken, apiBaseUrl: sandbox.url },
+  })
+  assert.equal(second.status, 201, JSON.stringify(second.body))
+  const fresh = (await ws.get(`/api/v1/inboxes/${second.body.id}/health`)).body
+  assert.deepEqual([fresh.state, fresh.reasons], ['healthy', ['nothing sent or received yet']])
+  await sandbox.webhook(`${PUBLIC}/webhooks/twilio/${second.body.id}`, inboundSmsParams(sandbox, { from: '+14155550120', to: '+12065550151', body: 'Anyone?' }))
+  const { conversation } = await caseOf('+14155550120')
+  sandbox.failNext({ status: 502 }, 3)
+  const reply = await ws.post(`/api/v1/conversations/${conversation.id}/messages`, { text: 'Yes, here' })
+  assert.equal(reply.status, 201, JSON.stringify(reply.body))
+  let health: Json = null
+  for (let i = 0; i < 300 && health?.state !== 'down'; i++) {
+    await sleep(100)
+    health = (await ws.get(`/api/v1/inboxes/${second.body.id}/health`)).body
+  }
+  assert.equal(health.state, 'down', JSON.stringify(health))
+  assert.equal(health.lastError.code, 'PROVIDER_UNAVAILABLE')
+  assert.match(health.reasons[0], /the last 3 sends failed temporarily/)
+  // The first inbox is not affected by the second one's trouble.
+  assert.notEqual((await ws.get(`/api/v1/inboxes/${inboxId}/health`)).body.state, 'down')
 })

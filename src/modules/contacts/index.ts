@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ModuleParts, Platform } from '../../platform/platform.ts'
+import { consentRoutes } from './consent.routes.ts'
 import { contactsRoutes } from './contacts.routes.ts'
 import { createContactsService } from './contacts.service.ts'
 
@@ -17,5 +18,9 @@ export { normaliseIdentity, contactSchema, identityKinds, identitySchema, mergeS
 /** Contacts: people with many identities, resolution from channel details, search, merge and unmerge. */
 export function createContactsModule(p: Platform): { service: ReturnType<typeof createContactsService>; routes: FastifyPluginAsync } {
   const service = createContactsService(p)
-  return { service, routes: contactsRoutes(service) } satisfies ModuleParts
+  const routes: FastifyPluginAsync = async (app) => {
+    await app.register(contactsRoutes(service))
+    await app.register(consentRoutes(p))
+  }
+  return { service, routes } satisfies ModuleParts
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { useTestApp, type WorkspaceClient } from '../../../test/harness.ts'
+import { startTwilioSandbox } from '../../channels/sms/sandbox.ts'
 import type { OutboundMessage } from './index.ts'
 
 const t = await useTestApp()
@@ -69,10 +70,18 @@ test('secret settings are stored encrypted and never returned, logged in audit, 
   assert.deepEqual(removed.body.error.details.map((d: { field: string }) => d.field), ['body.config.authToken'])
   assert.deepEqual(await storedSecrets(id), { authToken: token2 })
 
-  // The adapter is built from the decrypted secrets (SMS has no provider yet).
-  const adapter = await p.tx(ws.workspaceId, (trx) => inboxes.adapterForInTx(trx, ws.workspaceId, id))
-  assert.equal(adapter.channel, 'sms')
-  assert.deepEqual(await adapter.send(message()), { ok: false, retryable: false, code: 'CHANNEL_NOT_AVAILABLE', message: 'The sms channel adapter is not installed yet' })
+  // The adapter is built from the decrypted secrets: the sandbox Twilio accepts only the current token.
+  const sandbox = await startTwilioSandbox({ accountSid: 'AC123', authToken: token2 })
+  try {
+    await ws.patch(`/api/v1/inboxes/${id}`, { config: { apiBaseUrl: sandbox.url } })
+    const adapter = await p.tx(ws.workspaceId, (trx) => inboxes.adapterForInTx(trx, ws.workspaceId, id))
+    assert.equal(adapter.channel, 'sms')
+    const sent = await adapter.send(message())
+    assert.deepEqual(sent, { ok: true, externalId: sandbox.sent[0]?.sid })
+    assert.equal(sandbox.sent[0]?.authUser, 'AC123')
+  } finally {
+    await sandbox.close()
+  }
 })
 
 test('nested secrets (email IMAP password) are split out and kept across partial changes', async () => {
