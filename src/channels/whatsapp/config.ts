@@ -4,8 +4,9 @@ import { apiBaseUrl, verifyToken } from '../meta/config-fields.ts'
 import { createWhatsappAdapter } from './adapter.ts'
 
 /**
- * WhatsApp Business (Cloud API). `provider: sandbox` is the same Cloud API
- * protocol spoken to a local sandbox (set `apiBaseUrl`), for tests and demos.
+ * WhatsApp Business (Cloud API). `provider: sandbox` marks an inbox that
+ * speaks the same Cloud API protocol to a local sandbox (point `apiBaseUrl`
+ * at it), for tests and demos.
  */
 export const whatsappConfigSchema = z
   .strictObject({
@@ -18,9 +19,6 @@ export const whatsappConfigSchema = z
     /** Answers Meta's webhook verification handshake. */
     verifyToken: verifyToken.optional(),
     apiBaseUrl: apiBaseUrl.optional(),
-  })
-  .superRefine((c, ctx) => {
-    if (c.provider === 'sandbox' && !c.apiBaseUrl) ctx.addIssue({ code: 'custom', path: ['apiBaseUrl'], message: 'is required for the sandbox provider' })
   })
 export type WhatsappConfig = z.infer<typeof whatsappConfigSchema>
 
