@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import http from 'node:http'
+import { createRequire } from 'node:module'
 import net from 'node:net'
 import path from 'node:path'
 import { after, test } from 'node:test'
@@ -129,6 +130,20 @@ async function visit(context: BrowserContext, query = ''): Promise<Page> {
   return page
 }
 
+/** axe-core on the widget (launcher and open panel, inside the shadow root): no violations. */
+async function assertAccessible(page: Page) {
+  await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') })
+  const { violations, passed } = await page.evaluate(async () => {
+    type Rule = { id: string; impact: string; nodes: unknown[] }
+    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Rule[]; passes: Rule[] }> } }).axe
+    const res = await axe.run({ include: [['#omnidesk-chat']] }, {})
+    return { violations: res.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })), passed: res.passes.map((p) => `${p.id}:${p.nodes.length}`) }
+  })
+  assert.deepEqual(violations, [], JSON.stringify(violations))
+  // The shadow root was looked into: its buttons, text box and colours were checked.
+  for (const rule of ['button-name', 'label', 'color-contrast']) assert.ok(passed.some((p) => p.startsWith(`${rule}:`)), `${rule} was evaluated: ${passed.join(' ')}`)
+}
+
 const textsOf = async (conversationId: string) => ((await ws.get(`/api/v1/conversations/${conversationId}/messages?limit=100`)).body.items as Array<{ text: string }>).map((m) => m.text)
 const newestConversation = async () => (await ws.get('/api/v1/conversations?limit=1')).body.items[0] as { id: string; contactId: string }
 
@@ -159,6 +174,7 @@ test('a visitor chats from another site; the agent answers live; a dropped conne
   await page.getByText('It left our warehouse this morning.').waitFor()
   assert.equal((await waitForDelivery(ws, conv.id, reply.body.id, ['sent', 'failed', 'not_delivered'])).deliveryStatus, 'sent')
   await page.screenshot({ path: path.join(shots, 'chat-conversation.png') })
+  await assertAccessible(page)
 
   // The connection drops while the visitor types: the message waits, then arrives exactly once.
   proxy.cut()
