@@ -79,8 +79,10 @@ export function createChatService(p: Platform, deps: ChatDeps) {
 
   async function historyInTx(trx: Tx, inbox: ChatInbox, visitor: repo.VisitorRow): Promise<ChatMessageView[]> {
     const ws = inbox.workspaceId
-    const own = await repo.conversationsOfVisitor(trx, ws, inbox.id, visitor.id)
+    let own = await repo.conversationsOfVisitor(trx, ws, inbox.id, visitor.id)
     const verified = visitor.verified_external_id && visitor.contact_id ? await repo.conversationsOfContact(trx, ws, visitor.contact_id) : []
+    // A browser shared by two signed-in users: the cases this browser had as another account are not shown.
+    if (visitor.verified_external_id && visitor.contact_id) own = await repo.conversationsNotOfOtherAccounts(trx, ws, own, visitor.contact_id)
     const ids = [...new Set([...own, ...verified, ...(visitor.conversation_id ? [visitor.conversation_id] : [])])]
     const rows = await repo.historyOf(trx, ws, ids, HISTORY_LIMIT)
     const files = await repo.attachmentNames(trx, ws, rows.map((r) => r.id))

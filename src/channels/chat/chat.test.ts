@@ -148,6 +148,12 @@ test('identify(): a valid hash shows the contact’s earlier case; a forged one 
   const ack = await real.say('Me again')
   const conv = await ws.get(`/api/v1/conversations/${await conversationIdOf(ws, ack.id)}`)
   assert.equal(conv.body.contactId, contact.body.id, 'a verified visitor writes as the contact')
+
+  // Another account signs in on the same browser: it does not see the first account's cases.
+  await real.send({ type: 'identify', id: 'user-43', hash: identityHash(secret, 'user-43') })
+  const other = await real.next((f) => f.type === 'identified')
+  assert.equal(other.verified, true)
+  assert.deepEqual(other.history, [], JSON.stringify(other.history))
   await real.close()
 })
 
