@@ -96,6 +96,7 @@ export async function build(opts: BuildOptions) {
     contacts: contacts.service,
     inboxes: inboxes.service,
     taxonomy: taxonomy.service,
+    workspaces: workspaces.service,
   })
   const email = createEmailModule(platform, { conversations: conversations.service })
   const realtime = createRealtimeModule(platform, { authenticate: auth.authenticate })

@@ -149,6 +149,13 @@ export interface ChannelDefinition<C extends Channel = Channel> {
    * ones, same nesting; `ctx` the instance's (relay URLs, blob store, keys).
    */
   createAdapter(inbox: ChannelInbox, secrets: Record<string, unknown>, ctx: ChannelContext): ChannelAdapter
+  /**
+   * The contact identity kinds (`email`, `phone`, `whatsapp`, `widget`…) the
+   * adapter delivers to; `anyone` when it needs none (the API channel).
+   * Absent: the channel cannot send yet (adapter pending), and replies on it
+   * are shown as unavailable (GET /conversations/{id}/reply-channels).
+   */
+  reachableBy?: readonly string[] | 'anyone'
 }
 
 /**

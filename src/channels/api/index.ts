@@ -7,6 +7,7 @@ export const apiChannel: ChannelDefinition<'api'> = {
   configSchema: apiConfigSchema,
   secretKeys: ['webhookSecret'],
   createAdapter: createApiAdapter,
+  reachableBy: 'anyone',
 }
 
 export { apiConfigSchema, type ApiConfig } from './config.ts'

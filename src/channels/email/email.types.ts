@@ -5,8 +5,12 @@ import { type Classification, classifications } from './classify.ts'
 export const inboundStatuses = ['received', 'processed', 'quarantined', 'ignored'] as const
 export type InboundStatus = (typeof inboundStatuses)[number]
 
-/** The threading rules, in the order they are tried (threading.ts). */
-export const threadingRules = ['in-reply-to', 'references', 'token', 'reply-arrived-first', 'subject'] as const
+/**
+ * The threading rules, in the order they are tried (threading.ts); then
+ * `continuity`: no rule matched and the workspace's continuity rule continued
+ * the contact's open case from another channel (docs/channels/README.md).
+ */
+export const threadingRules = ['in-reply-to', 'references', 'token', 'reply-arrived-first', 'subject', 'continuity'] as const
 export type ThreadingRule = (typeof threadingRules)[number]
 
 /** What ingesting did once the conversation was chosen (conversations' IngestOutcome, or a repeat). */

@@ -138,6 +138,8 @@ export function createInboundHandler(deps: HandlerDeps) {
         providerMessageId: row.message_id_header ?? row.dedupe_key,
         reopenWindowDays: settings.reopenWindowDays,
         threading: { rule: threading.matched, reason: threading.reason },
+        // A new mail (no thread) continues an open case only from another channel: email's own rules decide between mails.
+        ...(threading.matched === null && { continuity: 'other-channels' as const }),
         metadata: {
           email: {
             inboundEmailId: row.id,
@@ -167,7 +169,7 @@ export function createInboundHandler(deps: HandlerDeps) {
         subject: parsed?.subject ?? null,
         conversation_id: ingested.conversation.id,
         message_id: ingested.message.id,
-        threading: JSON.stringify({ ...threading, outcome: ingested.outcome, ...(ingested.conversation.followUpOf && ingested.outcome === 'follow-up' && { followUpOf: ingested.conversation.followUpOf }) }),
+        threading: JSON.stringify({ ...threading, ...(ingested.continued && { matched: 'continuity', reason: ingested.continued }), outcome: ingested.outcome, ...(ingested.conversation.followUpOf && ingested.outcome === 'follow-up' && { followUpOf: ingested.conversation.followUpOf }) }),
         processed_at: new Date(),
         last_error: null,
       })

@@ -15,6 +15,7 @@ export const emailChannel: ChannelDefinition<'email'> = {
   configSchema: emailConfigSchema,
   secretKeys: ['imap.password', 'smtp.password'],
   createAdapter: createEmailAdapter,
+  reachableBy: ['email'],
 }
 
 export { emailConfigSchema, emailThreadingSchema, type EmailConfig, type EmailThreading } from './config.ts'

@@ -11,6 +11,7 @@ import { type Contact, type IdentityKind, normaliseIdentity } from './contacts.t
 import { createDeliverabilityUseCases } from './deliverability.service.ts'
 import { createMergeUseCases } from './merges.service.ts'
 import { getContactInTx, recordContactCreated, resolveContactInTx } from './resolve.service.ts'
+import { createSuggestionUseCases } from './suggestions.service.ts'
 
 export interface NewContact {
   name?: string | null | undefined
@@ -57,10 +58,12 @@ export function createContactsService(p: Platform) {
     return rows
   }
 
+  const merges = createMergeUseCases(p)
   return {
     resolveContactInTx,
     getContactInTx,
-    ...createMergeUseCases(p),
+    ...merges,
+    ...createSuggestionUseCases(p, merges),
     ...createDeliverabilityUseCases(p),
 
     async create(actor: Actor, input: NewContact): Promise<Contact> {

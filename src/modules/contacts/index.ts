@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { ModuleParts, Platform } from '../../platform/platform.ts'
 import { contactsRoutes } from './contacts.routes.ts'
+import { suggestionsRoutes } from './suggestions.routes.ts'
 import { createContactsService } from './contacts.service.ts'
 
 export type { ContactsService, NewContact } from './contacts.service.ts'
@@ -10,10 +11,17 @@ export type { BounceOutcome, Deliverability, EmailBounce, IdentityBounceResult, 
 export { deliverabilitySchema } from './deliverability.types.ts'
 /** For the email channel, inside its own transaction: what a bounce or a delivery receipt does to an address. */
 export { recordEmailBounce, recordEmailDelivered } from './deliverability.repository.ts'
+/** For channels, inside their own transaction: record that two contacts may be one person (unverified evidence). */
+export { suggestMerge } from './suggestions.service.ts'
+export type { MergeEvidence, MergeSuggestion } from './suggestions.types.ts'
 export { normaliseIdentity, contactSchema, identityKinds, identitySchema, mergeSchema } from './contacts.types.ts'
 
 /** Contacts: people with many identities, resolution from channel details, search, merge and unmerge. */
 export function createContactsModule(p: Platform): { service: ReturnType<typeof createContactsService>; routes: FastifyPluginAsync } {
   const service = createContactsService(p)
-  return { service, routes: contactsRoutes(service) } satisfies ModuleParts
+  const routes: FastifyPluginAsync = async (app) => {
+    await app.register(contactsRoutes(service))
+    await app.register(suggestionsRoutes(service))
+  }
+  return { service, routes } satisfies ModuleParts
 }

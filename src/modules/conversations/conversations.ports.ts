@@ -22,6 +22,7 @@ export interface ContactsPort {
 
 export interface InboxRef {
   id: string
+  name: string
   channel: string
   active: boolean
 }
@@ -32,8 +33,19 @@ export interface ChannelAdapterPort {
 
 export interface InboxesPort {
   getInTx(trx: Tx, workspaceId: string, id: string): Promise<InboxRef | null>
+  /** Active inboxes, oldest first. */
+  listActiveInTx(trx: Tx, workspaceId: string): Promise<InboxRef[]>
+  /** Every channel, in the registry's order. */
+  readonly channelNames: readonly string[]
+  /** The identity kinds a channel delivers to (`anyone`: none needed); null when it cannot send yet. */
+  reachOf(channel: string): readonly string[] | 'anyone' | null
   ensureDefaultApiInboxInTx(trx: Tx, workspaceId: string): Promise<InboxRef>
   adapterForInTx(trx: Tx, workspaceId: string, inboxId: string): Promise<ChannelAdapterPort>
+}
+
+/** The workspace's continuity rule (workspaces module). */
+export interface WorkspacesPort {
+  continuityInTx(trx: Tx, workspaceId: string): Promise<{ mode: 'any_channel' | 'same_channel' | 'off'; windowDays: number }>
 }
 
 export interface TaxonomyPort {

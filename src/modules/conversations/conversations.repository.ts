@@ -36,6 +36,32 @@ export function findConversation(trx: Tx, workspaceId: string, id: string, opts:
   return q.executeTakeFirst()
 }
 
+/**
+ * The contact's most recently active case that a new message may continue
+ * (the continuity rule): not solved or closed, with a message (or created)
+ * within `windowDays`; `channel` keeps only cases currently on that channel,
+ * `notChannel` only cases currently on another one. Locked FOR UPDATE: the
+ * caller holds the contact's lock, so two messages of one contact at once
+ * serialise here and the second sees the case the first opened.
+ */
+export function findContinuableConversation(
+  trx: Tx,
+  workspaceId: string,
+  contactId: string,
+  opts: { windowDays: number; channel?: string | undefined; notChannel?: string | undefined },
+) {
+  let q = trx
+    .selectFrom('conversations')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('contact_id', '=', contactId)
+    .where('status', 'not in', ['solved', 'closed'])
+    .where(sql<Date>`coalesce(last_message_at, created_at)`, '>=', sql<Date>`now() - make_interval(days => ${opts.windowDays})`)
+  if (opts.channel !== undefined) q = q.where('channel', '=', opts.channel)
+  if (opts.notChannel !== undefined) q = q.where('channel', '!=', opts.notChannel)
+  return q.orderBy(sql`coalesce(last_message_at, created_at)`, 'desc').orderBy('id', 'desc').limit(1).forUpdate().executeTakeFirst()
+}
+
 /** Column values or SQL expressions (e.g. `now()`) to set on a conversation. */
 export type ConversationSet = UpdateObject<DB, 'conversations', 'conversations'>
 

@@ -4,6 +4,7 @@ import { createIntake } from './intake.service.ts'
 import { createMover } from './move.service.ts'
 import { createQueries } from './queries.service.ts'
 import { createReplies } from './replies.service.ts'
+import { createReplyChannels } from './reply-channels.service.ts'
 import { createUpdater } from './update.service.ts'
 
 /**
@@ -21,6 +22,7 @@ export function createConversationsService(p: Platform, deps: ConversationsDeps)
     ...intakeUseCases,
     ...createMover(p, deps, intake),
     ...createReplies(p, deps, updater),
+    ...createReplyChannels(p, deps),
     ...updates,
     ...createQueries(p),
   }

@@ -5,7 +5,7 @@ import type { Row } from '../../platform/db/schema.ts'
 import { AppError, forbidden, notFound } from '../../platform/errors.ts'
 import { usersRepository } from '../users/index.ts'
 import * as repo from './conversations.repository.ts'
-import type { ContactsPort, InboxesPort, InboxRef, TaxonomyPort } from './conversations.ports.ts'
+import type { ContactsPort, InboxesPort, InboxRef, TaxonomyPort, WorkspacesPort } from './conversations.ports.ts'
 import { type Conversation, type ConversationStatus, isReopen, toConversation } from './conversations.types.ts'
 
 /** Helpers shared by the use-case files of this module (not exported from index.ts). */
@@ -14,6 +14,7 @@ export interface ConversationsDeps {
   contacts: ContactsPort
   inboxes: InboxesPort
   taxonomy: TaxonomyPort
+  workspaces: WorkspacesPort
 }
 
 export const invalidField = (field: string, message: string) =>

@@ -2,6 +2,7 @@ import type { ModuleParts, Platform } from '../../platform/platform.ts'
 import type { ContactsService } from '../contacts/index.ts'
 import type { InboxesService } from '../inboxes/index.ts'
 import type { TaxonomyService } from '../taxonomy/index.ts'
+import type { WorkspacesService } from '../workspaces/index.ts'
 import { conversationsRoutes } from './conversations.routes.ts'
 import { createConversationsService } from './conversations.service.ts'
 import { createDelivery } from './delivery.service.ts'
@@ -27,7 +28,7 @@ export { messageSchema, timelineItemSchema, timelineEventTypes, type Message, ty
 export { sanitizeHtml, htmlToText } from './html-sanitizer.ts'
 
 /** Cases, their messages and timeline: intake from every channel, replies and their durable delivery, status, assignment. */
-export function createConversationsModule(p: Platform, deps: { contacts: ContactsService; inboxes: InboxesService; taxonomy: TaxonomyService }) {
+export function createConversationsModule(p: Platform, deps: { contacts: ContactsService; inboxes: InboxesService; taxonomy: TaxonomyService; workspaces: WorkspacesService }) {
   const service = createConversationsService(p, deps)
   const delivery = createDelivery(p, deps)
   return {

@@ -54,6 +54,14 @@ export interface InboundMessage {
    * is opened. Unset: a solved conversation always reopens.
    */
   reopenWindowDays?: number | undefined
+  /**
+   * How the workspace's continuity rule applies when no `conversationId` is
+   * given (docs/channels/README.md, "Continuity"): `rule` (the default) as the
+   * workspace says; `other-channels` for a channel that threads its own
+   * messages (email: headers, token, subject): only a case currently on
+   * another channel may continue, and only under `any_channel`; `off`: never.
+   */
+  continuity?: 'rule' | 'other-channels' | 'off' | undefined
   /** Why the channel chose `conversationId` (or none): shown in the timeline as `message.threaded`. */
   threading?: { rule: string | null; reason: string } | undefined
   /**
@@ -81,6 +89,8 @@ export interface IngestResult {
   duplicate: boolean
   /** What happened to the conversation; 'duplicate' when nothing was written. */
   outcome: IngestOutcome | 'duplicate'
+  /** Why the continuity rule continued an open case (no conversationId was given), else null. */
+  continued: string | null
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000
@@ -249,6 +259,28 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
     ingestInboundInTx,
   }
 
+  /**
+   * The open case a threadless message of this contact continues under the
+   * workspace's continuity rule, with the reason shown in the timeline; null
+   * when the rule (or the channel's hint) says a new case.
+   */
+  async function continuableInTx(trx: Tx, ws: string, contactId: string, channel: string, hint: 'rule' | 'other-channels' | 'off'): Promise<{ conversation: Row<'conversations'>; reason: string } | null> {
+    if (hint === 'off') return null
+    const rule = await deps.workspaces.continuityInTx(trx, ws)
+    if (rule.mode === 'off' || (hint === 'other-channels' && rule.mode !== 'any_channel')) return null
+    const conversation = await repo.findContinuableConversation(trx, ws, contactId, {
+      windowDays: rule.windowDays,
+      ...(rule.mode === 'same_channel' && { channel }),
+      ...(hint === 'other-channels' && { notChannel: channel }),
+    })
+    if (!conversation) return null
+    const where = conversation.channel === channel ? `on ${channel}` : `last on ${conversation.channel}, now ${channel}`
+    return {
+      conversation,
+      reason: `continued the contact's open case #${conversation.number} (${where}), active within ${rule.windowDays} days: continuity rule ${rule.mode}`,
+    }
+  }
+
   async function ingestInboundInTx(trx: Tx, actor: Actor, input: InboundMessage, opts: { channel?: string } = {}): Promise<IngestResult> {
       authorize(actor, 'conversations:write')
       const body = messageBody(input)
@@ -267,11 +299,13 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
           if (seen) {
             const conversation = await loadConversation(trx, ws, seen.conversation_id)
             const files = await messages.attachmentsOf(trx, ws, [seen.id])
-            return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(seen, files.get(seen.id) ?? []), duplicate: true, outcome: 'duplicate' }
+            return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(seen, files.get(seen.id) ?? []), duplicate: true, outcome: 'duplicate', continued: null }
           }
         }
         const { contactId } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
-        const target = input.conversationId ? await loadConversation(trx, ws, input.conversationId, { forUpdate: true }) : null
+        // Continuity, when no thread was given: the contact's lock (taken by resolveContactInTx) serialises this with the contact's other messages.
+        const continued = input.conversationId ? null : await continuableInTx(trx, ws, contactId, inbox.channel, input.continuity ?? 'rule')
+        const target = input.conversationId ? await loadConversation(trx, ws, input.conversationId, { forUpdate: true }) : (continued?.conversation ?? null)
         // Closed is final, and a case solved long ago is a new matter: the message starts a follow-up linked to the old one.
         const linkReason = target ? followUpReason(target, input.reopenWindowDays) : null
         const followUpOf = target && linkReason ? target.id : null
@@ -288,15 +322,15 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
         const metadata = { ...input.metadata, ...(followUpOf && { followUpOf }) }
         const { conversation, message } = await appendInboundInTx(trx, actor, conv, { inbox, contactId, ...body, providerMessageId, metadata, opened: created })
         const attachments = await messages.insertAttachments(trx, ws, message.id, input.attachments ?? [])
-        if (input.threading)
-          await emit(trx, actor, conversation, 'message.threaded', { messageId: message.id, rule: input.threading.rule, reason: input.threading.reason, outcome, ...(followUpOf && { followUpOf }) })
+        const threading = continued ? { rule: 'continuity', reason: continued.reason } : input.threading
+        if (threading) await emit(trx, actor, conversation, 'message.threaded', { messageId: message.id, rule: threading.rule, reason: threading.reason, outcome, ...(followUpOf && { followUpOf }) })
         await recordAudit(trx, actor, {
           action: 'message.received',
           entityType: 'conversation',
           entityId: conversation.id,
           changes: { messageId: message.id, inboxId: inbox.id, providerMessageId, createdConversation: created, outcome, ...(followUpOf && { followUpOf, followUpReason: linkReason }), ...(attachments.length > 0 && { attachments: attachments.length }) },
         })
-        return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(message, attachments), duplicate: false, outcome }
+        return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(message, attachments), duplicate: false, outcome, continued: continued?.reason ?? null }
       }
   }
 }

@@ -49,6 +49,24 @@ export async function lastInboxOnChannel(trx: Tx, workspaceId: string, conversat
   return r?.inbox_id ?? null
 }
 
+/** The inbox the contact last wrote to on that channel, in any of their conversations. */
+export async function lastInboundInboxOfContact(trx: Tx, workspaceId: string, contactId: string, channel: string): Promise<string | null> {
+  const r = await trx
+    .selectFrom('messages as m')
+    .innerJoin('conversations as c', (j) => j.onRef('c.id', '=', 'm.conversation_id').onRef('c.workspace_id', '=', 'm.workspace_id'))
+    .select('m.inbox_id')
+    .where('m.workspace_id', '=', workspaceId)
+    .where('c.contact_id', '=', contactId)
+    .where('m.channel', '=', channel)
+    .where('m.direction', '=', 'inbound')
+    .where('m.inbox_id', 'is not', null)
+    .orderBy('m.created_at', 'desc')
+    .orderBy('m.id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return r?.inbox_id ?? null
+}
+
 /**
  * Serialises ingestion of one provider message id until commit, so two
  * deliveries of the same message racing each other resolve to one row (the

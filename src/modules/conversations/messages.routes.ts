@@ -5,6 +5,7 @@ import { contactInput, messageHtml, messageText } from './conversations.routes.t
 import type { ConversationsService } from './conversations.service.ts'
 import { channels, conversationSchema, conversationStatuses } from './conversations.types.ts'
 import { attachmentLimits, messageSchema, timelineItemSchema } from './messages.types.ts'
+import { replyChannelSchema } from './reply-channels.service.ts'
 
 const hasBody = (m: { text?: string | undefined; html?: string | undefined }) => Boolean(m.text?.trim() || m.html?.trim())
 
@@ -58,6 +59,15 @@ export const messagesRoutes =
         response: { 201: messageSchema, ...commonErrors },
       },
     }, async (req, reply) => reply.status(201).send(await conversations.addMessage(req.actor, req.params.id, req.body)))
+
+    app.get('/conversations/:id/reply-channels', {
+      schema: {
+        tags,
+        summary: 'The channels a reply can go out on: the inbox and contact identity each would use, or why it is unavailable',
+        params,
+        response: { 200: z.object({ items: z.array(replyChannelSchema) }), ...commonErrors },
+      },
+    }, async (req) => ({ items: await conversations.replyChannels(req.actor, req.params.id) }))
 
     app.get('/conversations/:id/timeline', {
       schema: {

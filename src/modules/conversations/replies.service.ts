@@ -33,6 +33,26 @@ function decodeAttachments(files: NewAttachment[] = []): DecodedFile[] {
   })
 }
 
+/**
+ * The inbox a reply on `channel` leaves through: the one this conversation last
+ * used on that channel, else the one the contact last wrote to on it (in any of
+ * their conversations), else the workspace's first active inbox of that
+ * channel; inactive ones are skipped. Null when the workspace has none.
+ */
+export async function replyInboxInTx(deps: ConversationsDeps, trx: Tx, ws: string, conv: Row<'conversations'>, channel: string): Promise<InboxRef | null> {
+  const preferred = [
+    await messages.lastInboxOnChannel(trx, ws, conv.id, channel),
+    await messages.lastInboundInboxOfContact(trx, ws, conv.contact_id, channel),
+    conv.inbox_id,
+  ]
+  for (const id of new Set(preferred)) {
+    if (!id) continue
+    const inbox = await deps.inboxes.getInTx(trx, ws, id)
+    if (inbox && inbox.channel === channel && inbox.active) return inbox
+  }
+  return (await deps.inboxes.listActiveInTx(trx, ws)).find((i) => i.channel === channel) ?? null
+}
+
 export function createReplies(p: Platform, deps: ConversationsDeps, updater: ReturnType<typeof createUpdater>) {
   /** The inbox an outbound message leaves through, and so its channel. */
   async function outboundInbox(trx: Tx, ws: string, conv: Row<'conversations'>, input: ReplyInput): Promise<InboxRef> {
@@ -41,13 +61,9 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
       if (input.channel && input.channel !== inbox.channel) throw invalidField('body.channel', `does not match the inbox's channel (${inbox.channel})`)
       return inbox
     }
-    // Reply where the customer last wrote on that channel, else through the inbox of origin.
     const channel = input.channel ?? conv.channel
-    const lastUsed = await messages.lastInboxOnChannel(trx, ws, conv.id, channel)
-    const inbox = await deps.inboxes.getInTx(trx, ws, lastUsed ?? conv.inbox_id)
-    if (!inbox || inbox.channel !== channel)
-      throw new AppError('UNPROCESSABLE', `This conversation has not used a ${channel} inbox yet: give the inboxId of the ${channel} inbox to reply through`, { channel })
-    if (!inbox.active) throw new AppError('UNPROCESSABLE', `Inbox ${inbox.id} is inactive; reply through another inbox (inboxId)`, { inboxId: inbox.id })
+    const inbox = await replyInboxInTx(deps, trx, ws, conv, channel)
+    if (!inbox) throw new AppError('UNPROCESSABLE', `This workspace has no active ${channel} inbox to reply through`, { channel })
     return inbox
   }
 

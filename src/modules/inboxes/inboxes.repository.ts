@@ -53,6 +53,11 @@ export function findInboxAnyWorkspace(trx: Tx, id: string) {
   return trx.selectFrom('inboxes').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
+/** The workspace's active inboxes, oldest first (the first of a channel is its fallback for replies). */
+export function listActiveInboxes(trx: Tx, workspaceId: string) {
+  return trx.selectFrom('inboxes').selectAll().where('workspace_id', '=', workspaceId).where('active', '=', true).orderBy('created_at').orderBy('id').execute()
+}
+
 export function findDefaultInbox(trx: Tx, workspaceId: string) {
   return trx.selectFrom('inboxes').selectAll().where('workspace_id', '=', workspaceId).where('is_default', '=', true).executeTakeFirst()
 }

@@ -220,6 +220,19 @@ export function createInboxesService(p: Platform) {
       return { ...toInbox(row, secretsSetIn(defOf(row), secrets)), secrets }
     },
 
+    /** The workspace's active inboxes, oldest first, inside the caller's transaction. */
+    async listActiveInTx(trx: Tx, workspaceId: string): Promise<Inbox[]> {
+      return (await repo.listActiveInboxes(trx, workspaceId)).map(view)
+    },
+
+    /** Every channel an inbox can be, in the registry's order. */
+    channelNames: channels as readonly string[],
+
+    /** The identity kinds a channel's adapter delivers to (`anyone`: none needed); null when it cannot send yet. */
+    reachOf(channel: string): readonly string[] | 'anyone' | null {
+      return (channelRegistry as Record<string, { reachableBy?: readonly string[] | 'anyone' }>)[channel]?.reachableBy ?? null
+    },
+
     /** The outbound adapter of an inbox, built from its settings and decrypted secrets. */
     async adapterForInTx(trx: Tx, workspaceId: string, inboxId: string): Promise<ChannelAdapter> {
       const row = await findOrThrow(trx, workspaceId, inboxId)

@@ -5,7 +5,7 @@ import { workspacesRoutes } from './workspaces.routes.ts'
 import { createWorkspacesService } from './workspaces.service.ts'
 
 export type { WorkspacesService, Bootstrap } from './workspaces.service.ts'
-export type { Workspace } from './workspaces.types.ts'
+export type { Workspace, ContinuityRule } from './workspaces.types.ts'
 
 export function createWorkspacesModule(p: Platform, deps: { users: UsersService; auth: AuthService }) {
   const service = createWorkspacesService(p, deps)

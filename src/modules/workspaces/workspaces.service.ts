@@ -7,7 +7,8 @@ import { appendEvent } from '../../platform/events/events.ts'
 import type { Platform } from '../../platform/platform.ts'
 import type { AuthService } from '../auth/index.ts'
 import { type UsersService } from '../users/index.ts'
-import { toWorkspace, type Workspace } from './workspaces.types.ts'
+import type { Tx } from '../../platform/db/tenant.ts'
+import { type ContinuityRule, continuityOf, toWorkspace, type Workspace, type WorkspaceSettingsPatch } from './workspaces.types.ts'
 
 export interface NewWorkspace {
   name: string
@@ -25,6 +26,8 @@ export interface Bootstrap {
   /** The generated password, only when created and no OMNIDESK_ADMIN_TOKEN is set. */
   ownerPassword: string | null
 }
+
+const withoutUndefined = <T extends Record<string, unknown>>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>
 
 export function createWorkspacesService(p: Platform, deps: { users: UsersService; auth: AuthService }) {
   /** Creates a workspace with its first admin and an admin API token, in one transaction. */
@@ -76,7 +79,7 @@ export function createWorkspacesService(p: Platform, deps: { users: UsersService
       return toWorkspace(row)
     },
 
-    async update(actor: Actor, patch: Partial<{ name: string; timeZone: string; defaultLocale: string; dataRegion: string }>): Promise<Workspace> {
+    async update(actor: Actor, patch: WorkspaceSettingsPatch): Promise<Workspace> {
       authorize(actor, 'workspace:write')
       return p.tx(actor, async (trx) => {
         const before = await trx.selectFrom('workspaces').selectAll().where('id', '=', actor.workspaceId).executeTakeFirst()
@@ -88,6 +91,9 @@ export function createWorkspacesService(p: Platform, deps: { users: UsersService
             ...(patch.timeZone !== undefined && { time_zone: patch.timeZone }),
             ...(patch.defaultLocale !== undefined && { default_locale: patch.defaultLocale }),
             ...(patch.dataRegion !== undefined && { data_region: patch.dataRegion }),
+            ...(patch.continuity !== undefined && {
+              settings: JSON.stringify({ ...before.settings, continuity: { ...continuityOf(before.settings), ...withoutUndefined(patch.continuity) } }),
+            }),
             updated_at: new Date(),
           })
           .where('id', '=', actor.workspaceId)
@@ -96,6 +102,12 @@ export function createWorkspacesService(p: Platform, deps: { users: UsersService
         await recordAudit(trx, actor, { action: 'workspace.updated', entityType: 'workspace', entityId: row.id, changes: { before: toWorkspace(before), after: toWorkspace(row) } })
         return toWorkspace(row)
       })
+    },
+
+    /** The workspace's continuity rule, inside the caller's transaction (conversations' intake). */
+    async continuityInTx(trx: Tx, workspaceId: string): Promise<ContinuityRule> {
+      const row = await trx.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).executeTakeFirst()
+      return continuityOf(row?.settings ?? {})
     },
 
     /**

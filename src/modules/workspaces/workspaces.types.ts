@@ -10,6 +10,30 @@ export const isTimeZone = (tz: string) => {
   }
 }
 
+/**
+ * The continuity rule (docs/channels/README.md, "Continuity"): whether a new
+ * inbound message without a thread continues the contact's open case.
+ * `any_channel`: an open case updated within `windowDays`, whatever its
+ * channel; `same_channel`: only one whose current channel is the message's;
+ * `off`: every such message opens a new case.
+ */
+export const continuityModes = ['any_channel', 'same_channel', 'off'] as const
+export const continuitySchema = z
+  .object({
+    mode: z.enum(continuityModes),
+    windowDays: z.number().int().min(1).max(365),
+  })
+  .meta({ id: 'ContinuityRule' })
+export type ContinuityRule = z.infer<typeof continuitySchema>
+export const defaultContinuity: ContinuityRule = Object.freeze({ mode: 'any_channel', windowDays: 7 })
+
+/** The rule stored in `workspaces.settings.continuity`, defaults filling what is missing or unreadable. */
+export function continuityOf(settings: Record<string, unknown>): ContinuityRule {
+  const stored = (settings.continuity ?? {}) as Record<string, unknown>
+  const parsed = continuitySchema.safeParse({ ...defaultContinuity, ...stored })
+  return parsed.success ? parsed.data : { ...defaultContinuity }
+}
+
 export const workspaceSchema = z
   .object({
     id: z.uuid(),
@@ -17,6 +41,7 @@ export const workspaceSchema = z
     timeZone: z.string(),
     defaultLocale: z.string(),
     dataRegion: z.string(),
+    continuity: continuitySchema,
     createdAt: z.string(),
   })
   .meta({ id: 'Workspace' })
@@ -47,7 +72,10 @@ export const workspaceSettingsPatch = z.strictObject({
   timeZone: settingFields.timeZone.optional(),
   defaultLocale: settingFields.defaultLocale.optional(),
   dataRegion: settingFields.dataRegion.optional(),
+  /** Only the keys given change. */
+  continuity: z.strictObject({ mode: z.enum(continuityModes).optional(), windowDays: z.number().int().min(1).max(365).optional() }).optional(),
 })
+export type WorkspaceSettingsPatch = z.infer<typeof workspaceSettingsPatch>
 
 export const toWorkspace = (r: Row<'workspaces'>): Workspace => ({
   id: r.id,
@@ -55,5 +83,6 @@ export const toWorkspace = (r: Row<'workspaces'>): Workspace => ({
   timeZone: r.time_zone,
   defaultLocale: r.default_locale,
   dataRegion: r.data_region,
+  continuity: continuityOf(r.settings),
   createdAt: r.created_at.toISOString(),
 })

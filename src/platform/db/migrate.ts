@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004-imap.ts'
 import * as m0005 from './migrations/0005-email-replies-index.ts'
 import * as m0006 from './migrations/0006-bounce-reasons.ts'
 import * as m0007 from './migrations/0007-fast-path.ts'
+import * as m0008 from './migrations/0008-merge-suggestions.ts'
 import * as m0009 from './migrations/0009-chat.ts'
 
 /** Migrations are listed here, in order, so they run the same from source or a bundle. */
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0005-email-replies-index': m0005,
   '0006-bounce-reasons': m0006,
   '0007-fast-path': m0007,
+  '0008-merge-suggestions': m0008,
   '0009-chat': m0009,
 }
 

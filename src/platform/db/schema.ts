@@ -326,6 +326,19 @@ export interface ImapMailboxHealthTable {
   updated_at: Timestamp
 }
 
+export interface ContactMergeSuggestionsTable {
+  id: Generated<string>
+  workspace_id: string
+  contact_a_id: string
+  contact_b_id: string
+  evidence: Json<Record<string, unknown>>
+  status: Generated<string>
+  merge_id: string | null
+  decided_by: string | null
+  decided_at: NullableTimestamp
+  created_at: Timestamp
+}
+
 export interface DB {
   workspaces: WorkspacesTable
   users: UsersTable
@@ -351,6 +364,7 @@ export interface DB {
   inbound_emails: InboundEmailsTable
   imap_checkpoints: ImapCheckpointsTable
   imap_mailbox_health: ImapMailboxHealthTable
+  contact_merge_suggestions: ContactMergeSuggestionsTable
   chat_visitors: ChatVisitorsTable
 }
 
