@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import http from 'node:http'
+import { createRequire } from 'node:module'
 import net from 'node:net'
 import path from 'node:path'
 import { after, test } from 'node:test'
@@ -129,11 +130,34 @@ async function visit(context: BrowserContext, query = ''): Promise<Page> {
   return page
 }
 
+/** Every message the visitor sent is stored: no bubble still says "Waiting to send". */
+async function allAcknowledged(page: Page, timeoutMs = 20_000) {
+  for (const end = Date.now() + timeoutMs; (await page.getByText('Waiting to send').count()) > 0; ) {
+    if (Date.now() > end) throw new Error('messages still waiting to be sent')
+    await page.waitForTimeout(50)
+  }
+}
+
+/** axe-core on the widget (launcher and open panel, inside the shadow root): no violations. */
+async function assertAccessible(page: Page) {
+  await page.addScriptTag({ path: createRequire(import.meta.url).resolve('axe-core/axe.min.js') })
+  const { violations, passed } = await page.evaluate(async () => {
+    type Rule = { id: string; impact: string; nodes: unknown[] }
+    const axe = (globalThis as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: Rule[]; passes: Rule[] }> } }).axe
+    const res = await axe.run({ include: [['#omnidesk-chat']] }, {})
+    return { violations: res.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })), passed: res.passes.map((p) => `${p.id}:${p.nodes.length}`) }
+  })
+  assert.deepEqual(violations, [], JSON.stringify(violations))
+  // The shadow root was looked into: its buttons, text box and colours were checked.
+  for (const rule of ['button-name', 'label', 'color-contrast']) assert.ok(passed.some((p) => p.startsWith(`${rule}:`)), `${rule} was evaluated: ${passed.join(' ')}`)
+}
+
 const textsOf = async (conversationId: string) => ((await ws.get(`/api/v1/conversations/${conversationId}/messages?limit=100`)).body.items as Array<{ text: string }>).map((m) => m.text)
 const newestConversation = async () => (await ws.get('/api/v1/conversations?limit=1')).body.items[0] as { id: string; contactId: string }
 
-test('a visitor chats from another site; the agent answers live; a dropped connection delivers once; a reload keeps history', { skip }, async () => {
+test('a visitor chats from another site; the agent answers live; a dropped connection delivers once; a reload keeps history', { skip }, async (ctx) => {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 760 } })
+  ctx.after(() => context.close())
   const page = await context.newPage()
   await page.goto(`${site.origin}/?inbox=${inboxId}`)
   await page.getByRole('button', { name: 'Open chat' }).waitFor()
@@ -148,6 +172,7 @@ test('a visitor chats from another site; the agent answers live; a dropped conne
   await message.fill('<img src=x onerror=alert(1)> <b>bold?</b>')
   await message.press('Enter')
   await page.getByText('<img src=x onerror=alert(1)> <b>bold?</b>').waitFor()
+  await allAcknowledged(page)
   const conv = await newestConversation()
   for (let i = 0; i < 50 && (await textsOf(conv.id)).length < 2; i++) await page.waitForTimeout(100)
   assert.deepEqual(await textsOf(conv.id), ['Hello, where is my parcel?', '<img src=x onerror=alert(1)> <b>bold?</b>'])
@@ -159,6 +184,7 @@ test('a visitor chats from another site; the agent answers live; a dropped conne
   await page.getByText('It left our warehouse this morning.').waitFor()
   assert.equal((await waitForDelivery(ws, conv.id, reply.body.id, ['sent', 'failed', 'not_delivered'])).deliveryStatus, 'sent')
   await page.screenshot({ path: path.join(shots, 'chat-conversation.png') })
+  await assertAccessible(page)
 
   // The connection drops while the visitor types: the message waits, then arrives exactly once.
   proxy.cut()
@@ -185,23 +211,26 @@ test('a visitor chats from another site; the agent answers live; a dropped conne
   await context.close()
 })
 
-test('a signed identity shows the contact’s earlier case; a forged one shows nothing of it', { skip }, async () => {
+test('a signed identity shows the contact’s earlier case; a forged one shows nothing of it', { skip }, async (ctx) => {
   const contact = await ws.post('/api/v1/contacts', { name: 'Lin', identities: [{ kind: 'external', value: 'acct-7' }, { kind: 'email', value: 'lin@example.com' }] })
   assert.equal(contact.status, 201)
   const earlier = await ws.post('/api/v1/conversations', { contact: { email: 'lin@example.com' }, message: { text: 'Last month: my invoice is wrong' } })
   assert.equal(earlier.status, 201)
 
   const forged = await browser.newContext({ locale: 'en-US' })
+  ctx.after(() => forged.close())
   const fake = await visit(forged, `&identify=${encodeURIComponent(JSON.stringify({ id: 'acct-7', hash: identityHash('guess', 'acct-7') }))}`)
   await fake.getByRole('textbox', { name: 'Message' }).fill('Show me my invoices')
   await fake.getByRole('button', { name: 'Send' }).click()
   await fake.getByText('Show me my invoices').waitFor()
+  await allAcknowledged(fake)
   assert.equal(await fake.getByText('Last month: my invoice is wrong').count(), 0)
   const forgedConv = await newestConversation()
   assert.notEqual(forgedConv.contactId, contact.body.id, 'a forged hash attaches nobody')
   await forged.close()
 
   const signed = await browser.newContext({ locale: 'fr-FR' })
+  ctx.after(() => signed.close())
   const page = await signed.newPage()
   await page.goto(`${site.origin}/?inbox=${inboxId}&identify=${encodeURIComponent(JSON.stringify({ id: 'acct-7', name: 'Lin', hash: identityHash(SECRET, 'acct-7') }))}`)
   // French from the browser's language.
@@ -211,10 +240,11 @@ test('a signed identity shows the contact’s earlier case; a forged one shows n
   await signed.close()
 })
 
-test('on a phone, the visitor fills the pre-chat form, leaves, and the case continues by email', { skip }, async () => {
+test('on a phone, the visitor fills the pre-chat form, leaves, and the case continues by email', { skip }, async (ctx) => {
   const inbox = await ws.post('/api/v1/inboxes', { name: 'Acme pre-chat', channel: 'chat', config: { websiteUrl: site.origin, preChatForm: true, welcomeMessage: 'Hi! Ask us anything.', emailInboxId } })
   assert.equal(inbox.status, 201)
   const phone = await browser.newContext({ locale: 'en-GB', viewport: { width: 390, height: 780 }, isMobile: true, hasTouch: true })
+  ctx.after(() => phone.close())
   const page = await phone.newPage()
   await page.goto(`${site.origin}/?inbox=${inbox.body.id}`)
   await page.getByRole('button', { name: 'Open chat' }).click()
@@ -227,6 +257,7 @@ test('on a phone, the visitor fills the pre-chat form, leaves, and the case cont
   await page.getByRole('textbox', { name: 'Message' }).fill('The zip of my bag broke.')
   await page.getByRole('button', { name: 'Send' }).click()
   await page.getByText('The zip of my bag broke.').waitFor()
+  await allAcknowledged(page)
   await page.screenshot({ path: path.join(shots, 'chat-phone.png') })
   const conv = await newestConversation()
   for (let i = 0; i < 50 && (await textsOf(conv.id)).length < 1; i++) await page.waitForTimeout(100)

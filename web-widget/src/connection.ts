@@ -78,6 +78,22 @@ export class Connection {
     this.open()
   }
 
+  /** Forgets this browser's visitor (a sign-out on the host site) and starts again as a new one. */
+  reset() {
+    this.stored = {}
+    try {
+      localStorage.removeItem(this.key)
+    } catch {
+      // Nothing stored.
+    }
+    const ws = this.ws
+    this.ws = null
+    this.ready = false
+    ws?.close()
+    this.events.onQueueChange(this.queue)
+    this.open()
+  }
+
   private open() {
     if (this.stopped) return
     this.events.onState('connecting')

@@ -2,7 +2,7 @@
  * The Omnidesk chat widget: `<script src="https://HOST/widget.js" data-inbox-id="…" async></script>`.
  * Renders into a shadow root (the page's CSS and ours stay apart), talks to
  * HOST over a WebSocket (connection.ts), and exposes
- * `window.Omnidesk.identify({ id, email?, name?, hash })`, `open()` and `close()`.
+ * `window.Omnidesk.identify({ id, email?, name?, hash })`, `reset()` (sign-out), `open()` and `close()`.
  * Everything from the server is shown with textContent: never as HTML.
  */
 import { Connection, newClientId, type Queued, type ServerFrame } from './connection.ts'
@@ -296,13 +296,22 @@ document.addEventListener('visibilitychange', () => {
 buildPrechat()
 render()
 
-type Api = { identify(identity: Identity): void; open(): void; close(): void; q?: unknown[][] }
+type Api = { identify(identity: Identity): void; reset(): void; open(): void; close(): void; q?: unknown[][] }
 const existing = (window as unknown as { Omnidesk?: Api }).Omnidesk
 const api: Api = {
   identify(identity) {
     if (!identity || typeof identity.id !== 'string') return
     pendingIdentity = { id: identity.id, ...(identity.email && { email: identity.email }), ...(identity.name && { name: identity.name }), ...(identity.hash && { hash: identity.hash }) }
     conn.raw({ type: 'identify', ...pendingIdentity })
+  },
+  /** Call when the user signs out on the host site: this browser becomes a new, anonymous visitor. */
+  reset() {
+    pendingIdentity = null
+    history = []
+    failures.clear()
+    seenAt = null
+    render()
+    conn.reset()
   },
   open: () => setOpen(true),
   close: () => setOpen(false),

@@ -75,7 +75,7 @@ test('a visitor who left gets the reply by email, and their email answer returns
   assert.equal(ack.type, 'ack')
 })
 
-test('a pre-chat email someone else already has attaches nobody: the visitor keeps its own contact', async () => {
+test('a pre-chat email someone else already has attaches nobody: the visitor keeps its own contact, and an agent gets a merge suggestion', async () => {
   const ws = await t.workspace()
   const inboxId = await chatInbox(ws, { preChatForm: true })
   const owner = await ws.post('/api/v1/contacts', { name: 'Real Ada', identities: [{ kind: 'email', value: 'ada@example.com' }] })
@@ -88,6 +88,14 @@ test('a pre-chat email someone else already has attaches nobody: the visitor kee
   assert.equal(ack.type, 'ack')
   const conv = (await ws.get('/api/v1/conversations?limit=10')).body.items[0]
   assert.notEqual(conv.contactId, owner.body.id)
+  // The claim is evidence for an agent: a merge suggestion, not a merge.
+  const suggestions = (await ws.get('/api/v1/merge-suggestions')).body.items as Array<{ contactAId: string; contactBId: string; status: string; evidence: { source: string; identity?: { value: string } } }>
+  assert.equal(suggestions.length, 1, JSON.stringify(suggestions))
+  assert.deepEqual([suggestions[0]?.contactAId, suggestions[0]?.contactBId].sort(), [owner.body.id, conv.contactId].sort())
+  assert.equal(suggestions[0]?.status, 'open')
+  assert.equal(suggestions[0]?.evidence.source, 'chat.pre-chat-form')
+  assert.equal(suggestions[0]?.evidence.identity?.value, 'ada@example.com')
+  assert.equal((await ws.get(`/api/v1/contacts/${conv.contactId}`)).body.mergedIntoId, null)
   const other = visitorSocket(wsUrlOf(t, inboxId), { origin: 'https://shop.example' })
   assert.deepEqual((await other.hello()).history, [], 'a new visitor sees nothing')
   await Promise.all([v.close(), other.close()])

@@ -62,6 +62,28 @@ export async function conversationsOfContact(trx: Tx, workspaceId: string, conta
   return rows.map((r) => r.id)
 }
 
+/** Of these conversations, those of `contactId` or of contacts without an external (site account) identity. */
+export async function conversationsNotOfOtherAccounts(trx: Tx, workspaceId: string, conversationIds: string[], contactId: string): Promise<string[]> {
+  if (conversationIds.length === 0) return []
+  const rows = await trx
+    .selectFrom('conversations as c')
+    .select('c.id')
+    .where('c.workspace_id', '=', workspaceId)
+    .where('c.id', 'in', conversationIds)
+    .where((eb) =>
+      eb.or([
+        eb('c.contact_id', '=', contactId),
+        eb.not(
+          eb.exists(
+            eb.selectFrom('contact_identities as i').select('i.id').where('i.workspace_id', '=', workspaceId).whereRef('i.contact_id', '=', 'c.contact_id').where('i.kind', '=', 'external'),
+          ),
+        ),
+      ]),
+    )
+    .execute()
+  return rows.map((r) => r.id)
+}
+
 export interface HistoryRow {
   id: string
   conversation_id: string

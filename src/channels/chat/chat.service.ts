@@ -5,7 +5,7 @@ import type { Tx } from '../../platform/db/tenant.ts'
 import { AppError, notFound } from '../../platform/errors.ts'
 import { appendEvent } from '../../platform/events/events.ts'
 import type { Platform } from '../../platform/platform.ts'
-import type { ContactsService } from '../../modules/contacts/index.ts'
+import { type ContactsService, suggestMerge } from '../../modules/contacts/index.ts'
 import type { ConversationsService } from '../../modules/conversations/index.ts'
 import { openSecrets } from '../../modules/inboxes/index.ts'
 import { publishPush } from './chat.bus.ts'
@@ -55,7 +55,7 @@ export function createChatService(p: Platform, deps: ChatDeps) {
   /** Ensures the visitor writes as a contact (its widget identity), handling a pre-chat email once the contact exists. */
   async function ensureContactInTx(trx: Tx, actor: Actor, visitor: repo.VisitorRow): Promise<string> {
     const { contactId, created } = await deps.contacts.resolveContactInTx(trx, actor, { name: visitor.name ?? undefined, identities: [widgetIdentity(visitor.id)] })
-    if (created && visitor.email) await offerEmailInTx(trx, actor, visitor.id, visitor.email)
+    if (created && visitor.email) await offerEmailInTx(trx, actor, { id: visitor.id, inboxId: visitor.inbox_id }, visitor.email, 'chat.pre-chat-form')
     if (visitor.contact_id !== contactId) await repo.updateVisitor(trx, actor.workspaceId, visitor.id, { contact_id: contactId })
     return contactId
   }
@@ -64,23 +64,28 @@ export function createChatService(p: Platform, deps: ChatDeps) {
    * An email the visitor typed (pre-chat form, identify) is unverified: it
    * becomes the visitor's contact's (unverified) email identity only when
    * nobody has it, so a reply can follow by email. Someone else's address
-   * never attaches the visitor to that person; it is returned as the contact
-   * a merge may be suggested with.
+   * never attaches the visitor to that person: it becomes a merge suggestion
+   * an agent accepts or rejects.
    */
-  async function offerEmailInTx(trx: Tx, actor: Actor, visitorId: string, email: string): Promise<{ otherContactId: string } | null> {
+  async function offerEmailInTx(trx: Tx, actor: Actor, visitor: { id: string; inboxId: string }, email: string, source: string): Promise<void> {
     const value = email.trim().toLowerCase()
     const owner = await repo.identityOwner(trx, actor.workspaceId, 'email', value)
-    const mine = await repo.identityOwner(trx, actor.workspaceId, 'widget', visitorId)
-    if (owner) return mine && owner.contact_id !== mine.contact_id ? { otherContactId: owner.contact_id } : null
+    const mine = await repo.identityOwner(trx, actor.workspaceId, 'widget', visitor.id)
+    if (owner) {
+      // Someone else's address: an agent may merge the two, never this code.
+      if (mine && owner.contact_id !== mine.contact_id) await suggestMerge(trx, actor.workspaceId, owner.contact_id, mine.contact_id, { source, identity: { kind: 'email', value }, inboxId: visitor.inboxId }, actor)
+      return
+    }
     // Resolution looks the email up first: unowned, so the widget identity decides the contact, which gains the address.
-    await deps.contacts.resolveContactInTx(trx, actor, { email: value, identities: [widgetIdentity(visitorId)] })
-    return null
+    await deps.contacts.resolveContactInTx(trx, actor, { email: value, identities: [widgetIdentity(visitor.id)] })
   }
 
   async function historyInTx(trx: Tx, inbox: ChatInbox, visitor: repo.VisitorRow): Promise<ChatMessageView[]> {
     const ws = inbox.workspaceId
-    const own = await repo.conversationsOfVisitor(trx, ws, inbox.id, visitor.id)
+    let own = await repo.conversationsOfVisitor(trx, ws, inbox.id, visitor.id)
     const verified = visitor.verified_external_id && visitor.contact_id ? await repo.conversationsOfContact(trx, ws, visitor.contact_id) : []
+    // A browser shared by two signed-in users: the cases this browser had as another account are not shown.
+    if (visitor.verified_external_id && visitor.contact_id) own = await repo.conversationsNotOfOtherAccounts(trx, ws, own, visitor.contact_id)
     const ids = [...new Set([...own, ...verified, ...(visitor.conversation_id ? [visitor.conversation_id] : [])])]
     const rows = await repo.historyOf(trx, ws, ids, HISTORY_LIMIT)
     const files = await repo.attachmentNames(trx, ws, rows.map((r) => r.id))
@@ -238,7 +243,7 @@ export function createChatService(p: Platform, deps: ChatDeps) {
           ...(input.topic !== undefined && { topic: input.topic }),
         })
         // A visitor who already writes as a contact: the email is offered to that contact now.
-        if (updated.contact_id && input.email) await offerEmailInTx(trx, actor, visitor.id, input.email)
+        if (updated.contact_id && input.email) await offerEmailInTx(trx, actor, { id: visitor.id, inboxId: visitor.inbox_id }, input.email, 'chat.pre-chat-form')
       })
     },
 
@@ -256,6 +261,10 @@ export function createChatService(p: Platform, deps: ChatDeps) {
         const claim = { id: input.id, ...(input.email && { email: input.email }), ...(input.name && { name: input.name }), at: new Date().toISOString(), verified }
         if (!verified) {
           await repo.updateVisitor(trx, v.workspaceId, visitor.id, { claims: JSON.stringify({ ...visitor.claims, identify: claim }) })
+          // An unsigned claim to be an existing account is evidence for people to weigh, nothing more.
+          const account = await repo.identityOwner(trx, v.workspaceId, 'external', input.id)
+          if (account && visitor.contact_id && account.contact_id !== visitor.contact_id)
+            await suggestMerge(trx, v.workspaceId, account.contact_id, visitor.contact_id, { source: 'chat.identify-unsigned', identity: { kind: 'external', value: input.id }, inboxId: inbox.id }, actor)
           return
         }
         const ws = v.workspaceId
@@ -264,7 +273,7 @@ export function createChatService(p: Platform, deps: ChatDeps) {
         const widget = await repo.identityOwner(trx, ws, 'widget', visitor.id)
         if (!widget) await deps.contacts.resolveContactInTx(trx, actor, { identities: [{ kind: 'external', value: input.id }, widgetIdentity(visitor.id)] })
         else if (widget.contact_id !== contactId) await repo.moveWidgetIdentity(trx, ws, visitor.id, contactId)
-        if (input.email) await offerEmailInTx(trx, actor, visitor.id, input.email)
+        if (input.email) await offerEmailInTx(trx, actor, { id: visitor.id, inboxId: visitor.inbox_id }, input.email, 'chat.identify-email')
         const sameContact = visitor.contact_id === contactId
         await repo.updateVisitor(trx, ws, visitor.id, {
           contact_id: contactId,

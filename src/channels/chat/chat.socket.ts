@@ -17,8 +17,10 @@ export interface ChatSocketOptions {
   heartbeatMs: number
   /** Open chat sockets one client address may hold. */
   maxConnectionsPerIp: number
+  /** Hellos (each may create a visitor) one client address may send per minute to one inbox. */
+  hellosPerMinutePerIp: number
 }
-export const defaultChatSocketOptions: ChatSocketOptions = { helloTimeoutMs: 10_000, heartbeatMs: 30_000, maxConnectionsPerIp: 50 }
+export const defaultChatSocketOptions: ChatSocketOptions = { helloTimeoutMs: 10_000, heartbeatMs: 30_000, maxConnectionsPerIp: 50, hellosPerMinutePerIp: 120 }
 
 interface Connection {
   visitor: VisitorRef
@@ -162,6 +164,9 @@ export function acceptVisitorSocket(socket: WebSocket, req: FastifyRequest, ctx:
     if (!inbox) return
     if (!conn) {
       if (frame.type !== 'hello') return close(chatCloseCodes.badHello, { code: 'VALIDATION_FAILED', message: 'Say hello first: {"type":"hello","token"?:"…"}' })
+      // Each hello may create a visitor row: bounded per client address.
+      const hellos = limiter.take(`hello:${inbox.id}:${ip}`, options.hellosPerMinutePerIp)
+      if (!hellos.ok) return close(chatCloseCodes.tooManyConnections, { code: 'RATE_LIMITED', message: `Too many new chats from this address; retry in ${hellos.retryAfterSeconds} s` })
       const res = await service.hello(inbox, frame.token)
       if (closed) return
       conn = { visitor: res.visitor, send }

@@ -137,6 +137,14 @@ test('identify(): a valid hash shows the contact’s earlier case; a forged one 
   const refused = await forged.next((f) => f.type === 'identified')
   assert.equal(refused.verified, false)
   assert.ok(!refused.history.some((m: { text: string }) => m.text.includes('invoices')))
+  // Once the forger writes (and so is a contact), a forged claim is at most a suggestion for an agent.
+  const forgedAck = await forged.say('hello?')
+  await forged.send({ type: 'identify', id: 'user-42', hash: 'f'.repeat(64) })
+  assert.equal((await forged.next((f) => f.type === 'identified')).verified, false)
+  const forgedConv = (await ws.get(`/api/v1/conversations/${await conversationIdOf(ws, forgedAck.id)}`)).body
+  assert.notEqual(forgedConv.contactId, contact.body.id)
+  const suggestions = (await ws.get('/api/v1/merge-suggestions')).body.items as Array<{ evidence: { source: string } }>
+  assert.deepEqual(suggestions.map((x) => x.evidence.source), ['chat.identify-unsigned'])
   await forged.close()
 
   const real = visitorSocket(wsUrlOf(t, inboxId), ORIGIN)
@@ -148,6 +156,12 @@ test('identify(): a valid hash shows the contact’s earlier case; a forged one 
   const ack = await real.say('Me again')
   const conv = await ws.get(`/api/v1/conversations/${await conversationIdOf(ws, ack.id)}`)
   assert.equal(conv.body.contactId, contact.body.id, 'a verified visitor writes as the contact')
+
+  // Another account signs in on the same browser: it does not see the first account's cases.
+  await real.send({ type: 'identify', id: 'user-43', hash: identityHash(secret, 'user-43') })
+  const other = await real.next((f) => f.type === 'identified')
+  assert.equal(other.verified, true)
+  assert.deepEqual(other.history, [], JSON.stringify(other.history))
   await real.close()
 })
 

@@ -11,6 +11,7 @@ import { type Contact, type IdentityKind, normaliseIdentity } from './contacts.t
 import { createDeliverabilityUseCases } from './deliverability.service.ts'
 import { createMergeUseCases } from './merges.service.ts'
 import { getContactInTx, recordContactCreated, resolveContactInTx } from './resolve.service.ts'
+import { createSuggestionUseCases } from './suggestions.service.ts'
 import { findConsent } from './consent.repository.ts'
 
 export interface NewContact {
@@ -58,12 +59,14 @@ export function createContactsService(p: Platform) {
     return rows
   }
 
+  const merges = createMergeUseCases(p)
   return {
     resolveContactInTx,
     getContactInTx,
     /** The contact's latest word on being messaged on a channel (null: never said). */
     findConsentInTx: findConsent,
-    ...createMergeUseCases(p),
+    ...merges,
+    ...createSuggestionUseCases(p, merges),
     ...createDeliverabilityUseCases(p),
 
     async create(actor: Actor, input: NewContact): Promise<Contact> {

@@ -10,7 +10,7 @@ import { loadContact, sameJson } from './contacts.shared.ts'
 import { type Contact, type ContactMerge, type MergeConflict, type MergeMoved, toMerge } from './contacts.types.ts'
 
 /** Locks two contacts in a stable order (by id), so two merges of the same pair cannot deadlock. */
-async function lockPair(trx: Tx, workspaceId: string, a: string, b: string): Promise<[Row<'contacts'> | undefined, Row<'contacts'> | undefined]> {
+export async function lockPair(trx: Tx, workspaceId: string, a: string, b: string): Promise<[Row<'contacts'> | undefined, Row<'contacts'> | undefined]> {
   const [first, second] = a < b ? [a, b] : [b, a]
   const x = await repo.findContact(trx, workspaceId, first, { forUpdate: true })
   const y = await repo.findContact(trx, workspaceId, second, { forUpdate: true })
@@ -30,6 +30,39 @@ export function combineAttributes(target: Record<string, unknown>, source: Recor
 }
 
 export function createMergeUseCases(p: Platform) {
+  /** The merge itself, inside the caller's transaction; the caller has authorised. */
+  async function mergeInTx(trx: Tx, actor: Actor, targetId: string, sourceId: string): Promise<{ merge: ContactMerge; contact: Contact }> {
+    if (targetId === sourceId) throw new AppError('UNPROCESSABLE', 'A contact cannot be merged into itself')
+    const ws = actor.workspaceId
+    const [target, source] = await lockPair(trx, ws, targetId, sourceId)
+    if (!target) throw notFound('Contact')
+    if (!source) throw new AppError('NOT_FOUND', 'Source contact not found', [{ field: 'body.sourceContactId', message: 'no such contact' }])
+    for (const c of [target, source])
+      if (c.merged_into_id) throw new AppError('UNPROCESSABLE', `Contact ${c.id} was already merged into ${c.merged_into_id}`, { contactId: c.id, mergedIntoId: c.merged_into_id })
+
+    const identityIds = await repo.moveIdentities(trx, ws, source.id, target.id)
+    const conversationIds = await repo.moveConversations(trx, ws, source.id, target.id)
+    const { combined, conflicts, addedKeys } = combineAttributes(target.attributes, source.attributes)
+    const nameTaken = !target.name && source.name !== null
+    await repo.updateContact(trx, ws, target.id, { attributes: combined, ...(nameTaken && { name: source.name }) })
+    await repo.updateContact(trx, ws, source.id, { merged_into_id: target.id })
+    const moved: MergeMoved = { identityIds, conversationIds, sourceAttributes: source.attributes, addedKeys, sourceName: source.name, nameTaken }
+    const row = await repo.insertMerge(trx, ws, { sourceContactId: source.id, targetContactId: target.id, moved, conflicts, mergedBy: actor.userId })
+
+    await recordAudit(trx, actor, {
+      action: 'contact.merged',
+      entityType: 'contact',
+      entityId: target.id,
+      changes: { mergeId: row.id, sourceContactId: source.id, targetContactId: target.id, identityIds, conversationIds, conflicts },
+    })
+    await appendEvent(trx, actor, {
+      type: 'contact.merged',
+      contactId: target.id,
+      payload: { mergeId: row.id, sourceContactId: source.id, targetContactId: target.id, conversationIds },
+    })
+    return { merge: toMerge(row), contact: (await loadContact(trx, ws, target.id)) as Contact }
+  }
+
   return {
     /**
      * Merges `sourceId` INTO `targetId`: identities and conversations move to the
@@ -40,38 +73,11 @@ export function createMergeUseCases(p: Platform) {
      */
     async merge(actor: Actor, targetId: string, sourceId: string): Promise<{ merge: ContactMerge; contact: Contact }> {
       authorize(actor, 'contacts:merge')
-      if (targetId === sourceId) throw new AppError('UNPROCESSABLE', 'A contact cannot be merged into itself')
-      return p.tx(actor, async (trx) => {
-        const ws = actor.workspaceId
-        const [target, source] = await lockPair(trx, ws, targetId, sourceId)
-        if (!target) throw notFound('Contact')
-        if (!source) throw new AppError('NOT_FOUND', 'Source contact not found', [{ field: 'body.sourceContactId', message: 'no such contact' }])
-        for (const c of [target, source])
-          if (c.merged_into_id) throw new AppError('UNPROCESSABLE', `Contact ${c.id} was already merged into ${c.merged_into_id}`, { contactId: c.id, mergedIntoId: c.merged_into_id })
-
-        const identityIds = await repo.moveIdentities(trx, ws, source.id, target.id)
-        const conversationIds = await repo.moveConversations(trx, ws, source.id, target.id)
-        const { combined, conflicts, addedKeys } = combineAttributes(target.attributes, source.attributes)
-        const nameTaken = !target.name && source.name !== null
-        await repo.updateContact(trx, ws, target.id, { attributes: combined, ...(nameTaken && { name: source.name }) })
-        await repo.updateContact(trx, ws, source.id, { merged_into_id: target.id })
-        const moved: MergeMoved = { identityIds, conversationIds, sourceAttributes: source.attributes, addedKeys, sourceName: source.name, nameTaken }
-        const row = await repo.insertMerge(trx, ws, { sourceContactId: source.id, targetContactId: target.id, moved, conflicts, mergedBy: actor.userId })
-
-        await recordAudit(trx, actor, {
-          action: 'contact.merged',
-          entityType: 'contact',
-          entityId: target.id,
-          changes: { mergeId: row.id, sourceContactId: source.id, targetContactId: target.id, identityIds, conversationIds, conflicts },
-        })
-        await appendEvent(trx, actor, {
-          type: 'contact.merged',
-          contactId: target.id,
-          payload: { mergeId: row.id, sourceContactId: source.id, targetContactId: target.id, conversationIds },
-        })
-        return { merge: toMerge(row), contact: (await loadContact(trx, ws, target.id)) as Contact }
-      })
+      return p.tx(actor, (trx) => mergeInTx(trx, actor, targetId, sourceId))
     },
+
+    /** merge() inside the caller's transaction (accepting a merge suggestion); the caller has authorised. */
+    mergeInTx,
 
     /**
      * Undoes a merge: the recorded identities and conversations go back to the

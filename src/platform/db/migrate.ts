@@ -6,6 +6,7 @@ import * as m0004 from './migrations/0004-imap.ts'
 import * as m0005 from './migrations/0005-email-replies-index.ts'
 import * as m0006 from './migrations/0006-bounce-reasons.ts'
 import * as m0007 from './migrations/0007-fast-path.ts'
+import * as m0008 from './migrations/0008-merge-suggestions.ts'
 import * as m0009 from './migrations/0009-chat.ts'
 import * as m0010 from './migrations/0010-desk.ts'
 import * as m0011 from './migrations/0011-routing.ts'
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0005-email-replies-index': m0005,
   '0006-bounce-reasons': m0006,
   '0007-fast-path': m0007,
+  '0008-merge-suggestions': m0008,
   '0009-chat': m0009,
   '0010-desk': m0010,
   '0011-routing': m0011,

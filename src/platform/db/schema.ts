@@ -591,6 +591,19 @@ export interface NotificationsTable {
   created_at: Timestamp
 }
 
+export interface ContactMergeSuggestionsTable {
+  id: Generated<string>
+  workspace_id: string
+  contact_a_id: string
+  contact_b_id: string
+  evidence: Json<Record<string, unknown>>
+  status: Generated<string>
+  merge_id: string | null
+  decided_by: string | null
+  decided_at: NullableTimestamp
+  created_at: Timestamp
+}
+
 export interface DB {
   contact_consents: ContactConsentsTable
   voice_calls: VoiceCallsTable
@@ -620,6 +633,26 @@ export interface DB {
   inbound_emails: InboundEmailsTable
   imap_checkpoints: ImapCheckpointsTable
   imap_mailbox_health: ImapMailboxHealthTable
+  contact_merge_suggestions: ContactMergeSuggestionsTable
+  chat_visitors: ChatVisitorsTable
+}
+
+/** A web chat visitor (migration 0009): one browser's anonymous id and what it told us. */
+export interface ChatVisitorsTable {
+  id: Generated<string>
+  workspace_id: string
+  inbox_id: string
+  token_hash: string
+  contact_id: string | null
+  conversation_id: string | null
+  name: string | null
+  email: string | null
+  topic: string | null
+  verified_external_id: string | null
+  claims: Json<Record<string, unknown>>
+  read_up_to: Date | null
+  last_seen_at: Generated<Date>
+  created_at: Generated<Date>
   saved_views: SavedViewsTable
   canned_replies: CannedRepliesTable
   notifications: NotificationsTable
