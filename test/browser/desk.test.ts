@@ -241,6 +241,20 @@ test('attachments of a message are listed for download, with a preview for pictu
   assert.equal(download.suggestedFilename(), 'notes.txt')
 })
 
+test('a custom field is edited on the case and saved', opts, async () => {
+  assert.equal((await desk.api('POST', '/api/v1/custom-fields', { key: 'order_number', label: 'Order number', type: 'number' })).status, 201)
+  const c = await desk.api('POST', '/api/v1/conversations', { contact: { email: 'order@example.test' }, subject: 'Where is my order', message: { text: '?' } })
+  await page.goto(`/cases/${c.body.id}`)
+  const field = page.getByRole('spinbutton', { name: 'Order number' })
+  await field.fill('1234')
+  await field.blur()
+  for (let i = 0; i < 50; i++) {
+    if ((await desk.api('GET', `/api/v1/conversations/${c.body.id}`)).body.customFields.order_number === 1234) break
+    await page.waitForTimeout(100)
+  }
+  assert.equal((await desk.api('GET', `/api/v1/conversations/${c.body.id}`)).body.customFields.order_number, 1234)
+})
+
 test('250 cases scroll virtualised, page by page; j and Enter open a case by keyboard', opts, async () => {
   const before = (await desk.api('GET', '/api/v1/conversations?limit=100')).body.items.length as number
   // 16 concurrent API clients create the cases.
