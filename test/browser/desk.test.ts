@@ -42,7 +42,7 @@ test('the sign-in page is accessible, and an agent signs in with Email and Passw
 test('a case created through the API appears live in the unassigned inbox, and opens', opts, async () => {
   await page.getByRole('link', { name: 'Unassigned' }).click()
   await page.getByRole('heading', { name: 'Unassigned' }).waitFor()
-  await page.waitForFunction("document.querySelector('.banner') === null")
+  await page.locator('.banner').waitFor({ state: 'detached' })
   // Give the realtime socket its subscription before the case is created.
   await page.waitForTimeout(300)
   const created = await desk.api('POST', '/api/v1/conversations', {
@@ -184,6 +184,75 @@ test('the dark theme follows the system and is accessible', opts, async () => {
   assert.deepEqual(await axeViolations(dark), [])
   await screenshot(dark, 'inbox-dark')
   await dark.context().close()
+})
+
+test('bulk actions tag and change the status of the selected cases', opts, async () => {
+  const ids: string[] = []
+  for (const n of [1, 2]) {
+    const r = await desk.api('POST', '/api/v1/conversations', { contact: { email: `bulkaction${n}@example.test` }, subject: `Refund request ${n}`, message: { text: 'refund please' } })
+    assert.equal(r.status, 201)
+    ids.push(r.body.id)
+  }
+  await page.goto('/inbox/all')
+  await page.getByRole('link', { name: 'Refund request 2' }).waitFor()
+  await page.getByRole('checkbox', { name: 'Select Refund request 1' }).check()
+  await page.getByRole('checkbox', { name: 'Select Refund request 2' }).check()
+  const bar = page.getByRole('region', { name: 'Bulk actions' })
+  await bar.getByText('2 selected').waitFor()
+  await bar.getByLabel('Tag to add').fill('refunds')
+  await bar.getByRole('button', { name: 'Add tag' }).click()
+  await bar.waitFor({ state: 'detached' })
+  await page.getByRole('checkbox', { name: 'Select Refund request 1' }).check()
+  await page.getByRole('checkbox', { name: 'Select Refund request 2' }).check()
+  await bar.getByLabel('New status').selectOption({ label: 'Pending' })
+  await bar.getByRole('button', { name: 'Change status' }).click()
+  await bar.waitFor({ state: 'detached' })
+  for (const id of ids) {
+    const c = (await desk.api('GET', `/api/v1/conversations/${id}`)).body
+    assert.deepEqual([c.tags, c.status], [['refunds'], 'pending'])
+  }
+})
+
+test('attachments of a message are listed for download, with a preview for pictures', opts, async () => {
+  const c = await desk.api('POST', '/api/v1/conversations', { contact: { email: 'files@example.test' }, subject: 'Files', message: { text: 'see attached' } })
+  // A 1x1 PNG and a text file, sent with a reply.
+  const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=='
+  const reply = await desk.api('POST', `/api/v1/conversations/${c.body.id}/messages`, {
+    text: 'Here are the files',
+    attachments: [
+      { filename: 'dot.png', contentType: 'image/png', dataBase64: png },
+      { filename: 'notes.txt', contentType: 'text/plain', dataBase64: Buffer.from('hello').toString('base64') },
+    ],
+  })
+  assert.equal(reply.status, 201, JSON.stringify(reply.body))
+  await page.goto(`/cases/${c.body.id}`)
+  const list = page.getByRole('list', { name: 'Attachments' })
+  await list.getByRole('link', { name: /Download notes\.txt/ }).waitFor()
+  const img = list.getByRole('img', { name: 'dot.png' })
+  await img.waitFor()
+  // The preview really loaded (the server answered the picture, not an error).
+  let loaded = false
+  for (let i = 0; i < 50 && !loaded; i++) {
+    loaded = await img.evaluate((el: { complete: boolean; naturalWidth: number }) => el.complete && el.naturalWidth === 1)
+    if (!loaded) await page.waitForTimeout(100)
+  }
+  assert.ok(loaded, 'the picture preview did not load')
+  const [download] = await Promise.all([page.waitForEvent('download'), list.getByRole('link', { name: /Download notes\.txt/ }).click()])
+  assert.equal(download.suggestedFilename(), 'notes.txt')
+})
+
+test('a custom field is edited on the case and saved', opts, async () => {
+  assert.equal((await desk.api('POST', '/api/v1/custom-fields', { key: 'order_number', label: 'Order number', type: 'number' })).status, 201)
+  const c = await desk.api('POST', '/api/v1/conversations', { contact: { email: 'order@example.test' }, subject: 'Where is my order', message: { text: '?' } })
+  await page.goto(`/cases/${c.body.id}`)
+  const field = page.getByRole('spinbutton', { name: 'Order number' })
+  await field.fill('1234')
+  await field.blur()
+  for (let i = 0; i < 50; i++) {
+    if ((await desk.api('GET', `/api/v1/conversations/${c.body.id}`)).body.customFields.order_number === 1234) break
+    await page.waitForTimeout(100)
+  }
+  assert.equal((await desk.api('GET', `/api/v1/conversations/${c.body.id}`)).body.customFields.order_number, 1234)
 })
 
 test('250 cases scroll virtualised, page by page; j and Enter open a case by keyboard', opts, async () => {

@@ -10,7 +10,7 @@ const t = await useTestApp()
 const get = (url: string, headers: Record<string, string> = {}) => t.omnidesk.app.inject({ method: 'GET', url, headers })
 
 test('GET / and any app path serve the app with a CSP that forbids inline script', async () => {
-  for (const url of ['/', '/inbox/mine', '/cases/8d3f0c1e-0000-4000-8000-000000000000', '/search?q=x']) {
+  for (const url of ['/', '/inbox/mine', '/inbox', '/admin/users', '/contacts/8d3f0c1e-0000-4000-8000-000000000000', '/cases/8d3f0c1e-0000-4000-8000-000000000000', '/search?q=x']) {
     const res = await get(url)
     assert.equal(res.statusCode, 200, url)
     assert.match(String(res.headers['content-type']), /text\/html/)
@@ -38,10 +38,14 @@ test('assets are served with long caching; missing files, API, webhooks and heal
   assert.match(String(asset.headers['cache-control']), /immutable/)
   assert.equal((await get('/assets/nope-123.js')).statusCode, 404)
   assert.equal((await get('/favicon.png')).statusCode, 404)
+  const typo = await get('/nowhere?x=1')
+  assert.equal(typo.statusCode, 404)
+  assert.equal(JSON.parse(typo.body).error.code, 'NOT_FOUND')
+  assert.equal((await t.admin.get('/api/v1/no-such-route?x=1')).status, 404)
   assert.equal((await get('/assets/../../package.json')).statusCode, 404)
-  const api = await get('/api/v1/nothing-here')
-  assert.equal(api.statusCode, 404)
-  assert.equal(JSON.parse(api.body).error.code, 'NOT_FOUND')
+  const api = await t.admin.get('/api/v1/nothing-here')
+  assert.equal(api.status, 404)
+  assert.equal(api.body.error.code, 'NOT_FOUND')
   assert.equal((await get('/webhooks/twilio/x')).statusCode, 404)
   assert.equal((await get('/health')).statusCode, 200)
   // API answers keep the API's own headers (no app CSP with frame-src).

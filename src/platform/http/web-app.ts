@@ -8,8 +8,8 @@ import type { Actor } from '../auth/actor.ts'
 /**
  * Serves the agent desk (web/, built by Vite into dist/web/) from the same
  * process: hashed assets under /assets/ with a year of caching, and index.html
- * for every other GET that is not the API, a webhook or /health (the app routes
- * in the browser). The app's pages get their own Content-Security-Policy: no
+ * at `/` and under the app's own top-level paths (appPathPrefixes), where the app
+ * routes in the browser. The app's pages get their own Content-Security-Policy: no
  * inline script, images from our origin, data: and blob: only, frames only from
  * our origin (the email view below). API responses keep their headers.
  *
@@ -46,7 +46,13 @@ export function messageHtmlCsp(remoteImages: boolean): string {
   ].join('; ')
 }
 
-const reserved = /^\/(api|webhooks|health)(\/|$|\?)/
+/**
+ * The app's own top-level paths (its router's routes, web/src/app/App.tsx): a
+ * deep link or a reload there gets index.html. Only these are routed here, so
+ * every other path (/api/…, /webhooks/…, a typo) keeps the API's JSON 404 and
+ * its input guards. Add a prefix here when the app gets a new top-level route.
+ */
+export const appPathPrefixes = ['inbox', 'cases', 'contacts', 'search', 'admin', 'board', 'settings'] as const
 
 export interface WebAppOptions {
   /** The built app (dist/web). When index.html is missing, pages answer 503 saying how to build it. */
@@ -70,7 +76,6 @@ export async function installWebApp(app: FastifyInstance, opts: WebAppOptions): 
 
   const page = async (request: FastifyRequest, reply: FastifyReply) => {
     const url = request.url.split('?')[0] ?? '/'
-    if (reserved.test(url)) return reply.callNotFound()
     if (url.startsWith('/assets/')) {
       const rel = decodeURIComponent(url.slice(1))
       const full = path.resolve(root, rel)
@@ -78,18 +83,15 @@ export async function installWebApp(app: FastifyInstance, opts: WebAppOptions): 
       // Names carry a content hash: a new build has new names.
       return reply.sendFile(rel, { maxAge: 365 * 24 * 3600 * 1000, immutable: true })
     }
-    // Anything that looks like a file (has an extension) and is not there is a 404, not the app.
-    if (/\.[a-z0-9]+$/i.test(url)) {
-      const rel = url.slice(1)
-      const full = path.resolve(root, rel)
-      if (full.startsWith(root + path.sep) && fs.existsSync(full) && fs.statSync(full).isFile() && !rel.endsWith('.map')) return reply.sendFile(rel)
-      return reply.callNotFound()
-    }
     return sendIndex(reply)
   }
   const hidden = { schema: { hide: true }, config: { public: true } }
   app.get('/', hidden, page)
-  app.get('/*', hidden, page)
+  app.get('/assets/*', hidden, page)
+  for (const prefix of appPathPrefixes) {
+    app.get(`/${prefix}`, hidden, page)
+    app.get(`/${prefix}/*`, hidden, page)
+  }
 
   app.get('/api/v1/conversations/:id/messages/:messageId/html', {
     schema: {

@@ -85,6 +85,9 @@ export const en = {
     addTag: 'Add tag',
     removeTag: 'Remove tag {{tag}}',
     requiredTitle: 'Required before this change',
+    customFields: 'Custom fields',
+    yes: 'Yes',
+    no: 'No',
     saveAndSolve: 'Save and continue',
   },
   composer: {

@@ -6,6 +6,7 @@ import { useT } from '../../i18n'
 import { useMe } from '../auth/session'
 import { priorities, statuses } from '../inbox/FilterBar'
 import { usePatchCase } from './case.mutations'
+import { CustomFields } from './CustomFields'
 import { RequiredFields } from './RequiredFields'
 
 /** Status, priority, category, tags, assignee and team of a case; each change is saved at once. */
@@ -159,6 +160,7 @@ export function CaseControls({ c, solveRequest, onSolveHandled }: { c: Conversat
         </form>
       </div>
       {err('tags')}
+      <CustomFields c={c} />
     </section>
   )
 }
