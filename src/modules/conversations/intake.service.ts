@@ -21,6 +21,7 @@ import {
 } from './conversations.shared.ts'
 import { type ContactInput, type Conversation, type ConversationStatus, type Priority, toConversation } from './conversations.types.ts'
 import { htmlToText, sanitizeHtml } from './html-sanitizer.ts'
+import { continuableInTx } from './continuity.ts'
 import * as messages from './messages.repository.ts'
 import { type Message, toMessage } from './messages.types.ts'
 
@@ -259,28 +260,6 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
     ingestInboundInTx,
   }
 
-  /**
-   * The open case a threadless message of this contact continues under the
-   * workspace's continuity rule, with the reason shown in the timeline; null
-   * when the rule (or the channel's hint) says a new case.
-   */
-  async function continuableInTx(trx: Tx, ws: string, contactId: string, channel: string, hint: 'rule' | 'other-channels' | 'off'): Promise<{ conversation: Row<'conversations'>; reason: string } | null> {
-    if (hint === 'off') return null
-    const rule = await deps.workspaces.continuityInTx(trx, ws)
-    if (rule.mode === 'off' || (hint === 'other-channels' && rule.mode !== 'any_channel')) return null
-    const conversation = await repo.findContinuableConversation(trx, ws, contactId, {
-      windowDays: rule.windowDays,
-      ...(rule.mode === 'same_channel' && { channel }),
-      ...(hint === 'other-channels' && { notChannel: channel }),
-    })
-    if (!conversation) return null
-    const where = conversation.channel === channel ? `on ${channel}` : `last on ${conversation.channel}, now ${channel}`
-    return {
-      conversation,
-      reason: `continued the contact's open case #${conversation.number} (${where}), active within ${rule.windowDays} days: continuity rule ${rule.mode}`,
-    }
-  }
-
   async function ingestInboundInTx(trx: Tx, actor: Actor, input: InboundMessage, opts: { channel?: string } = {}): Promise<IngestResult> {
       authorize(actor, 'conversations:write')
       const body = messageBody(input)
@@ -304,7 +283,7 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
         }
         const { contactId } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
         // Continuity, when no thread was given: the contact's lock (taken by resolveContactInTx) serialises this with the contact's other messages.
-        const continued = input.conversationId ? null : await continuableInTx(trx, ws, contactId, inbox.channel, input.continuity ?? 'rule')
+        const continued = input.conversationId ? null : await continuableInTx(deps, trx, ws, contactId, inbox.channel, input.continuity ?? 'rule')
         const target = input.conversationId ? await loadConversation(trx, ws, input.conversationId, { forUpdate: true }) : (continued?.conversation ?? null)
         // Closed is final, and a case solved long ago is a new matter: the message starts a follow-up linked to the old one.
         const linkReason = target ? followUpReason(target, input.reopenWindowDays) : null

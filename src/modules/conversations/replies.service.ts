@@ -39,18 +39,27 @@ function decodeAttachments(files: NewAttachment[] = []): DecodedFile[] {
  * their conversations), else the workspace's first active inbox of that
  * channel; inactive ones are skipped. Null when the workspace has none.
  */
-export async function replyInboxInTx(deps: ConversationsDeps, trx: Tx, ws: string, conv: Row<'conversations'>, channel: string): Promise<InboxRef | null> {
+export async function replyInboxInTx(
+  deps: ConversationsDeps,
+  trx: Tx,
+  ws: string,
+  conv: Row<'conversations'>,
+  channel: string,
+  /** The workspace's active inboxes, when the caller has them already. */
+  active?: InboxRef[],
+): Promise<InboxRef | null> {
+  const usable = (active ?? (await deps.inboxes.listActiveInTx(trx, ws))).filter((i) => i.channel === channel)
+  if (usable.length === 0) return null
   const preferred = [
     await messages.lastInboxOnChannel(trx, ws, conv.id, channel),
     await messages.lastInboundInboxOfContact(trx, ws, conv.contact_id, channel),
     conv.inbox_id,
   ]
-  for (const id of new Set(preferred)) {
-    if (!id) continue
-    const inbox = await deps.inboxes.getInTx(trx, ws, id)
-    if (inbox && inbox.channel === channel && inbox.active) return inbox
+  for (const id of preferred) {
+    const inbox = id ? usable.find((i) => i.id === id) : undefined
+    if (inbox) return inbox
   }
-  return (await deps.inboxes.listActiveInTx(trx, ws)).find((i) => i.channel === channel) ?? null
+  return usable[0] ?? null
 }
 
 export function createReplies(p: Platform, deps: ConversationsDeps, updater: ReturnType<typeof createUpdater>) {

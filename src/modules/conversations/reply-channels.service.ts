@@ -36,10 +36,11 @@ export function createReplyChannels(p: Platform, deps: ConversationsDeps) {
         const conv = await loadConversation(trx, ws, id)
         const contact = await deps.contacts.getContactInTx(trx, ws, conv.contact_id)
         const identities = contact?.identities ?? []
+        const active = await deps.inboxes.listActiveInTx(trx, ws)
         const out: ReplyChannel[] = []
         for (const channel of deps.inboxes.channelNames) {
           const reach = deps.inboxes.reachOf(channel)
-          const inbox = await replyInboxInTx(deps, trx, ws, conv, channel)
+          const inbox = await replyInboxInTx(deps, trx, ws, conv, channel, active)
           let identity: ReplyChannel['identity'] = null
           let reason: string | null = null
           if (!inbox) reason = `this workspace has no active ${channel} inbox`
