@@ -635,6 +635,20 @@ export interface DB {
   imap_mailbox_health: ImapMailboxHealthTable
   contact_merge_suggestions: ContactMergeSuggestionsTable
   chat_visitors: ChatVisitorsTable
+  saved_views: SavedViewsTable
+  canned_replies: CannedRepliesTable
+  notifications: NotificationsTable
+  whatsapp_templates: WhatsappTemplatesTable
+  business_calendars: BusinessCalendarsTable
+  sla_policies: SlaPoliciesTable
+  conversation_slas: ConversationSlasTable
+  sla_clock_events: SlaClockEventsTable
+  agent_routing: AgentRoutingTable
+  routing_settings: RoutingSettingsTable
+  routing_queues: RoutingQueuesTable
+  routing_entries: RoutingEntriesTable
+  routing_offers: RoutingOffersTable
+  routing_decisions: RoutingDecisionsTable
 }
 
 /** A web chat visitor (migration 0009): one browser's anonymous id and what it told us. */
@@ -653,21 +667,6 @@ export interface ChatVisitorsTable {
   read_up_to: Date | null
   last_seen_at: Generated<Date>
   created_at: Generated<Date>
-  saved_views: SavedViewsTable
-  canned_replies: CannedRepliesTable
-  notifications: NotificationsTable
-  chat_visitors: ChatVisitorsTable
-  whatsapp_templates: WhatsappTemplatesTable
-  business_calendars: BusinessCalendarsTable
-  sla_policies: SlaPoliciesTable
-  conversation_slas: ConversationSlasTable
-  sla_clock_events: SlaClockEventsTable
-  agent_routing: AgentRoutingTable
-  routing_settings: RoutingSettingsTable
-  routing_queues: RoutingQueuesTable
-  routing_entries: RoutingEntriesTable
-  routing_offers: RoutingOffersTable
-  routing_decisions: RoutingDecisionsTable
 }
 
 /** A web chat visitor (migration 0009): one browser's anonymous id and what it told us. */
