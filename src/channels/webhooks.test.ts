@@ -39,7 +39,7 @@ before(async () => {
   const res = await ws.post('/api/v1/inboxes', {
     name: 'WhatsApp',
     channel: 'whatsapp',
-    config: { provider: 'sandbox', phoneNumberId: '1234', accessToken: 'token-abc', appSecret: APP_SECRET },
+    config: { provider: 'sandbox', apiBaseUrl: 'http://127.0.0.1:9', phoneNumberId: '1234', accessToken: 'token-abc', appSecret: APP_SECRET },
   })
   assert.equal(res.status, 201, JSON.stringify(res.body))
   inboxId = res.body.id
@@ -86,7 +86,7 @@ describe('webhook infrastructure', () => {
     const disabled = await ws.post('/api/v1/inboxes', {
       name: 'Old WhatsApp',
       channel: 'whatsapp',
-      config: { provider: 'sandbox', phoneNumberId: '999', accessToken: 'token-abc', appSecret: APP_SECRET },
+      config: { provider: 'sandbox', apiBaseUrl: 'http://127.0.0.1:9', phoneNumberId: '999', accessToken: 'token-abc', appSecret: APP_SECRET },
     })
     assert.equal((await ws.patch(`/api/v1/inboxes/${disabled.body.id}`, { active: false })).status, 200)
     for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', other.body.id, disabled.body.id]) {

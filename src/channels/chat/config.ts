@@ -79,5 +79,6 @@ export const chatChannel: ChannelDefinition<'chat'> = {
   channel: 'chat',
   configSchema: chatConfigSchema,
   secretKeys: ['identitySecret'],
+  reachableBy: ['widget'],
   createAdapter: (inbox, _secrets, ctx) => createChatAdapter(inbox, ctx),
 }

@@ -21,5 +21,6 @@ export const instagramChannel: ChannelDefinition<'instagram'> = {
   channel: 'instagram',
   configSchema: instagramConfigSchema,
   secretKeys: ['pageAccessToken', 'appSecret', 'verifyToken'],
+  reachableBy: ['instagram'],
   createAdapter: (inbox, secrets, ctx) => createMessagingAdapter('instagram', inbox, secrets, ctx),
 }

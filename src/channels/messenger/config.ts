@@ -19,5 +19,6 @@ export const messengerChannel: ChannelDefinition<'messenger'> = {
   channel: 'messenger',
   configSchema: messengerConfigSchema,
   secretKeys: ['pageAccessToken', 'appSecret', 'verifyToken'],
+  reachableBy: ['messenger'],
   createAdapter: (inbox, secrets, ctx) => createMessagingAdapter('messenger', inbox, secrets, ctx),
 }

@@ -28,6 +28,7 @@ export const smsChannel: ChannelDefinition<'sms'> = {
   channel: 'sms',
   configSchema: smsConfigSchema,
   secretKeys: ['authToken'],
+  reachableBy: ['phone'],
   createAdapter: (inbox, secrets, ctx): ChannelAdapter => {
     const config = inbox.config as Omit<SmsConfig, 'authToken'>
     const publicUrl = ctx.config.publicUrl?.replace(/\/$/, '')

@@ -18,5 +18,6 @@ export const telegramChannel: ChannelDefinition<'telegram'> = {
   channel: 'telegram',
   configSchema: telegramConfigSchema,
   secretKeys: ['botToken'],
+  reachableBy: ['telegram'],
   createAdapter: createTelegramAdapter,
 }

@@ -26,5 +26,6 @@ export const whatsappChannel: ChannelDefinition<'whatsapp'> = {
   channel: 'whatsapp',
   configSchema: whatsappConfigSchema,
   secretKeys: ['accessToken', 'appSecret', 'verifyToken'],
+  reachableBy: ['whatsapp', 'phone'],
   createAdapter: createWhatsappAdapter,
 }

@@ -59,10 +59,10 @@ test('replying on another channel switches the conversation’s channel, and the
   const reply = await ws.post(`/api/v1/conversations/${c.id}/messages`, { text: 'Let us continue in chat', inboxId: chat.body.id })
   assert.equal(reply.status, 201, JSON.stringify(reply.body))
   assert.equal(reply.body.channel, 'chat')
-  // The chat adapter is not built yet: the failure is recorded on the message, not thrown at the agent.
+  // The contact has no chat visitor to reach: the chat adapter's refusal is recorded on the message, not thrown at the agent.
   const failed = await waitForDelivery(ws, c.id, reply.body.id, ['sent', 'failed'])
   assert.equal(failed.deliveryStatus, 'failed')
-  assert.match(failed.deliveryError, /^CHANNEL_NOT_AVAILABLE: /)
+  assert.match(failed.deliveryError, /^NO_RECIPIENT: /)
   const conv = (await ws.get(`/api/v1/conversations/${c.id}`)).body
   assert.equal(conv.channel, 'chat')
   assert.equal(conv.inboxId, c.inboxId, 'the inbox of origin stays')
