@@ -1931,6 +1931,11 @@ export interface paths {
                         timeZone?: string;
                         defaultLocale?: string;
                         dataRegion?: string;
+                        continuity?: {
+                            /** @enum {string} */
+                            mode?: "any_channel" | "same_channel" | "off";
+                            windowDays?: number;
+                        };
                     };
                 };
             };
@@ -3049,6 +3054,429 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["ContactMerge"][];
+                            nextCursor: null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merge-suggestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Suggested merges of contacts from unverified evidence, newest first (default: the open ones) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    status?: "open" | "accepted" | "rejected";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["MergeSuggestion"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merge-suggestions/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept: contact B is merged into contact A (or into targetContactId); undo with POST /contact-merges/{mergeId}/undo */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        targetContactId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            suggestion: components["schemas"]["MergeSuggestion"];
+                            merge: components["schemas"]["ContactMerge"];
+                            contact: components["schemas"]["Contact"];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/merge-suggestions/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject: the two contacts stay apart */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MergeSuggestion"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/{id}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The contact's consent per channel (no entry: never said; messaging allowed) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Consent"][];
                             nextCursor: null;
                         };
                     };
@@ -6096,6 +6524,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations/{id}/reply-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The channels a reply can go out on: the inbox and contact identity each would use, or why it is unavailable */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["ReplyChannel"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{id}/timeline": {
         parameters: {
             query?: never;
@@ -7322,6 +7853,4903 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set an agent’s presence (agents their own; supervisors and admins anyone’s)
+         * @description online: waiting cases drain to the agent at once. away/offline: pending offers are cancelled and passed on, live cases not yet started are re-queued, and async cases are released where the queue says so. busy: no new work.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "online" | "away" | "busy" | "offline";
+                        reason?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgentRouting"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}/routing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An agent’s presence, capacity, skills and current load */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgentRouting"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /** Set an agent’s capacity per channel and skills (supervisors and admins) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        capacity: {
+                            [key: string]: number;
+                        };
+                        skills: {
+                            name: string;
+                            level: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["AgentRouting"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Queues, in the order their rules are tried */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Queue"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a queue */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @enum {string} */
+                        strategy: "least_loaded" | "round_robin" | "skills" | "sticky";
+                        match?: {
+                            inboxIds?: string[];
+                            channels?: ("email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api")[];
+                            categoryIds?: string[];
+                            priorities?: ("low" | "normal" | "high" | "urgent")[];
+                            languages?: string[];
+                            tags?: string[];
+                            contactAttributes?: {
+                                [key: string]: string | number | boolean;
+                            };
+                        };
+                        teamId?: string | null;
+                        requiredSkills?: {
+                            name: string;
+                            level: number;
+                        }[];
+                        preferredSkills?: {
+                            name: string;
+                            level: number;
+                            weight?: number;
+                        }[];
+                        stickyMinutes?: number | null;
+                        fallbackStrategy?: ("least_loaded" | "round_robin" | "skills") | null;
+                        offerTimeoutSeconds?: number;
+                        overflow?: {
+                            afterMinutes: number;
+                            /** Format: uuid */
+                            queueId?: string;
+                            skillLevelDrop?: number;
+                        } | null;
+                        releaseOnOffline?: boolean;
+                        abTest?: {
+                            /** @enum {string} */
+                            strategyB: "least_loaded" | "round_robin" | "skills" | "sticky";
+                            percentB: number;
+                        } | null;
+                        position?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Queue"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/queues/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a queue */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Queue"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a queue (409 QUEUE_NOT_EMPTY while cases wait in it) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a queue (position reorders) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        /** @enum {string} */
+                        strategy?: "least_loaded" | "round_robin" | "skills" | "sticky";
+                        match?: {
+                            inboxIds?: string[];
+                            channels?: ("email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api")[];
+                            categoryIds?: string[];
+                            priorities?: ("low" | "normal" | "high" | "urgent")[];
+                            languages?: string[];
+                            tags?: string[];
+                            contactAttributes?: {
+                                [key: string]: string | number | boolean;
+                            };
+                        };
+                        teamId?: string | null;
+                        requiredSkills?: {
+                            name: string;
+                            level: number;
+                        }[];
+                        preferredSkills?: {
+                            name: string;
+                            level: number;
+                            weight?: number;
+                        }[];
+                        stickyMinutes?: number | null;
+                        fallbackStrategy?: ("least_loaded" | "round_robin" | "skills") | null;
+                        offerTimeoutSeconds?: number;
+                        overflow?: {
+                            afterMinutes: number;
+                            /** Format: uuid */
+                            queueId?: string;
+                            skillLevelDrop?: number;
+                        } | null;
+                        releaseOnOffline?: boolean;
+                        abTest?: {
+                            /** @enum {string} */
+                            strategyB: "least_loaded" | "round_robin" | "skills" | "sticky";
+                            percentB: number;
+                        } | null;
+                        position?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Queue"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/queues/{id}/ab-report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A/B test of a queue: time to assign, first response and resolution per arm */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RoutingAbReport"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/offers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** My offers (pending by default) */
+        get: {
+            parameters: {
+                query?: {
+                    state?: "pending" | "accepted" | "declined" | "expired" | "cancelled";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["RoutingOffer"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/offers/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept an offer: the case is assigned to me */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RoutingOffer"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/offers/{id}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Decline an offer: the next eligible agent is offered the case */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RoutingOffer"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transfer a conversation to an agent, a team or a queue
+         * @description The assignee, supervisors and admins may transfer. 422 TRANSFER_NOTE_REQUIRED without a note where the workspace requires one; 422 AGENT_AT_CAPACITY when the agent has no free capacity for the channel, unless a supervisor sets override.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        to: {
+                            /** Format: uuid */
+                            userId: string;
+                        } | {
+                            /** Format: uuid */
+                            teamId: string;
+                        } | {
+                            /** Format: uuid */
+                            queueId: string;
+                        };
+                        note?: string;
+                        override?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Conversation"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/routing-decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every routing decision about a conversation, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["RoutingDecision"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing-decisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Routing decisions, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    queueId?: string;
+                    kind?: "assigned" | "offered" | "no_candidate" | "offer_accepted" | "offer_declined" | "offer_expired" | "requeued" | "released" | "transferred" | "moved" | "overflowed";
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["RoutingDecision"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routing/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The workspace’s routing settings */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RoutingSettings"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        /** Change the workspace’s routing settings (admins) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        transferNoteRequired: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RoutingSettings"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/business-calendars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List business calendars (all of them, by name) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["BusinessCalendar"][];
+                            nextCursor: null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create a business calendar: weekly hours (several slots a day) in a time zone, holidays typed in or from a region */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        timeZone: string;
+                        weeklyHours: {
+                            [key: string]: [
+                                string,
+                                string
+                            ][];
+                        };
+                        /** @default [] */
+                        holidays?: {
+                            date: string;
+                            name: string;
+                        }[];
+                        holidayRegion?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BusinessCalendar"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/business-calendars/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a business calendar */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BusinessCalendar"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a business calendar (409 while a policy uses it) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change a business calendar; open cases on it are re-evaluated */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        timeZone?: string;
+                        weeklyHours?: {
+                            [key: string]: [
+                                string,
+                                string
+                            ][];
+                        };
+                        /** @default [] */
+                        holidays?: {
+                            date: string;
+                            name: string;
+                        }[];
+                        holidayRegion?: string | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BusinessCalendar"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/sla-policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List SLA policies in matching order */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["SlaPolicy"][];
+                            nextCursor: null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Create an SLA policy (ordered by position; the first active match wins) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        match?: {
+                            priority?: ("low" | "normal" | "high" | "urgent") | ("low" | "normal" | "high" | "urgent")[];
+                            channel?: string | string[];
+                            inboxId?: string | string[];
+                            categoryId?: string | string[];
+                            tags?: string | string[];
+                        };
+                        targets: {
+                            firstResponseMinutes: number;
+                            nextResponseMinutes?: number;
+                            resolutionMinutes?: number;
+                        };
+                        /**
+                         * @default [
+                         *       "pending",
+                         *       "on_hold"
+                         *     ]
+                         */
+                        pauseOn?: ("pending" | "on_hold")[];
+                        /** @default false */
+                        pauseFirstResponse?: boolean;
+                        /** @default [] */
+                        warnings?: {
+                            percent: number;
+                            /** @enum {string} */
+                            clock?: "first_response" | "next_response" | "resolution";
+                        }[];
+                        /** @default [] */
+                        escalations?: {
+                            percent: number;
+                            /** @enum {string} */
+                            clock?: "first_response" | "next_response" | "resolution";
+                            actions: ({
+                                /** @enum {string} */
+                                type: "notify_assignee";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_team_lead";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "raise_priority";
+                                /** @enum {string} */
+                                to?: "low" | "normal" | "high" | "urgent";
+                            } | {
+                                /** @enum {string} */
+                                type: "move_to_queue";
+                                /** Format: uuid */
+                                queueId: string;
+                                note: string;
+                                /** @enum {string} */
+                                tier?: "L1" | "L2" | "L3";
+                            })[];
+                        }[];
+                        name: string;
+                        calendarId?: string | null;
+                        position?: number;
+                        /** @default true */
+                        active?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SlaPolicy"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla-policies/simulate-history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What if: how many of the last N days’ cases a draft policy would take and would have breached */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        policy: {
+                            match?: {
+                                priority?: ("low" | "normal" | "high" | "urgent") | ("low" | "normal" | "high" | "urgent")[];
+                                channel?: string | string[];
+                                inboxId?: string | string[];
+                                categoryId?: string | string[];
+                                tags?: string | string[];
+                            };
+                            targets: {
+                                firstResponseMinutes: number;
+                                nextResponseMinutes?: number;
+                                resolutionMinutes?: number;
+                            };
+                            /**
+                             * @default [
+                             *       "pending",
+                             *       "on_hold"
+                             *     ]
+                             */
+                            pauseOn?: ("pending" | "on_hold")[];
+                            /** @default false */
+                            pauseFirstResponse?: boolean;
+                            /** @default [] */
+                            warnings?: {
+                                percent: number;
+                                /** @enum {string} */
+                                clock?: "first_response" | "next_response" | "resolution";
+                            }[];
+                            /** @default [] */
+                            escalations?: {
+                                percent: number;
+                                /** @enum {string} */
+                                clock?: "first_response" | "next_response" | "resolution";
+                                actions: ({
+                                    /** @enum {string} */
+                                    type: "notify_assignee";
+                                    message?: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "notify_team_lead";
+                                    message?: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "raise_priority";
+                                    /** @enum {string} */
+                                    to?: "low" | "normal" | "high" | "urgent";
+                                } | {
+                                    /** @enum {string} */
+                                    type: "move_to_queue";
+                                    /** Format: uuid */
+                                    queueId: string;
+                                    note: string;
+                                    /** @enum {string} */
+                                    tier?: "L1" | "L2" | "L3";
+                                })[];
+                            }[];
+                            calendarId?: string | null;
+                        };
+                        days: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SlaHistorySimulation"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla-policies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an SLA policy */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SlaPolicy"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an SLA policy; its open cases are re-matched */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Change an SLA policy; open cases are re-matched and re-evaluated */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        calendarId?: string | null;
+                        position?: number;
+                        active?: boolean;
+                        match?: {
+                            priority?: ("low" | "normal" | "high" | "urgent") | ("low" | "normal" | "high" | "urgent")[];
+                            channel?: string | string[];
+                            inboxId?: string | string[];
+                            categoryId?: string | string[];
+                            tags?: string | string[];
+                        };
+                        targets?: {
+                            firstResponseMinutes: number;
+                            nextResponseMinutes?: number;
+                            resolutionMinutes?: number;
+                        };
+                        pauseOn?: ("pending" | "on_hold")[];
+                        pauseFirstResponse?: boolean;
+                        warnings?: {
+                            percent: number;
+                            /** @enum {string} */
+                            clock?: "first_response" | "next_response" | "resolution";
+                        }[];
+                        escalations?: {
+                            percent: number;
+                            /** @enum {string} */
+                            clock?: "first_response" | "next_response" | "resolution";
+                            actions: ({
+                                /** @enum {string} */
+                                type: "notify_assignee";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_team_lead";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "raise_priority";
+                                /** @enum {string} */
+                                to?: "low" | "normal" | "high" | "urgent";
+                            } | {
+                                /** @enum {string} */
+                                type: "move_to_queue";
+                                /** Format: uuid */
+                                queueId: string;
+                                note: string;
+                                /** @enum {string} */
+                                tier?: "L1" | "L2" | "L3";
+                            })[];
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SlaPolicy"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/sla-policies/{id}/simulate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a made-up case through a policy: due times, breaches and an explanation (touches no case) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: date-time */
+                        receivedAt: string;
+                        /** @default [] */
+                        events?: {
+                            /** Format: date-time */
+                            at: string;
+                            /** @enum {string} */
+                            type: "status" | "agent_reply" | "customer_message";
+                            /** @enum {string} */
+                            status?: "open" | "pending" | "on_hold" | "solved" | "closed";
+                        }[];
+                        /** Format: date-time */
+                        until?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SlaSimulation"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A conversation’s SLA clocks now: due times, remaining, breaches, and every stored start, pause, resume, fulfilment and breach */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ConversationSla"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inboxes/{id}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An inbox's channel health: healthy, degraded or down, why, and the last error */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["InboxHealth"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/callback-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Callback requests of a case, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["CallbackRequest"][];
+                            nextCursor: null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Request a callback in a case: a task with a due time, reminded in the timeline when due */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Default: the contact's first phone number */
+                        phone?: string;
+                        /**
+                         * Format: date-time
+                         * @description When to call back; default: CALLBACK_DEFAULT_DELAY_MINUTES from now
+                         */
+                        dueAt?: string;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CallbackRequest"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/callback-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Request a callback for a phone number: opens a case for the contact (found or created by the number) with the task in it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        phone: string;
+                        name?: string;
+                        /**
+                         * Format: uuid
+                         * @description The inbox the case belongs to; default: the API inbox
+                         */
+                        inboxId?: string;
+                        /**
+                         * Format: date-time
+                         * @description When to call back; default: CALLBACK_DEFAULT_DELAY_MINUTES from now
+                         */
+                        dueAt?: string;
+                        note?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CallbackRequest"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/callback-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Mark a callback request done or canceled (or open again) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "open" | "done" | "canceled";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CallbackRequest"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/inboxes/{id}/whatsapp-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a WhatsApp inbox's message templates */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["WhatsappTemplate"][];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Record a message template
+         * @description Record a template as approved in WhatsApp Manager: its name, language and body with `{{1}}`… variables. Only `approved` templates can be sent.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        language: string;
+                        /**
+                         * @default utility
+                         * @enum {string}
+                         */
+                        category?: "marketing" | "utility" | "authentication";
+                        body: string;
+                        /**
+                         * @default approved
+                         * @enum {string}
+                         */
+                        status?: "approved" | "pending" | "rejected" | "paused" | "disabled";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WhatsappTemplate"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inboxes/{id}/whatsapp-templates/{templateId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a message template */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    templateId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WhatsappTemplate"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete a message template */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    templateId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Update a message template (body, category, status) */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    templateId: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        category?: "marketing" | "utility" | "authentication";
+                        body?: string;
+                        /** @enum {string} */
+                        status?: "approved" | "pending" | "rejected" | "paused" | "disabled";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["WhatsappTemplate"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/whatsapp-window": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The conversation's WhatsApp customer-service window
+         * @description Free text reaches the customer only within 24 hours of their last message; outside it a reply fails with `WHATSAPP_WINDOW_CLOSED` and an approved template must be sent.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    inboxId?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            inboxId: string | null;
+                            open: boolean;
+                            lastCustomerMessageAt: string | null;
+                            closesAt: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/whatsapp-template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an approved WhatsApp template into the conversation
+         * @description Allowed whatever the 24-hour window. The message is queued like a reply; its text is the rendered body.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        templateId?: string;
+                        name?: string;
+                        language?: string;
+                        /** @default [] */
+                        variables?: string[];
+                        /** Format: uuid */
+                        inboxId?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            messageId: string;
+                            text: string;
+                            template: {
+                                /** Format: uuid */
+                                templateId: string;
+                                name: string;
+                                language: string;
+                                variables: string[];
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/inboxes/{id}/telegram-webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Telegram bot's webhook as Telegram sees it */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            expectedUrl: string | null;
+                            url: string;
+                            registered: boolean;
+                            pendingUpdateCount: number;
+                            lastErrorAt: string | null;
+                            lastErrorMessage: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Register the bot's webhook again (setWebhook) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chat/conversations/{id}/typing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Show the chat visitor that an agent is typing (or stopped) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        typing: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Visitors (widget identities) of the contact the signal went to */
+                            visitors: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/chat/conversations/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Tell the chat visitor an agent has read the conversation */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Visitors (widget identities) of the contact the signal went to */
+                            visitors: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -8930,6 +14358,127 @@ export interface components {
                 details?: unknown;
             };
         };
+        ConsentInput: {
+            channel: string;
+            /** @enum {string} */
+            status: "granted" | "withdrawn";
+            /** @description `keyword` (the contact texted STOP/START) or who set it */
+            source: string;
+            keyword: string | null;
+            /** @description The number (or address) it came from */
+            identity: string | null;
+            inboxId: string | null;
+            changedAt: string;
+        };
+        DeliverabilityInput: {
+            /** @enum {string} */
+            status: "ok" | "soft_bounced" | "undeliverable";
+            sendable: boolean;
+            reason: string | null;
+            diagnostic: string | null;
+            dsnStatus: string | null;
+            bouncedAt: string | null;
+            expiresAt: string | null;
+            softBounces: number;
+        };
+        ContactIdentityInput: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "email" | "phone" | "whatsapp" | "messenger" | "instagram" | "telegram" | "widget" | "external";
+            value: string;
+            verified: boolean;
+            undeliverable: boolean;
+            deliverability: components["schemas"]["DeliverabilityInput"];
+        };
+        ContactInput: {
+            /** Format: uuid */
+            id: string;
+            name: string | null;
+            attributes: {
+                [key: string]: unknown;
+            };
+            identities: components["schemas"]["ContactIdentityInput"][];
+            mergedIntoId: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        ContactMergeInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            sourceContactId: string;
+            /** Format: uuid */
+            targetContactId: string;
+            conflicts: {
+                key: string;
+                kept: unknown;
+                discarded: unknown;
+            }[];
+            mergedBy: string | null;
+            createdAt: string;
+            undoneAt: string | null;
+            undoneBy: string | null;
+        };
+        MergeEvidenceInput: {
+            source: string;
+            identity?: {
+                kind: string;
+                value: string;
+            };
+            detail?: string;
+            conversationId?: string;
+            inboxId?: string;
+        };
+        MergeSuggestionInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            contactAId: string;
+            /** Format: uuid */
+            contactBId: string;
+            evidence: components["schemas"]["MergeEvidenceInput"];
+            /** @enum {string} */
+            status: "open" | "accepted" | "rejected";
+            mergeId: string | null;
+            decidedBy: string | null;
+            decidedAt: string | null;
+            createdAt: string;
+        };
+        InboxInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            workspaceId: string;
+            name: string;
+            /** @enum {string} */
+            channel: "email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api";
+            /** @description The public settings; secret settings are never returned */
+            config: {
+                [key: string]: unknown;
+            };
+            /** @description Names of the secret settings that are set */
+            secretsSet: string[];
+            active: boolean;
+            isDefault: boolean;
+            createdAt: string;
+            updatedAt: string;
+        };
+        ChannelInfoInput: {
+            /** @enum {string} */
+            channel: "email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api";
+            secretKeys: string[];
+            /** @description JSON Schema of the config, secret settings included (marked writeOnly) */
+            configSchema: {
+                [key: string]: unknown;
+            };
+        };
+        InboxDeleteResultInput: {
+            /** @enum {string} */
+            outcome: "deleted" | "deactivated";
+            message: string;
+            inbox: components["schemas"]["InboxInput"] | null;
+        };
         AuditEventInput: {
             id: string;
             seq: string;
@@ -9036,55 +14585,20 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
-        DeliverabilityInput: {
-            /** @enum {string} */
-            status: "ok" | "soft_bounced" | "undeliverable";
-            sendable: boolean;
-            reason: string | null;
-            diagnostic: string | null;
-            dsnStatus: string | null;
-            bouncedAt: string | null;
-            expiresAt: string | null;
-            softBounces: number;
-        };
-        ContactIdentityInput: {
+        ConversationSlaSummaryInput: {
             /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            kind: "email" | "phone" | "whatsapp" | "messenger" | "instagram" | "telegram" | "widget" | "external";
-            value: string;
-            verified: boolean;
-            undeliverable: boolean;
-            deliverability: components["schemas"]["DeliverabilityInput"];
-        };
-        ContactInput: {
-            /** Format: uuid */
-            id: string;
-            name: string | null;
-            attributes: {
-                [key: string]: unknown;
-            };
-            identities: components["schemas"]["ContactIdentityInput"][];
-            mergedIntoId: string | null;
-            createdAt: string;
-            updatedAt: string;
-        };
-        ContactMergeInput: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            sourceContactId: string;
-            /** Format: uuid */
-            targetContactId: string;
-            conflicts: {
-                key: string;
-                kept: unknown;
-                discarded: unknown;
+            policyId: string;
+            firstResponseDueAt: string | null;
+            nextResponseDueAt: string | null;
+            resolutionDueAt: string | null;
+            firstResponseBreached: boolean;
+            nextResponseBreached: boolean;
+            resolutionBreached: boolean;
+            breaches: {
+                clock: string;
+                cycle: number;
+                at: string;
             }[];
-            mergedBy: string | null;
-            createdAt: string;
-            undoneAt: string | null;
-            undoneBy: string | null;
         };
         ConversationInput: {
             /** Format: uuid */
@@ -9118,6 +14632,7 @@ export interface components {
             followUpOf: string | null;
             createdAt: string;
             updatedAt: string;
+            sla: components["schemas"]["ConversationSlaSummaryInput"] | null;
         };
         AttachmentInput: {
             /** Format: uuid */
@@ -9146,7 +14661,7 @@ export interface components {
             text: string;
             html: string | null;
             attachments: components["schemas"]["AttachmentInput"][];
-            deliveryStatus: ("queued" | "sent" | "delivered" | "deferred" | "failed" | "not_delivered") | null;
+            deliveryStatus: ("queued" | "sent" | "delivered" | "read" | "deferred" | "failed" | "not_delivered") | null;
             deliveryError: string | null;
             providerMessageId: string | null;
             metadata: {
@@ -9175,6 +14690,21 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+        };
+        ReplyChannelInput: {
+            channel: string;
+            available: boolean;
+            current: boolean;
+            inbox: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
+            identity: {
+                kind: string;
+                value: string;
+            } | null;
+            reason: string | null;
         };
         InboundEmailSummaryInput: {
             /** Format: uuid */
@@ -9214,7 +14744,7 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             threading: {
-                matched: ("in-reply-to" | "references" | "token" | "reply-arrived-first" | "subject") | null;
+                matched: ("in-reply-to" | "references" | "token" | "reply-arrived-first" | "subject" | "continuity") | null;
                 header?: string;
                 token?: string;
                 conversationId?: string;
@@ -9228,40 +14758,6 @@ export interface components {
             lastError: string | null;
             releasedAt: string | null;
             processedAt: string | null;
-        };
-        InboxInput: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            workspaceId: string;
-            name: string;
-            /** @enum {string} */
-            channel: "email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api";
-            /** @description The public settings; secret settings are never returned */
-            config: {
-                [key: string]: unknown;
-            };
-            /** @description Names of the secret settings that are set */
-            secretsSet: string[];
-            active: boolean;
-            isDefault: boolean;
-            createdAt: string;
-            updatedAt: string;
-        };
-        ChannelInfoInput: {
-            /** @enum {string} */
-            channel: "email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api";
-            secretKeys: string[];
-            /** @description JSON Schema of the config, secret settings included (marked writeOnly) */
-            configSchema: {
-                [key: string]: unknown;
-            };
-        };
-        InboxDeleteResultInput: {
-            /** @enum {string} */
-            outcome: "deleted" | "deactivated";
-            message: string;
-            inbox: components["schemas"]["InboxInput"] | null;
         };
         ImapFolderStateInput: {
             folder: string;
@@ -9293,6 +14789,58 @@ export interface components {
             nextAttemptAt: string | null;
             checkpoints: components["schemas"]["ImapFolderStateInput"][];
         };
+        WhatsappTemplateInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            inboxId: string;
+            name: string;
+            language: string;
+            /** @enum {string} */
+            category: "marketing" | "utility" | "authentication";
+            body: string;
+            variableCount: number;
+            /** @enum {string} */
+            status: "approved" | "pending" | "rejected" | "paused" | "disabled";
+            createdAt: string;
+            updatedAt: string;
+        };
+        InboxHealthInput: {
+            /** Format: uuid */
+            inboxId: string;
+            /** @enum {string} */
+            state: "healthy" | "degraded" | "down";
+            /** @description Why the state is what it is, for people */
+            reasons: string[];
+            consecutiveFailures: number;
+            lastError: {
+                code: string;
+                message: string;
+                at: string;
+            } | null;
+            lastSuccessAt: string | null;
+            lastFailureAt: string | null;
+            lastWebhookAt: string | null;
+            lastWebhookRejectedAt: string | null;
+        };
+        CallbackRequestInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            /** @constant */
+            kind: "callback";
+            /** @enum {string} */
+            status: "open" | "done" | "canceled";
+            phone: string | null;
+            note: string | null;
+            dueAt: string;
+            /** @enum {string} */
+            source: "api" | "ivr" | "widget";
+            createdBy: string | null;
+            remindedAt: string | null;
+            createdAt: string;
+        };
         NotificationInput: {
             /** Format: uuid */
             id: string;
@@ -9317,6 +14865,319 @@ export interface components {
             snippet: string;
             rank: number;
             at: string;
+        };
+        AgentRoutingInput: {
+            /** Format: uuid */
+            userId: string;
+            /** @enum {string} */
+            status: "online" | "away" | "busy" | "offline";
+            reason: string | null;
+            statusChangedAt: string;
+            lastSeenAt: string | null;
+            capacity: {
+                [key: string]: number;
+            };
+            skills: {
+                name: string;
+                level: number;
+            }[];
+            load: {
+                [key: string]: number;
+            };
+        };
+        QueueInput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            position: number;
+            /** @enum {string} */
+            strategy: "least_loaded" | "round_robin" | "skills" | "sticky";
+            match: {
+                inboxIds?: string[];
+                channels?: ("email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api")[];
+                categoryIds?: string[];
+                priorities?: ("low" | "normal" | "high" | "urgent")[];
+                languages?: string[];
+                tags?: string[];
+                contactAttributes?: {
+                    [key: string]: string | number | boolean;
+                };
+            };
+            teamId: string | null;
+            requiredSkills: {
+                name: string;
+                level: number;
+            }[];
+            preferredSkills: {
+                name: string;
+                level: number;
+                weight?: number;
+            }[];
+            stickyMinutes: number | null;
+            fallbackStrategy: ("least_loaded" | "round_robin" | "skills") | null;
+            offerTimeoutSeconds: number;
+            overflow: {
+                afterMinutes: number;
+                /** Format: uuid */
+                queueId?: string;
+                skillLevelDrop?: number;
+            } | null;
+            releaseOnOffline: boolean;
+            abTest: {
+                /** @enum {string} */
+                strategyB: "least_loaded" | "round_robin" | "skills" | "sticky";
+                percentB: number;
+            } | null;
+            waiting: number;
+            createdAt: string;
+            updatedAt: string;
+        };
+        RoutingDecisionInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            queueId: string | null;
+            /** @enum {string} */
+            kind: "assigned" | "offered" | "no_candidate" | "offer_accepted" | "offer_declined" | "offer_expired" | "requeued" | "released" | "transferred" | "moved" | "overflowed";
+            strategy: string | null;
+            strategyVersion: number | null;
+            arm: ("A" | "B") | null;
+            candidates: {
+                /** Format: uuid */
+                userId: string;
+                score: number;
+                load: {
+                    [key: string]: number;
+                };
+                eligible: boolean;
+                note?: string;
+            }[];
+            winnerId: string | null;
+            durationMs: number;
+            reason: string;
+            actor: {
+                type: string;
+                id: string | null;
+                label: string;
+            };
+            createdAt: string;
+        };
+        RoutingOfferInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            /** Format: uuid */
+            userId: string;
+            queueId: string | null;
+            channel: string;
+            /** @enum {string} */
+            state: "pending" | "accepted" | "declined" | "expired" | "cancelled";
+            createdAt: string;
+            expiresAt: string;
+            respondedAt: string | null;
+        };
+        RoutingSettingsInput: {
+            transferNoteRequired: boolean;
+        };
+        RoutingAbReportInput: {
+            /** Format: uuid */
+            queueId: string;
+            abTest: {
+                /** @enum {string} */
+                strategyB: "least_loaded" | "round_robin" | "skills" | "sticky";
+                percentB: number;
+            } | null;
+            arms: {
+                A: {
+                    strategy: string;
+                    cases: number;
+                    assigned: number;
+                    timeToAssignSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                    firstResponseSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                    resolved: number;
+                    resolutionRate: number | null;
+                    resolutionSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                };
+                B: {
+                    strategy: string;
+                    cases: number;
+                    assigned: number;
+                    timeToAssignSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                    firstResponseSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                    resolved: number;
+                    resolutionRate: number | null;
+                    resolutionSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                };
+            };
+        };
+        BusinessCalendarInput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            timeZone: string;
+            weeklyHours: {
+                [key: string]: [
+                    string,
+                    string
+                ][];
+            };
+            holidays: {
+                date: string;
+                name: string;
+            }[];
+            holidayRegion: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        SlaPolicyInput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            calendarId: string | null;
+            position: number;
+            active: boolean;
+            match: {
+                [key: string]: string[];
+            };
+            targets: {
+                firstResponseMinutes: number;
+                nextResponseMinutes?: number;
+                resolutionMinutes?: number;
+            };
+            pauseOn: string[];
+            pauseFirstResponse: boolean;
+            warnings: {
+                percent: number;
+                clock?: string;
+            }[];
+            escalations: {
+                percent: number;
+                clock?: string;
+                actions: {
+                    [key: string]: unknown;
+                }[];
+            }[];
+            createdAt: string;
+            updatedAt: string;
+        };
+        SlaSimulationInput: {
+            firstResponseDueAt: string | null;
+            nextResponseDueAt: string | null;
+            resolutionDueAt: string | null;
+            breaches: {
+                clock: string;
+                cycle: number;
+                at: string;
+            }[];
+            clocks: {
+                /** @enum {string} */
+                clock: "first_response" | "next_response" | "resolution";
+                cycle: number;
+                state: string;
+                targetMinutes: number;
+                startedAt: string;
+                dueAt: string | null;
+                fulfilledAt: string | null;
+                elapsedMinutes: number;
+                remainingMinutes: number;
+                breached: boolean;
+                breachedAt: string | null;
+            }[];
+            explanation: {
+                at: string;
+                clock: string;
+                cycle: number;
+                kind: string;
+                percent: number | null;
+                text: string;
+            }[];
+            /** Format: uuid */
+            policyId: string;
+            evaluatedAt: string;
+        };
+        SlaHistorySimulationInput: {
+            days: number;
+            considered: number;
+            cases: number;
+            breachedCases: number;
+            byClock: {
+                first_response: number;
+                next_response: number;
+                resolution: number;
+            };
+            breachedConversationIds: string[];
+            truncated: boolean;
+        };
+        ConversationSlaInput: {
+            firstResponseDueAt: string | null;
+            nextResponseDueAt: string | null;
+            resolutionDueAt: string | null;
+            breaches: {
+                clock: string;
+                cycle: number;
+                at: string;
+            }[];
+            clocks: {
+                /** @enum {string} */
+                clock: "first_response" | "next_response" | "resolution";
+                cycle: number;
+                state: string;
+                targetMinutes: number;
+                startedAt: string;
+                dueAt: string | null;
+                fulfilledAt: string | null;
+                elapsedMinutes: number;
+                remainingMinutes: number;
+                breached: boolean;
+                breachedAt: string | null;
+            }[];
+            explanation: {
+                at: string;
+                clock: string;
+                cycle: number;
+                kind: string;
+                percent: number | null;
+                text: string;
+            }[];
+            /** Format: uuid */
+            conversationId: string;
+            policy: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
+            calendarId: string | null;
+            evaluatedAt: string | null;
+            history: {
+                at: string;
+                clock: string;
+                cycle: number;
+                kind: string;
+                percent: number | null;
+                text: string;
+                policyId: string | null;
+                recordedAt: string;
+            }[];
         };
         CategoryInput: {
             /** Format: uuid */
@@ -9372,6 +15233,11 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
+        ContinuityRuleInput: {
+            /** @enum {string} */
+            mode: "any_channel" | "same_channel" | "off";
+            windowDays: number;
+        };
         WorkspaceInput: {
             /** Format: uuid */
             id: string;
@@ -9379,6 +15245,7 @@ export interface components {
             timeZone: string;
             defaultLocale: string;
             dataRegion: string;
+            continuity: components["schemas"]["ContinuityRuleInput"];
             createdAt: string;
         };
         Error: {
@@ -9387,6 +15254,127 @@ export interface components {
                 message: string;
                 details?: unknown;
             };
+        };
+        Consent: {
+            channel: string;
+            /** @enum {string} */
+            status: "granted" | "withdrawn";
+            /** @description `keyword` (the contact texted STOP/START) or who set it */
+            source: string;
+            keyword: string | null;
+            /** @description The number (or address) it came from */
+            identity: string | null;
+            inboxId: string | null;
+            changedAt: string;
+        };
+        Deliverability: {
+            /** @enum {string} */
+            status: "ok" | "soft_bounced" | "undeliverable";
+            sendable: boolean;
+            reason: string | null;
+            diagnostic: string | null;
+            dsnStatus: string | null;
+            bouncedAt: string | null;
+            expiresAt: string | null;
+            softBounces: number;
+        };
+        ContactIdentity: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "email" | "phone" | "whatsapp" | "messenger" | "instagram" | "telegram" | "widget" | "external";
+            value: string;
+            verified: boolean;
+            undeliverable: boolean;
+            deliverability: components["schemas"]["Deliverability"];
+        };
+        Contact: {
+            /** Format: uuid */
+            id: string;
+            name: string | null;
+            attributes: {
+                [key: string]: unknown;
+            };
+            identities: components["schemas"]["ContactIdentity"][];
+            mergedIntoId: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        ContactMerge: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            sourceContactId: string;
+            /** Format: uuid */
+            targetContactId: string;
+            conflicts: {
+                key: string;
+                kept: unknown;
+                discarded: unknown;
+            }[];
+            mergedBy: string | null;
+            createdAt: string;
+            undoneAt: string | null;
+            undoneBy: string | null;
+        };
+        MergeEvidence: {
+            source: string;
+            identity?: {
+                kind: string;
+                value: string;
+            };
+            detail?: string;
+            conversationId?: string;
+            inboxId?: string;
+        };
+        MergeSuggestion: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            contactAId: string;
+            /** Format: uuid */
+            contactBId: string;
+            evidence: components["schemas"]["MergeEvidence"];
+            /** @enum {string} */
+            status: "open" | "accepted" | "rejected";
+            mergeId: string | null;
+            decidedBy: string | null;
+            decidedAt: string | null;
+            createdAt: string;
+        };
+        Inbox: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            workspaceId: string;
+            name: string;
+            /** @enum {string} */
+            channel: "email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api";
+            /** @description The public settings; secret settings are never returned */
+            config: {
+                [key: string]: unknown;
+            };
+            /** @description Names of the secret settings that are set */
+            secretsSet: string[];
+            active: boolean;
+            isDefault: boolean;
+            createdAt: string;
+            updatedAt: string;
+        };
+        ChannelInfo: {
+            /** @enum {string} */
+            channel: "email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api";
+            secretKeys: string[];
+            /** @description JSON Schema of the config, secret settings included (marked writeOnly) */
+            configSchema: {
+                [key: string]: unknown;
+            };
+        };
+        InboxDeleteResult: {
+            /** @enum {string} */
+            outcome: "deleted" | "deactivated";
+            message: string;
+            inbox: components["schemas"]["Inbox"] | null;
         };
         AuditEvent: {
             id: string;
@@ -9494,55 +15482,20 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
-        Deliverability: {
-            /** @enum {string} */
-            status: "ok" | "soft_bounced" | "undeliverable";
-            sendable: boolean;
-            reason: string | null;
-            diagnostic: string | null;
-            dsnStatus: string | null;
-            bouncedAt: string | null;
-            expiresAt: string | null;
-            softBounces: number;
-        };
-        ContactIdentity: {
+        ConversationSlaSummary: {
             /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            kind: "email" | "phone" | "whatsapp" | "messenger" | "instagram" | "telegram" | "widget" | "external";
-            value: string;
-            verified: boolean;
-            undeliverable: boolean;
-            deliverability: components["schemas"]["Deliverability"];
-        };
-        Contact: {
-            /** Format: uuid */
-            id: string;
-            name: string | null;
-            attributes: {
-                [key: string]: unknown;
-            };
-            identities: components["schemas"]["ContactIdentity"][];
-            mergedIntoId: string | null;
-            createdAt: string;
-            updatedAt: string;
-        };
-        ContactMerge: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            sourceContactId: string;
-            /** Format: uuid */
-            targetContactId: string;
-            conflicts: {
-                key: string;
-                kept: unknown;
-                discarded: unknown;
+            policyId: string;
+            firstResponseDueAt: string | null;
+            nextResponseDueAt: string | null;
+            resolutionDueAt: string | null;
+            firstResponseBreached: boolean;
+            nextResponseBreached: boolean;
+            resolutionBreached: boolean;
+            breaches: {
+                clock: string;
+                cycle: number;
+                at: string;
             }[];
-            mergedBy: string | null;
-            createdAt: string;
-            undoneAt: string | null;
-            undoneBy: string | null;
         };
         Conversation: {
             /** Format: uuid */
@@ -9576,6 +15529,7 @@ export interface components {
             followUpOf: string | null;
             createdAt: string;
             updatedAt: string;
+            sla: components["schemas"]["ConversationSlaSummary"] | null;
         };
         Attachment: {
             /** Format: uuid */
@@ -9604,7 +15558,7 @@ export interface components {
             text: string;
             html: string | null;
             attachments: components["schemas"]["Attachment"][];
-            deliveryStatus: ("queued" | "sent" | "delivered" | "deferred" | "failed" | "not_delivered") | null;
+            deliveryStatus: ("queued" | "sent" | "delivered" | "read" | "deferred" | "failed" | "not_delivered") | null;
             deliveryError: string | null;
             providerMessageId: string | null;
             metadata: {
@@ -9633,6 +15587,21 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+        };
+        ReplyChannel: {
+            channel: string;
+            available: boolean;
+            current: boolean;
+            inbox: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
+            identity: {
+                kind: string;
+                value: string;
+            } | null;
+            reason: string | null;
         };
         InboundEmailSummary: {
             /** Format: uuid */
@@ -9672,7 +15641,7 @@ export interface components {
                 [key: string]: unknown;
             } | null;
             threading: {
-                matched: ("in-reply-to" | "references" | "token" | "reply-arrived-first" | "subject") | null;
+                matched: ("in-reply-to" | "references" | "token" | "reply-arrived-first" | "subject" | "continuity") | null;
                 header?: string;
                 token?: string;
                 conversationId?: string;
@@ -9686,40 +15655,6 @@ export interface components {
             lastError: string | null;
             releasedAt: string | null;
             processedAt: string | null;
-        };
-        Inbox: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            workspaceId: string;
-            name: string;
-            /** @enum {string} */
-            channel: "email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api";
-            /** @description The public settings; secret settings are never returned */
-            config: {
-                [key: string]: unknown;
-            };
-            /** @description Names of the secret settings that are set */
-            secretsSet: string[];
-            active: boolean;
-            isDefault: boolean;
-            createdAt: string;
-            updatedAt: string;
-        };
-        ChannelInfo: {
-            /** @enum {string} */
-            channel: "email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api";
-            secretKeys: string[];
-            /** @description JSON Schema of the config, secret settings included (marked writeOnly) */
-            configSchema: {
-                [key: string]: unknown;
-            };
-        };
-        InboxDeleteResult: {
-            /** @enum {string} */
-            outcome: "deleted" | "deactivated";
-            message: string;
-            inbox: components["schemas"]["Inbox"] | null;
         };
         ImapFolderState: {
             folder: string;
@@ -9751,6 +15686,58 @@ export interface components {
             nextAttemptAt: string | null;
             checkpoints: components["schemas"]["ImapFolderState"][];
         };
+        WhatsappTemplate: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            inboxId: string;
+            name: string;
+            language: string;
+            /** @enum {string} */
+            category: "marketing" | "utility" | "authentication";
+            body: string;
+            variableCount: number;
+            /** @enum {string} */
+            status: "approved" | "pending" | "rejected" | "paused" | "disabled";
+            createdAt: string;
+            updatedAt: string;
+        };
+        InboxHealth: {
+            /** Format: uuid */
+            inboxId: string;
+            /** @enum {string} */
+            state: "healthy" | "degraded" | "down";
+            /** @description Why the state is what it is, for people */
+            reasons: string[];
+            consecutiveFailures: number;
+            lastError: {
+                code: string;
+                message: string;
+                at: string;
+            } | null;
+            lastSuccessAt: string | null;
+            lastFailureAt: string | null;
+            lastWebhookAt: string | null;
+            lastWebhookRejectedAt: string | null;
+        };
+        CallbackRequest: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            /** @constant */
+            kind: "callback";
+            /** @enum {string} */
+            status: "open" | "done" | "canceled";
+            phone: string | null;
+            note: string | null;
+            dueAt: string;
+            /** @enum {string} */
+            source: "api" | "ivr" | "widget";
+            createdBy: string | null;
+            remindedAt: string | null;
+            createdAt: string;
+        };
         Notification: {
             /** Format: uuid */
             id: string;
@@ -9775,6 +15762,319 @@ export interface components {
             snippet: string;
             rank: number;
             at: string;
+        };
+        AgentRouting: {
+            /** Format: uuid */
+            userId: string;
+            /** @enum {string} */
+            status: "online" | "away" | "busy" | "offline";
+            reason: string | null;
+            statusChangedAt: string;
+            lastSeenAt: string | null;
+            capacity: {
+                [key: string]: number;
+            };
+            skills: {
+                name: string;
+                level: number;
+            }[];
+            load: {
+                [key: string]: number;
+            };
+        };
+        Queue: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            position: number;
+            /** @enum {string} */
+            strategy: "least_loaded" | "round_robin" | "skills" | "sticky";
+            match: {
+                inboxIds?: string[];
+                channels?: ("email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api")[];
+                categoryIds?: string[];
+                priorities?: ("low" | "normal" | "high" | "urgent")[];
+                languages?: string[];
+                tags?: string[];
+                contactAttributes?: {
+                    [key: string]: string | number | boolean;
+                };
+            };
+            teamId: string | null;
+            requiredSkills: {
+                name: string;
+                level: number;
+            }[];
+            preferredSkills: {
+                name: string;
+                level: number;
+                weight?: number;
+            }[];
+            stickyMinutes: number | null;
+            fallbackStrategy: ("least_loaded" | "round_robin" | "skills") | null;
+            offerTimeoutSeconds: number;
+            overflow: {
+                afterMinutes: number;
+                /** Format: uuid */
+                queueId?: string;
+                skillLevelDrop?: number;
+            } | null;
+            releaseOnOffline: boolean;
+            abTest: {
+                /** @enum {string} */
+                strategyB: "least_loaded" | "round_robin" | "skills" | "sticky";
+                percentB: number;
+            } | null;
+            waiting: number;
+            createdAt: string;
+            updatedAt: string;
+        };
+        RoutingDecision: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            queueId: string | null;
+            /** @enum {string} */
+            kind: "assigned" | "offered" | "no_candidate" | "offer_accepted" | "offer_declined" | "offer_expired" | "requeued" | "released" | "transferred" | "moved" | "overflowed";
+            strategy: string | null;
+            strategyVersion: number | null;
+            arm: ("A" | "B") | null;
+            candidates: {
+                /** Format: uuid */
+                userId: string;
+                score: number;
+                load: {
+                    [key: string]: number;
+                };
+                eligible: boolean;
+                note?: string;
+            }[];
+            winnerId: string | null;
+            durationMs: number;
+            reason: string;
+            actor: {
+                type: string;
+                id: string | null;
+                label: string;
+            };
+            createdAt: string;
+        };
+        RoutingOffer: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            /** Format: uuid */
+            userId: string;
+            queueId: string | null;
+            channel: string;
+            /** @enum {string} */
+            state: "pending" | "accepted" | "declined" | "expired" | "cancelled";
+            createdAt: string;
+            expiresAt: string;
+            respondedAt: string | null;
+        };
+        RoutingSettings: {
+            transferNoteRequired: boolean;
+        };
+        RoutingAbReport: {
+            /** Format: uuid */
+            queueId: string;
+            abTest: {
+                /** @enum {string} */
+                strategyB: "least_loaded" | "round_robin" | "skills" | "sticky";
+                percentB: number;
+            } | null;
+            arms: {
+                A: {
+                    strategy: string;
+                    cases: number;
+                    assigned: number;
+                    timeToAssignSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                    firstResponseSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                    resolved: number;
+                    resolutionRate: number | null;
+                    resolutionSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                };
+                B: {
+                    strategy: string;
+                    cases: number;
+                    assigned: number;
+                    timeToAssignSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                    firstResponseSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                    resolved: number;
+                    resolutionRate: number | null;
+                    resolutionSeconds: {
+                        mean: number | null;
+                        median: number | null;
+                    };
+                };
+            };
+        };
+        BusinessCalendar: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            timeZone: string;
+            weeklyHours: {
+                [key: string]: [
+                    string,
+                    string
+                ][];
+            };
+            holidays: {
+                date: string;
+                name: string;
+            }[];
+            holidayRegion: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        SlaPolicy: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            calendarId: string | null;
+            position: number;
+            active: boolean;
+            match: {
+                [key: string]: string[];
+            };
+            targets: {
+                firstResponseMinutes: number;
+                nextResponseMinutes?: number;
+                resolutionMinutes?: number;
+            };
+            pauseOn: string[];
+            pauseFirstResponse: boolean;
+            warnings: {
+                percent: number;
+                clock?: string;
+            }[];
+            escalations: {
+                percent: number;
+                clock?: string;
+                actions: {
+                    [key: string]: unknown;
+                }[];
+            }[];
+            createdAt: string;
+            updatedAt: string;
+        };
+        SlaSimulation: {
+            firstResponseDueAt: string | null;
+            nextResponseDueAt: string | null;
+            resolutionDueAt: string | null;
+            breaches: {
+                clock: string;
+                cycle: number;
+                at: string;
+            }[];
+            clocks: {
+                /** @enum {string} */
+                clock: "first_response" | "next_response" | "resolution";
+                cycle: number;
+                state: string;
+                targetMinutes: number;
+                startedAt: string;
+                dueAt: string | null;
+                fulfilledAt: string | null;
+                elapsedMinutes: number;
+                remainingMinutes: number;
+                breached: boolean;
+                breachedAt: string | null;
+            }[];
+            explanation: {
+                at: string;
+                clock: string;
+                cycle: number;
+                kind: string;
+                percent: number | null;
+                text: string;
+            }[];
+            /** Format: uuid */
+            policyId: string;
+            evaluatedAt: string;
+        };
+        SlaHistorySimulation: {
+            days: number;
+            considered: number;
+            cases: number;
+            breachedCases: number;
+            byClock: {
+                first_response: number;
+                next_response: number;
+                resolution: number;
+            };
+            breachedConversationIds: string[];
+            truncated: boolean;
+        };
+        ConversationSla: {
+            firstResponseDueAt: string | null;
+            nextResponseDueAt: string | null;
+            resolutionDueAt: string | null;
+            breaches: {
+                clock: string;
+                cycle: number;
+                at: string;
+            }[];
+            clocks: {
+                /** @enum {string} */
+                clock: "first_response" | "next_response" | "resolution";
+                cycle: number;
+                state: string;
+                targetMinutes: number;
+                startedAt: string;
+                dueAt: string | null;
+                fulfilledAt: string | null;
+                elapsedMinutes: number;
+                remainingMinutes: number;
+                breached: boolean;
+                breachedAt: string | null;
+            }[];
+            explanation: {
+                at: string;
+                clock: string;
+                cycle: number;
+                kind: string;
+                percent: number | null;
+                text: string;
+            }[];
+            /** Format: uuid */
+            conversationId: string;
+            policy: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
+            calendarId: string | null;
+            evaluatedAt: string | null;
+            history: {
+                at: string;
+                clock: string;
+                cycle: number;
+                kind: string;
+                percent: number | null;
+                text: string;
+                policyId: string | null;
+                recordedAt: string;
+            }[];
         };
         Category: {
             /** Format: uuid */
@@ -9830,6 +16130,11 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
+        ContinuityRule: {
+            /** @enum {string} */
+            mode: "any_channel" | "same_channel" | "off";
+            windowDays: number;
+        };
         Workspace: {
             /** Format: uuid */
             id: string;
@@ -9837,6 +16142,7 @@ export interface components {
             timeZone: string;
             defaultLocale: string;
             dataRegion: string;
+            continuity: components["schemas"]["ContinuityRule"];
             createdAt: string;
         };
     };
