@@ -78,6 +78,23 @@ test('a priority change while waiting moves the case ahead in the backlog', asyn
   assert.equal(await assigneeOf(ws, first.id), null)
 })
 
+test('at equal priority, the case whose SLA breaches sooner is served first', async () => {
+  const ws = await t.workspace()
+  await queue(ws, { name: 'Q', strategy: 'least_loaded' })
+  const vip = await ws.post('/api/v1/sla-policies', { name: 'VIP', match: { tags: ['vip'] }, targets: { firstResponseMinutes: 5 } })
+  assert.equal(vip.status, 201, JSON.stringify(vip.body))
+  const rest = await ws.post('/api/v1/sla-policies', { name: 'Everyone', match: {}, targets: { firstResponseMinutes: 600 } })
+  assert.equal(rest.status, 201, JSON.stringify(rest.body))
+  const dee = await agent(ws, 'dee', { api: 1 }, { online: false })
+  const relaxed = await newCase(ws)
+  const urgent = await newCase(ws, { tags: ['vip'] })
+  for (const c of [relaxed, urgent]) await until('the SLA clock runs', async () => (await ws.get(`/api/v1/conversations/${c.id}`)).body.sla?.firstResponseDueAt)
+  await until('both queued', async () => (await ws.get('/api/v1/queues')).body.items[0].waiting === 2)
+  await presence(dee.client, dee.id, 'online')
+  assert.equal(await assigneeOf(ws, urgent.id), dee.id, 'the later case breaches first')
+  assert.equal(await assigneeOf(ws, relaxed.id), null)
+})
+
 test('live channels get offers: decline passes to the next agent, accept assigns, an unanswered offer expires', async () => {
   const ws = await t.workspace()
   const chat = await inbox(ws, 'chat')

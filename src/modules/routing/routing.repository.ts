@@ -183,7 +183,8 @@ export function updateEntry(trx: Tx, ws: string, conversationId: string, set: Se
  */
 const waitingOrder = [
   sql`e.priority_rank DESC`,
-  // sla: sql`<the case's next SLA due time> ASC NULLS LAST`,
+  // The SLA module keeps each case's next breach time (conversation_slas, read-only here): sooner first.
+  sql`s.next_breach_at ASC NULLS LAST`,
   sql`e.waiting_since ASC`,
   sql`e.conversation_id ASC`,
 ]
@@ -195,6 +196,7 @@ export async function waitingCases(trx: Tx, ws: string, q: { channels?: string[]
   const rows = await sql<{ conversation_id: string }>`
     SELECT e.conversation_id FROM routing_entries e
       JOIN conversations c ON c.workspace_id = e.workspace_id AND c.id = e.conversation_id
+      LEFT JOIN conversation_slas s ON s.workspace_id = e.workspace_id AND s.conversation_id = e.conversation_id AND s.active
      WHERE e.workspace_id = ${ws} AND e.state = 'waiting' ${channelFilter}
      ORDER BY ${sql.join(waitingOrder)}
      LIMIT ${q.limit}`.execute(trx)
