@@ -123,10 +123,13 @@ test('policy change mid-case: a higher priority matches a stricter policy from t
   await eventually(async () => (await ws.get(`/api/v1/conversations/${c.id}`)).body.sla?.policyId === normal.id, 'the re-match after the delete')
 })
 
-test('escalation levels: notify the assignee and raise priority at 100 %, move to the L2 queue at 150 % (skipped and recorded without routing)', async () => {
+test('escalation levels: notify the assignee and raise priority at 100 %, move to the L2 queue at 150 % through routing', async () => {
   clock.set('2026-11-16T09:00:00Z')
   const ws = await s.workspace()
-  const queueId = '00000000-0000-4000-8000-000000000002'
+  // The L2 queue takes no new case by itself (its rule matches nothing): only escalations move cases into it.
+  const l2 = await ws.post('/api/v1/queues', { name: 'L2', strategy: 'least_loaded', match: { tags: ['never-matches'] } })
+  assert.equal(l2.status, 201, JSON.stringify(l2.body))
+  const queueId: string = l2.body.id
   await created(
     await ws.post('/api/v1/sla-policies', {
       name: 'Escalating',
@@ -160,10 +163,14 @@ test('escalation levels: notify the assignee and raise priority at 100 %, move t
     await s.app.services.sla.runDueChecks()
     await s.settle()
     assert.equal((await timelineEvents(ws, c.id!, 'sla.escalated')).length, 2)
-    const skipped = await timelineEvents(ws, c.id!, 'sla.escalation-skipped')
-    assert.equal(skipped.length, 1)
-    assert.match(String(skipped[0]!.reason), /routing is not available/)
-    assert.equal((await ws.get(`/api/v1/conversations/${c.id}`)).body.priority, 'high', 'raised once')
+    assert.deepEqual(await timelineEvents(ws, c.id!, 'sla.escalation-skipped'), [])
+    const after = (await ws.get(`/api/v1/conversations/${c.id}`)).body
+    assert.equal(after.priority, 'high', 'raised once')
+    assert.equal(after.assigneeId, null, 'handed over: the L1 assignee no longer holds it')
+    const decisions = (await ws.get(`/api/v1/conversations/${c.id}/routing-decisions`)).body.items as Array<{ queueId: string | null; reason: string }>
+    const moved = decisions.find((d) => d.queueId === queueId)
+    assert.ok(moved, JSON.stringify(decisions))
+    assert.match(moved.reason, /\[L2\] L1 could not answer within 90 minutes/)
   } finally {
     unsubscribe()
   }
