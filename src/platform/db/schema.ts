@@ -669,24 +669,6 @@ export interface ChatVisitorsTable {
   created_at: Generated<Date>
 }
 
-/** A web chat visitor (migration 0009): one browser's anonymous id and what it told us. */
-export interface ChatVisitorsTable {
-  id: Generated<string>
-  workspace_id: string
-  inbox_id: string
-  token_hash: string
-  contact_id: string | null
-  conversation_id: string | null
-  name: string | null
-  email: string | null
-  topic: string | null
-  verified_external_id: string | null
-  claims: Json<Record<string, unknown>>
-  read_up_to: Date | null
-  last_seen_at: Generated<Date>
-  created_at: Generated<Date>
-}
-
 export type Row<T extends keyof DB> = Selectable<DB[T]>
 export type NewRow<T extends keyof DB> = Insertable<DB[T]>
 export type RowUpdate<T extends keyof DB> = Updateable<DB[T]>
