@@ -5,7 +5,7 @@ import { AppError } from '../../platform/errors.ts'
 import { appendEvent } from '../../platform/events/events.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { setConsent } from '../../modules/contacts/index.ts'
-import type { InboundMessage, IngestResult, ProviderStatusOutcome, ProviderStatusReport } from '../../modules/conversations/index.ts'
+import { type InboundMessage, type IngestResult, latestOpenConversation, type ProviderStatusOutcome, type ProviderStatusReport } from '../../modules/conversations/index.ts'
 import type { ResolvedInbox } from '../channel.ts'
 import type { WebhookRecorder } from '../health.ts'
 import type { WebhookAnswer, WebhookDefinition, WebhookRequest } from '../webhooks.ts'
@@ -155,19 +155,4 @@ export function createSmsWebhook(p: Platform, deps: SmsWebhookDeps): WebhookDefi
       return hook.kind === 'status' ? receiveStatus(inbox, hook.status, request.query) : receiveMessage(inbox, hook.message)
     },
   }
-}
-
-/** The contact's latest conversation through this inbox that is not closed, if any. */
-async function latestOpenConversation(trx: Tx, workspaceId: string, inboxId: string, contactId: string): Promise<string | null> {
-  const row = await trx
-    .selectFrom('conversations')
-    .select('id')
-    .where('workspace_id', '=', workspaceId)
-    .where('inbox_id', '=', inboxId)
-    .where('contact_id', '=', contactId)
-    .where('status', '!=', 'closed')
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst()
-  return row?.id ?? null
 }

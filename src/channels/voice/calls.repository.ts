@@ -28,18 +28,3 @@ export function updateCall(
 ) {
   return trx.updateTable('voice_calls').set({ ...patch, updated_at: new Date() }).where('workspace_id', '=', workspaceId).where('id', '=', id).returningAll().executeTakeFirstOrThrow()
 }
-
-/** The contact's latest conversation through this inbox that is not closed, if any. */
-export async function latestOpenConversation(trx: Tx, workspaceId: string, inboxId: string, contactId: string): Promise<string | null> {
-  const row = await trx
-    .selectFrom('conversations')
-    .select('id')
-    .where('workspace_id', '=', workspaceId)
-    .where('inbox_id', '=', inboxId)
-    .where('contact_id', '=', contactId)
-    .where('status', '!=', 'closed')
-    .orderBy('created_at', 'desc')
-    .limit(1)
-    .executeTakeFirst()
-  return row?.id ?? null
-}

@@ -4,7 +4,7 @@ import type { Row } from '../../platform/db/schema.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import { AppError } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
-import type { InboundAttachment, IngestResult } from '../../modules/conversations/index.ts'
+import { type InboundAttachment, type IngestResult, latestOpenConversation } from '../../modules/conversations/index.ts'
 import type { ResolvedInbox } from '../channel.ts'
 import type { WebhookAnswer, WebhookDefinition } from '../webhooks.ts'
 import { TWILIO_API_BASE_URL } from '../sms/adapter.ts'
@@ -50,7 +50,7 @@ export function createVoiceWebhook(p: Platform, deps: VoiceWebhookDeps): Webhook
     m: { text: string; providerMessageId: string; kind: string; attachments?: InboundAttachment[]; extra?: Record<string, unknown> },
   ): Promise<{ result: IngestResult; call: Row<'voice_calls'> }> {
     const { contactId } = await deps.contacts.resolveContactInTx(trx, actor, { phone: call.from_number })
-    const target = call.conversation_id ?? (await calls.latestOpenConversation(trx, inbox.workspaceId, inbox.id, contactId))
+    const target = call.conversation_id ?? (await latestOpenConversation(trx, inbox.workspaceId, inbox.id, contactId))
     const result = await deps.conversations.ingestInboundInTx(trx, actor, {
       inboxId: inbox.id,
       contact: { phone: call.from_number },

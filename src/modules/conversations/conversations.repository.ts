@@ -193,3 +193,18 @@ export async function removeTags(trx: Tx, workspaceId: string, conversationId: s
     .execute()
   return rows.map((r) => r.tag)
 }
+
+/** For channels inside their own transaction: the contact's latest conversation through this inbox that is not closed, if any. */
+export async function latestOpenConversation(trx: Tx, workspaceId: string, inboxId: string, contactId: string): Promise<string | null> {
+  const row = await trx
+    .selectFrom('conversations')
+    .select('id')
+    .where('workspace_id', '=', workspaceId)
+    .where('inbox_id', '=', inboxId)
+    .where('contact_id', '=', contactId)
+    .where('status', '!=', 'closed')
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst()
+  return row?.id ?? null
+}
