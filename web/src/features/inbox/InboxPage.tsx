@@ -29,7 +29,11 @@ export function InboxPage() {
     return f
   }, [params, view, me.userId])
   const list = useConversationList(filters)
-  const rows = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data])
+  // A case moved to the top live may also come back in a page fetched later: keep its first place only.
+  const rows = useMemo(() => {
+    const seen = new Set<string>()
+    return (list.data?.pages.flatMap((p) => p.items) ?? []).filter((c) => !seen.has(c.id) && seen.add(c.id))
+  }, [list.data])
   const [selected, setSelected] = useState<Set<string>>(new Set())
   const [cursor, setCursor] = useState(0)
   const scrollRef = useRef<HTMLDivElement>(null)
