@@ -104,6 +104,7 @@ test('canned replies: managed on their own screen, picked by keyboard in the com
   await admin.getByRole('link', { name: 'Canned replies' }).click()
   await admin.getByRole('heading', { name: 'Canned replies', level: 1 }).waitFor()
   const form = admin.getByRole('form', { name: 'New canned reply' })
+  await form.getByText(/Variables filled in from the case: .*\{\{contact\.firstName\}\}/).waitFor()
   // An unknown variable is refused, in words, and nothing is saved.
   await form.getByLabel('Name').fill('Greeting')
   await form.getByLabel('Text').fill('Hi {{customer.name}}')

@@ -5,7 +5,7 @@ import { errorText } from '../../app/errors'
 import { useT } from '../../i18n'
 import { useMe } from '../auth/session'
 import '../conversation/case-tools.css'
-import { type CannedReply, templateVariables, useCannedReplies } from './canned.data'
+import { type CannedReply, useCannedReplies } from './canned.data'
 
 type Draft = { name: string; shortcut: string; body: string; shared: boolean }
 const empty: Draft = { name: '', shortcut: '', body: '', shared: false }
@@ -119,7 +119,7 @@ export function CannedRepliesPage() {
         {problem('shortcut')}
         <label htmlFor={`${formId}-body`}>{t('canned.body')}</label>
         <textarea {...field('body')} required rows={5} value={draft.body} onChange={(e) => setDraft({ ...draft, body: e.target.value })} />
-        <p className="meta">{t('canned.variables', { list: templateVariables.map((v) => `{{${v}}}`).join(', ') })}</p>
+        {replies.data && <p className="meta">{t('canned.variables', { list: replies.data.variables.map((v) => `{{${v}}}`).join(', ') })}</p>}
         {problem('body')}
         {mayShare && (
           <label className="toggle">
