@@ -186,6 +186,7 @@ test('a note @mentions a colleague picked from suggestions; the bell and a brows
   await box.pressSequentially('Photos look bad, @Ad')
   const suggestions = agent.getByRole('listbox', { name: 'Colleagues to mention' })
   await suggestions.getByRole('option', { name: /Ada Admin/ }).waitFor()
+  assert.deepEqual(await axeViolations(agent), [], 'the open suggestion list is accessible')
   await box.press('Enter')
   await suggestions.waitFor({ state: 'detached' })
   await box.pressSequentially('can you approve a refund?')
@@ -238,6 +239,7 @@ test('collision: an agent sees who else views the case and who is typing, live',
   await agent.getByRole('status', { name: 'Also on this case' }).getByText('Ada Admin is viewing').waitFor()
   await agent.getByRole('textbox', { name: 'Reply' }).pressSequentially('Hello Grace')
   await presence.getByText('Sam Agent is typing…').waitFor()
+  assert.deepEqual(await axeViolations(admin), [])
   await screenshot(admin, 'case-collision')
   // Leaving the case ends it for the others at once.
   await agent.getByRole('link', { name: 'All cases' }).click()
