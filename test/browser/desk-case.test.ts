@@ -167,6 +167,12 @@ test('canned replies: managed on their own screen, picked by keyboard in the com
   const messages = (await desk.api('GET', `/api/v1/conversations/${c.id}/messages`)).body.items
   assert.equal(messages.at(-1).text, `Hi Grace, Sam Agent here about case #${c.number}. Your invoice is attached.`)
   assert.equal(messages.at(-1).direction, 'outbound')
+
+  // Typing a shortcut after "/" offers the reply too; Tab takes it.
+  await reply.pressSequentially('Thanks! /hel')
+  await page.getByRole('listbox', { name: 'Canned replies found' }).getByRole('option', { name: /\/hello Greeting \(EN\)/ }).waitFor()
+  await reply.press('Tab')
+  await until(async () => (await reply.inputValue()) === `Thanks! Hi Grace, Sam Agent here about case #${c.number}.`, 'the shortcut replaced by its reply')
   await page.context().close()
 })
 

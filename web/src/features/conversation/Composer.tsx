@@ -4,8 +4,11 @@ import { api, type Contact, type Conversation, unwrap } from '../../api/client'
 import { errorText } from '../../app/errors'
 import { useT } from '../../i18n'
 import { realtime } from '../../realtime/realtime'
+import { useUsers } from '../../api/lookups'
+import { shortcutSource, useCannedReplies } from '../canned-replies/canned.data'
 import { CannedPicker } from '../canned-replies/CannedPicker'
-import { MentionBox, useMentionBox } from './MentionBox'
+import { mentionSource } from './mentions'
+import { SuggestList, useSuggestBox } from './SuggestBox'
 import { timelineKey } from './Timeline'
 
 /** At most one "typing" frame per this interval (the server shows typing for 6 s after each). */
@@ -41,7 +44,11 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
   const lastTyping = useRef(0)
   const errorId = useId()
   const missingId = useId()
-  const mentions = useMentionBox(box, text, setText, note)
+  const users = useUsers().data?.items ?? []
+  const replies = useCannedReplies().data?.items ?? []
+  const mentions = useSuggestBox(box, setText, mentionSource(users), note)
+  const shortcuts = useSuggestBox(box, setText, shortcutSource(replies, conversation.id, setMissing), true)
+  const suggest = mentions.open ? mentions : shortcuts
 
   function edit(value: string) {
     setText(value)
@@ -139,15 +146,37 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
           onChange={(e) => {
             edit(e.target.value)
             mentions.update(e.target.value, e.target.selectionStart)
+            shortcuts.update(e.target.value, e.target.selectionStart)
           }}
-          onKeyDown={mentions.onKeyDown}
-          onBlur={mentions.close}
-          {...mentions.textboxProps}
+          onKeyDown={suggest.onKeyDown}
+          onBlur={() => {
+            mentions.close()
+            shortcuts.close()
+          }}
+          aria-autocomplete="list"
+          {...suggest.textboxProps}
           aria-describedby={[error && errorId, missing.length > 0 && missingId].filter(Boolean).join(' ') || undefined}
           placeholder={note ? t('composer.notePlaceholder') : t('composer.replyPlaceholder')}
         />
       </label>
-      <MentionBox state={mentions} />
+      <SuggestList
+        state={mentions}
+        label={t('caseTools.mentions')}
+        render={(u) => (
+          <>
+            {u.name} <span className="meta">{u.email}</span>
+          </>
+        )}
+      />
+      <SuggestList
+        state={shortcuts}
+        label={t('canned.list')}
+        render={(r) => (
+          <>
+            /{r.shortcut} <span className="meta">{r.name}</span>
+          </>
+        )}
+      />
       {missing.length > 0 && (
         <p id={missingId} className="warning-text">
           {t('canned.missing', { vars: missing.map((v) => `{{${v}}}`).join(', ') })}

@@ -25,3 +25,13 @@ export function suggestUsers(users: User[], query: string, limit = 6): User[] {
     .filter((u) => !query || u.email.toLowerCase().startsWith(query) || u.name.toLowerCase().split(/\s+/).some((w) => w.startsWith(query)))
     .slice(0, limit)
 }
+
+/** `@` suggestions of colleagues, for internal notes. */
+export function mentionSource(users: User[]) {
+  return {
+    find: mentionAt,
+    items: (query: string) => suggestUsers(users, query),
+    key: (u: User) => u.id,
+    replacement: (u: User) => `${mentionOf(u, users)} `,
+  }
+}
