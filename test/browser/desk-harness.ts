@@ -30,6 +30,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export interface Desk {
   base: string
+  /** The server's inbound SMTP port (127.0.0.1). */
+  smtpPort: number
   browser: Browser
   /** The workspace admin's API token. */
   token: string
@@ -100,6 +102,7 @@ export async function startDesk(): Promise<Desk> {
 
   return {
     base,
+    smtpPort,
     browser,
     token,
     agent: { id: agentRes.body.id, email: 'sam@acme.test', password },

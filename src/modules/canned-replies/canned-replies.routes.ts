@@ -18,9 +18,17 @@ export const cannedRepliesRoutes =
         tags,
         summary: 'Your canned replies and the shared ones, by name',
         querystring: z.strictObject({ query: z.string().trim().max(100).optional() }),
-        response: { 200: z.object({ items: z.array(cannedReplySchema), nextCursor: z.null() }), ...commonErrors },
+        response: {
+          200: z.object({
+            items: z.array(cannedReplySchema),
+            nextCursor: z.null(),
+            /** The variables a body may use, as `{{name}}` (for editors' help). */
+            variables: z.array(z.enum(templateVariables)),
+          }),
+          ...commonErrors,
+        },
       },
-    }, async (req) => ({ items: await replies.list(req.actor, req.query.query || undefined), nextCursor: null }))
+    }, async (req) => ({ items: await replies.list(req.actor, req.query.query || undefined), nextCursor: null, variables: [...templateVariables] }))
 
     app.post('/canned-replies', {
       schema: {

@@ -54,6 +54,7 @@ test('personal and shared canned replies: visibility and who may change them', a
 
   const names = async (c: typeof agent.client, q = '') => (await c.get(`/api/v1/canned-replies${q}`)).body.items.map((r: { name: string }) => r.name)
   assert.deepEqual(await names(agent.client), ['My sign-off', 'Refund policy'])
+  assert.ok((await agent.client.get('/api/v1/canned-replies')).body.variables.includes('contact.firstName'), 'the list names the variables for editors')
   assert.deepEqual(await names(other.client), ['Refund policy'])
   assert.deepEqual(await names(agent.client, '?query=refund'), ['Refund policy'])
   assert.equal((await other.client.get(`/api/v1/canned-replies/${mine.body.id}`)).status, 404)

@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { NewRow, Row } from '../../platform/db/schema.ts'
 import { preciseTs } from './conversations.repository.ts'
+import { INLINE_PICTURE_MAX_BYTES } from './inline-images.ts'
 import { type Attachment, toAttachment } from './messages.types.ts'
 
 export function insertMessage(trx: Tx, workspaceId: string, values: Omit<NewRow<'messages'>, 'workspace_id'>) {
@@ -157,6 +158,21 @@ export async function attachmentsOf(trx: Tx, workspaceId: string, messageIds: st
     .execute()
   for (const r of rows) map.get(r.message_id)?.push(toAttachment(r))
   return map
+}
+
+/** A message's parts with one of these Content-IDs (exactly or ignoring case), small enough to show inline. */
+export async function inlineAttachments(trx: Tx, workspaceId: string, messageId: string, contentIds: string[]) {
+  const rows = await trx
+    .selectFrom('attachments')
+    .select(['content_id', 'content_type', 'blob_key', 'size'])
+    .where('workspace_id', '=', workspaceId)
+    .where('message_id', '=', messageId)
+    .where(sql<string>`lower(content_id)`, 'in', contentIds.map((c) => c.toLowerCase()))
+    .where(sql<number>`size`, '<=', INLINE_PICTURE_MAX_BYTES)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
+  return rows.filter((r): r is typeof r & { content_id: string } => r.content_id !== null)
 }
 
 /** An attachment, only if it belongs to that message of that conversation. */

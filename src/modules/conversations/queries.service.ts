@@ -6,6 +6,7 @@ import * as repo from './conversations.repository.ts'
 import { type ConversationsDeps, loadConversation, presentConversation } from './conversations.shared.ts'
 import { type Conversation, type ConversationFilters, toConversation } from './conversations.types.ts'
 import * as messages from './messages.repository.ts'
+import { referencedContentIds, resolveInlineImages } from './inline-images.ts'
 import { slaSummariesOf } from './sla-hook.ts'
 import { type Message, type TimelineItem, timelineEventTypes, toMessage, toTimelineEvent } from './messages.types.ts'
 
@@ -116,12 +117,21 @@ export function createQueries(p: Platform, deps: Pick<ConversationsDeps, 'views'
       }
     },
 
-    /** A message's sanitised HTML (null for a plain-text message), for the agent app's email view. */
+    /**
+     * A message's sanitised HTML (null for a plain-text message), for the agent
+     * app's email view, with its inline (`cid:`) pictures filled in.
+     */
     async getMessageHtml(actor: Actor, conversationId: string, messageId: string): Promise<string | null> {
       authorize(actor, 'conversations:read')
-      const row = await p.tx(actor, (trx) => messages.findMessage(trx, actor.workspaceId, conversationId, messageId))
+      const { row, inline } = await p.tx(actor, async (trx) => {
+        const found = await messages.findMessage(trx, actor.workspaceId, conversationId, messageId)
+        const cids = found?.html ? referencedContentIds(found.html) : []
+        return { row: found, inline: cids.length ? await messages.inlineAttachments(trx, actor.workspaceId, messageId, cids) : [] }
+      })
       if (!row) throw notFound('Message')
-      return row.html
+      if (row.html === null || inline.length === 0) return row.html
+      const parts = await Promise.all(inline.map(async (a) => ({ contentId: a.content_id, contentType: a.content_type, content: await p.blobs.get(a.blob_key) })))
+      return resolveInlineImages(row.html, parts)
     },
 
     /** An attachment's bytes, only through the conversation and message it belongs to. */

@@ -13369,6 +13369,7 @@ export interface paths {
                         "application/json": {
                             items: components["schemas"]["CannedReply"][];
                             nextCursor: null;
+                            variables: ("contact.name" | "contact.firstName" | "contact.email" | "contact.phone" | "agent.name" | "agent.firstName" | "agent.email" | "conversation.number" | "conversation.subject" | "conversation.status" | "conversation.channel")[];
                         };
                     };
                 };

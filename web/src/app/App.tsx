@@ -3,6 +3,7 @@ import { BrowserRouter, Navigate, Route, Routes } from 'react-router'
 import { adminRoutesFor } from '../features/admin/routes'
 import { SignIn } from '../features/auth/SignIn'
 import { SessionProvider, useSession } from '../features/auth/session'
+import { CannedRepliesPage } from '../features/canned-replies/CannedRepliesPage'
 import { CasePage } from '../features/conversation/CasePage'
 import { ContactPage } from '../features/contacts/ContactPage'
 import { InboxPage } from '../features/inbox/InboxPage'
@@ -42,6 +43,7 @@ function Gate() {
         <Route path="/cases/:id" element={<CasePage />} />
         <Route path="/contacts/:id" element={<ContactPage />} />
         <Route path="/search" element={<SearchPage />} />
+        <Route path="/settings/canned-replies" element={<CannedRepliesPage />} />
         {isAdmin && adminRoutesFor(session.me.role).map((r) => <Route key={r.path} path={`/admin/${r.path}`} element={r.element} />)}
         <Route path="*" element={<NotFound />} />
       </Routes>

@@ -3,6 +3,7 @@ import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'rea
 import { NavLink, useNavigate, useSearchParams } from 'react-router'
 import { adminRoutesFor } from '../features/admin/routes'
 import { useMe } from '../features/auth/session'
+import { NotificationBell } from '../features/notifications/NotificationBell'
 import { useT } from '../i18n'
 import { useLiveConversations } from '../features/inbox/inbox.data'
 import { useRealtimeStatus } from '../realtime/hooks'
@@ -48,6 +49,7 @@ export function Shell({ children }: { children: ReactNode }) {
           <NavLink to="/inbox/mine">{t('inbox.views.mine')}</NavLink>
           <NavLink to="/inbox/unassigned">{t('inbox.views.unassigned')}</NavLink>
           <NavLink to="/inbox/all">{t('inbox.views.all')}</NavLink>
+          <NavLink to="/settings/canned-replies">{t('canned.nav')}</NavLink>
           {mayAdmin &&
             adminRoutesFor(session.me.role).map((r) => (
               <NavLink key={r.path} to={`/admin/${r.path}`}>
@@ -61,6 +63,7 @@ export function Shell({ children }: { children: ReactNode }) {
         <span className="who" title={session.me.label}>
           {session.workspaceName ? `${session.me.label} · ${session.workspaceName}` : session.me.label}
         </span>
+        <NotificationBell />
         <button type="button" onClick={toggleTheme} aria-label={theme === 'dark' ? t('shell.lightTheme') : t('shell.darkTheme')}>
           {theme === 'dark' ? '☀' : '☾'}
         </button>

@@ -18,7 +18,18 @@ export interface RealtimeEvent {
 
 export type RealtimeStatus = 'connecting' | 'live' | 'lost' | 'stopped'
 
+/** Someone on a conversation (collision detection): viewing it, and whether typing. */
+export interface PresenceUser {
+  userId: string
+  name: string
+  typing: boolean
+}
+
 type EventListener = (e: RealtimeEvent) => void
+type PresenceListener = (conversationId: string, users: PresenceUser[]) => void
+
+/** How often an open case says "still viewing" (the server forgets a viewer after 15 s of silence). */
+const VIEWING_REFRESH_MS = 5000
 
 export class RealtimeClient {
   private socket: WebSocket | null = null
@@ -32,6 +43,10 @@ export class RealtimeClient {
   private everLive = false
   private retryTimer: ReturnType<typeof setTimeout> | undefined
   private pingTimer: ReturnType<typeof setInterval> | undefined
+  private viewingTimer: ReturnType<typeof setInterval> | undefined
+  /** Open cases (with how many views hold each): their topics, and presence announced on them. */
+  private readonly viewing = new Map<string, number>()
+  private readonly presenceListeners = new Set<PresenceListener>()
 
   constructor(private readonly url: string = defaultUrl()) {}
 
@@ -51,6 +66,49 @@ export class RealtimeClient {
   onReconnect(cb: () => void): () => void {
     this.reconnectListeners.add(cb)
     return () => this.reconnectListeners.delete(cb)
+  }
+
+  /** Presence frames: who is on a conversation this client is viewing. */
+  onPresence(cb: PresenceListener): () => void {
+    this.presenceListeners.add(cb)
+    return () => this.presenceListeners.delete(cb)
+  }
+
+  /**
+   * This user has the case open: subscribes to its topic (presence frames),
+   * tells the server "viewing" now and every few seconds, and "left" when the
+   * returned function is called.
+   */
+  view(conversationId: string): () => void {
+    this.viewing.set(conversationId, (this.viewing.get(conversationId) ?? 0) + 1)
+    if (this.viewing.get(conversationId) === 1) this.announce(conversationId)
+    if (!this.viewingTimer) this.viewingTimer = setInterval(() => this.viewing.forEach((_n, id) => this.sendFrame({ type: 'viewing', conversationId: id })), VIEWING_REFRESH_MS)
+    return () => {
+      const n = (this.viewing.get(conversationId) ?? 1) - 1
+      if (n > 0) return void this.viewing.set(conversationId, n)
+      this.viewing.delete(conversationId)
+      this.sendFrame({ type: 'left', conversationId })
+      this.sendFrame({ type: 'unsubscribe', topics: [`conversation:${conversationId}`] })
+      if (this.viewing.size === 0) {
+        clearInterval(this.viewingTimer)
+        this.viewingTimer = undefined
+      }
+    }
+  }
+
+  /** The user is typing on a case they view (the caller throttles). */
+  typing(conversationId: string): void {
+    if (this.viewing.has(conversationId)) this.sendFrame({ type: 'typing', conversationId })
+  }
+
+  private announce(conversationId: string): void {
+    this.sendFrame({ type: 'subscribe', topics: [`conversation:${conversationId}`] })
+    this.sendFrame({ type: 'viewing', conversationId })
+  }
+
+  /** Sends when connected; what is lost while offline is re-announced on the next connection. */
+  private sendFrame(frame: Record<string, unknown>): void {
+    if (this.socket?.readyState === WebSocket.OPEN && this.status === 'live') this.socket.send(JSON.stringify(frame))
   }
 
   start(): void {
@@ -79,22 +137,27 @@ export class RealtimeClient {
     const socket = new WebSocket(this.url)
     this.socket = socket
     socket.onmessage = (m) => {
-      let frame: { type?: string; event?: RealtimeEvent }
+      let frame: { type?: string; event?: RealtimeEvent; conversationId?: string; users?: PresenceUser[] }
       try {
         frame = JSON.parse(String(m.data))
       } catch {
         return
       }
       if (frame.type === 'ready') {
-        socket.send(JSON.stringify({ type: 'subscribe', topics: ['conversations'] }))
+        // Every case event, and this user's own notifications.
+        socket.send(JSON.stringify({ type: 'subscribe', topics: ['conversations', 'notifications'] }))
       } else if (frame.type === 'subscribed') {
+        if (this.status === 'live') return // an answer to a later (un)subscribe
         const wasLost = this.everLive
         this.attempt = 0
         this.everLive = true
         this.setStatus('live')
+        for (const id of this.viewing.keys()) this.announce(id)
         if (wasLost) for (const cb of this.reconnectListeners) cb()
       } else if (frame.type === 'event' && frame.event) {
         this.deliver(frame.event)
+      } else if (frame.type === 'presence' && frame.conversationId && frame.users) {
+        for (const cb of this.presenceListeners) cb(frame.conversationId, frame.users)
       }
     }
     socket.onclose = () => {
@@ -103,6 +166,8 @@ export class RealtimeClient {
       this.socket = null
       if (this.status === 'stopped') return
       this.setStatus('lost')
+      // Nobody is known to be on a case while we cannot hear; the next connection tells again.
+      for (const id of this.viewing.keys()) for (const cb of this.presenceListeners) cb(id, [])
       // 0.5 s, 1 s, 2 s … up to 15 s, with jitter so a restarted server is not stormed.
       const delay = Math.min(15_000, 500 * 2 ** this.attempt++) * (0.75 + Math.random() / 2)
       this.retryTimer = setTimeout(() => this.connect(), delay)

@@ -8,6 +8,7 @@ import { useT } from '../../i18n'
 import { useMe } from '../auth/session'
 import { CustomerPanel } from '../contacts/CustomerPanel'
 import { CaseControls } from './CaseControls'
+import { CasePresence } from './CasePresence'
 import { Composer, type ComposerHandle } from './Composer'
 import { usePatchCase } from './case.mutations'
 import { Timeline } from './Timeline'
@@ -63,6 +64,7 @@ export function CasePage() {
             #{c.number} · {t(`status.${c.status}`)} · {t(`channels.${c.channel}`, { defaultValue: c.channel })}
           </span>
         </div>
+        <CasePresence conversationId={c.id} />
         {patch.isError && (
           <p role="alert" className="error">
             {errorText(t, patch.error)}

@@ -3,7 +3,16 @@ import { type FormEvent, forwardRef, useId, useImperativeHandle, useRef, useStat
 import { api, type Contact, type Conversation, unwrap } from '../../api/client'
 import { errorText } from '../../app/errors'
 import { useT } from '../../i18n'
+import { realtime } from '../../realtime/realtime'
+import { useUsers } from '../../api/lookups'
+import { shortcutSource, useCannedReplies } from '../canned-replies/canned.data'
+import { CannedPicker } from '../canned-replies/CannedPicker'
+import { mentionSource } from './mentions'
+import { SuggestList, useSuggestBox } from './SuggestBox'
 import { timelineKey } from './Timeline'
+
+/** At most one "typing" frame per this interval (the server shows typing for 6 s after each). */
+const TYPING_EVERY_MS = 2000
 
 /** Channels an identity kind can be written to. */
 const channelsOfKind: Record<string, string[]> = {
@@ -29,8 +38,41 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
   const [channel, setChannel] = useState(conversation.channel)
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const [picking, setPicking] = useState(false)
+  const [missing, setMissing] = useState<string[]>([])
   const box = useRef<HTMLTextAreaElement>(null)
+  const lastTyping = useRef(0)
   const errorId = useId()
+  const missingId = useId()
+  const users = useUsers().data?.items ?? []
+  const replies = useCannedReplies().data?.items ?? []
+  const mentions = useSuggestBox(box, setText, mentionSource(users), note)
+  const shortcuts = useSuggestBox(box, setText, shortcutSource(replies, conversation.id, setMissing), true)
+  const suggest = mentions.open ? mentions : shortcuts
+
+  function edit(value: string) {
+    setText(value)
+    const now = Date.now()
+    if (value && now - lastTyping.current > TYPING_EVERY_MS) {
+      lastTyping.current = now
+      realtime.typing(conversation.id)
+    }
+  }
+
+  /** Puts a filled-in canned reply at the caret (replacing a selection), for the agent to edit. */
+  function insert(snippet: string, vars: string[]) {
+    const el = box.current
+    const start = el?.selectionStart ?? text.length
+    const end = el?.selectionEnd ?? text.length
+    const next = text.slice(0, start) + snippet + text.slice(end)
+    setText(next)
+    setMissing(vars)
+    setPicking(false)
+    requestAnimationFrame(() => {
+      el?.focus()
+      el?.setSelectionRange(start + snippet.length, start + snippet.length)
+    })
+  }
   useImperativeHandle(ref, () => ({
     focus(mode) {
       setNote(mode === 'note')
@@ -52,6 +94,7 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
         }),
       )
       setText('')
+      setMissing([])
       await qc.invalidateQueries({ queryKey: timelineKey(conversation.id) })
       await qc.invalidateQueries({ queryKey: ['conversation', conversation.id] })
     } catch (err) {
@@ -68,6 +111,9 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
           <input type="checkbox" checked={note} onChange={(e) => setNote(e.target.checked)} />
           {t('composer.note')}
         </label>
+        <button type="button" aria-expanded={picking} onClick={() => setPicking((p) => !p)}>
+          {t('canned.open')}
+        </button>
         {!note && (
           <label>
             {t('composer.channel')}
@@ -81,17 +127,61 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
           </label>
         )}
       </div>
+      {picking && (
+        <CannedPicker
+          conversationId={conversation.id}
+          onInsert={insert}
+          onClose={() => {
+            setPicking(false)
+            box.current?.focus()
+          }}
+        />
+      )}
       <label className="stacked">
         {t('composer.reply')}
         <textarea
           ref={box}
           rows={4}
           value={text}
-          onChange={(e) => setText(e.target.value)}
-          aria-describedby={error ? errorId : undefined}
+          onChange={(e) => {
+            edit(e.target.value)
+            mentions.update(e.target.value, e.target.selectionStart)
+            shortcuts.update(e.target.value, e.target.selectionStart)
+          }}
+          onKeyDown={suggest.onKeyDown}
+          onBlur={() => {
+            mentions.close()
+            shortcuts.close()
+          }}
+          aria-autocomplete="list"
+          {...suggest.textboxProps}
+          aria-describedby={[error && errorId, missing.length > 0 && missingId].filter(Boolean).join(' ') || undefined}
           placeholder={note ? t('composer.notePlaceholder') : t('composer.replyPlaceholder')}
         />
       </label>
+      <SuggestList
+        state={mentions}
+        label={t('caseTools.mentions')}
+        render={(u) => (
+          <>
+            {u.name} <span className="meta">{u.email}</span>
+          </>
+        )}
+      />
+      <SuggestList
+        state={shortcuts}
+        label={t('canned.list')}
+        render={(r) => (
+          <>
+            /{r.shortcut} <span className="meta">{r.name}</span>
+          </>
+        )}
+      />
+      {missing.length > 0 && (
+        <p id={missingId} className="warning-text">
+          {t('canned.missing', { vars: missing.map((v) => `{{${v}}}`).join(', ') })}
+        </p>
+      )}
       {error && (
         <p id={errorId} role="alert" className="error">
           {error}
