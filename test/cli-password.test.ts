@@ -24,7 +24,7 @@ interface Run {
 /** Runs the CLI as a user would, with standard input piped (not a terminal). */
 function cli(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...baseEnv, ...opts.env }, cwd: path.resolve(import.meta.dirname, '..') }, (err, stdout, stderr) =>
+    const child = execFile(process.execPath, ['scripts/cli.mjs', ...args], { env: { ...baseEnv, ...opts.env }, cwd: path.resolve(import.meta.dirname, '..') }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     )
     child.stdin?.end(opts.stdin ?? '')

@@ -14,7 +14,7 @@ after(() => fs.rmSync(dataDir, { recursive: true, force: true }))
 const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'error' } as NodeJS.ProcessEnv
 delete env.DATABASE_URL
 delete env.OMNIDESK_ADMIN_TOKEN
-const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env, cwd: path.resolve(import.meta.dirname, '..') })
+const cli = (...args: string[]) => run(process.execPath, ['scripts/cli.mjs', ...args], { env, cwd: path.resolve(import.meta.dirname, '..') })
 
 test('workspace, user and token commands, then audit:verify', async () => {
   const ws = await cli('workspace:create', '--name', 'Cli Co', '--admin-email', 'boss@cli.test')

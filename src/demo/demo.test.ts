@@ -116,7 +116,7 @@ test('the same seed plans the same history', async () => {
 test('the demo command refuses a bad --conversations before opening anything', async () => {
   const run = promisify(execFile)
   await assert.rejects(
-    run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'demo', '--conversations', 'lots'], { cwd: path.resolve(import.meta.dirname, '../..'), env: { ...process.env, DATA_DIR: t.config.dataDir } }),
+    run(process.execPath, ['scripts/cli.mjs', 'demo', '--conversations', 'lots'], { cwd: path.resolve(import.meta.dirname, '../..'), env: { ...process.env, DATA_DIR: t.config.dataDir } }),
     (err: { code: number; stderr: string }) => {
       assert.equal(err.code, 2)
       assert.match(err.stderr, /--conversations must be a whole number/)

@@ -98,7 +98,8 @@ test('at equal priority, the case whose SLA breaches sooner is served first', as
 test('live channels get offers: decline passes to the next agent, accept assigns, an unanswered offer expires', async () => {
   const ws = await t.workspace()
   const chat = await inbox(ws, 'chat')
-  await queue(ws, { name: 'Chat', strategy: 'least_loaded', match: { channels: ['chat'] }, offerTimeoutSeconds: 1 })
+  // Long enough to decline and accept on a loaded machine; shortened below for the expiry.
+  const q = await queue(ws, { name: 'Chat', strategy: 'least_loaded', match: { channels: ['chat'] }, offerTimeoutSeconds: 600 })
   const a = await agent(ws, 'a', { chat: 1 })
   const b = await agent(ws, 'b', { chat: 1 })
   const c = await newCase(ws, { inboxId: chat })
@@ -128,6 +129,7 @@ test('live channels get offers: decline passes to the next agent, accept assigns
   assert.deepEqual(kinds, ['offered', 'offer_declined', 'offered', 'offer_accepted'])
 
   // Nobody answers: after offerTimeoutSeconds the offer expires (durable job) and nobody else is free, so it waits.
+  assert.equal((await ws.patch(`/api/v1/queues/${q.id}`, { offerTimeoutSeconds: 1 })).status, 200)
   const c2 = await newCase(ws, { inboxId: chat })
   const offer = await until('an offer of the second chat', async () => (await first.who.client.get('/api/v1/offers')).body.items[0])
   assert.equal(offer.conversationId, c2.id)
