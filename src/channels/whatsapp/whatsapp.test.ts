@@ -142,7 +142,7 @@ test('a failed status keeps the provider reason on the message', async () => {
   assert.equal(failed.deliveryError, '131026: Message undeliverable')
 })
 
-test('outside the 24-hour window free text is refused with WHATSAPP_WINDOW_CLOSED; an approved template goes through', async () => {
+test('outside the 24-hour window free text is refused at request time (422 WHATSAPP_WINDOW_CLOSED naming the templates); an approved template goes through', async () => {
   const ws = await t.workspace()
   const inbox = await whatsappInbox(ws)
   const twoDaysAgo = String(Math.floor(Date.now() / 1000) - 2 * 24 * 3600)
@@ -154,12 +154,18 @@ test('outside the 24-hour window free text is refused with WHATSAPP_WINDOW_CLOSE
   assert.equal(window.body.open, false)
   assert.equal(window.body.inboxId, inbox.id)
 
+  // Free text is refused when it is asked for: nothing is stored, nothing reaches WhatsApp.
   const calls = sandbox.callsTo(`/${inbox.phoneNumberId}/messages`).length
   const text = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Sorry for the wait' })
-  const refused = await waitForDelivery(ws, conversationId, text.body.id, ['failed', 'sent'])
-  assert.equal(refused.deliveryStatus, 'failed')
-  assert.match(refused.deliveryError, /^WHATSAPP_WINDOW_CLOSED: the 24-hour customer-service window closed at /)
+  assert.equal(text.status, 422, JSON.stringify(text.body))
+  assert.equal(text.body.error.code, 'WHATSAPP_WINDOW_CLOSED')
+  assert.match(text.body.error.message, /the 24-hour customer-service window closed at .*this inbox has none approved yet/)
+  assert.equal(text.body.error.details.closesAt, window.body.closesAt)
+  assert.deepEqual(text.body.error.details.templates, [])
+  assert.equal((await messagesOf(ws, conversationId)).length, 1, 'the refused reply was not stored')
   assert.equal(sandbox.callsTo(`/${inbox.phoneNumberId}/messages`).length, calls, 'nothing was sent to WhatsApp')
+  // A note is not a message to the customer: the window does not apply.
+  assert.equal((await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Window closed; use a template', private: true })).status, 201)
 
   // Templates: CRUD, then send.
   const base = `/api/v1/inboxes/${inbox.id}/whatsapp-templates`
@@ -171,6 +177,11 @@ test('outside the 24-hour window free text is refused with WHATSAPP_WINDOW_CLOSE
   assert.equal((await ws.post(base, { name: 'gaps', language: 'en', body: 'Hi {{2}}' })).status, 400)
   const pending = await ws.post(base, { name: 'promo', language: 'en', body: 'Sale!', status: 'pending' })
   assert.equal((await ws.get(base)).body.items.length, 2)
+  // The refusal names the approved templates (not the pending one).
+  const named = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Still there?' })
+  assert.equal(named.status, 422)
+  assert.match(named.body.error.message, /approved templates .*: order_update \(en_US\)\.$/)
+  assert.deepEqual(named.body.error.details.templates.map((x: { name: string }) => x.name), ['order_update'])
 
   const notApproved = await ws.post(`/api/v1/conversations/${conversationId}/whatsapp-template`, { templateId: pending.body.id })
   assert.equal(notApproved.status, 422)
