@@ -45,11 +45,13 @@ export function openMediaLink(box: Pick<SecretBox, 'sign'>, token: string, now =
   return { blobKey: parsed.data.k, contentType: parsed.data.t, filename: parsed.data.n }
 }
 
-/** `GET /media/:token`: public (the token is the credential), outside /api/v1. */
+/** `GET /media/<token>`: public (the token is the credential), outside /api/v1. */
 export function mediaLinkRoutes(deps: { box: Pick<SecretBox, 'sign'>; blobs: Pick<BlobStore, 'get'> }): FastifyPluginAsync {
   return async (app) => {
-    app.get<{ Params: { token: string } }>('/media/:token', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
-      const file = req.params.token.length <= 2000 ? openMediaLink(deps.box, req.params.token) : null
+    // A wildcard, not `:token`: Fastify refuses path parameters over 100 characters (414).
+    app.get<{ Params: { '*': string } }>('/media/*', { config: { public: true }, schema: { hide: true } }, async (req, reply) => {
+      const token = req.params['*']
+      const file = token.length <= 2000 ? openMediaLink(deps.box, token) : null
       if (!file) throw new AppError('NOT_FOUND', 'This media link is invalid or has expired')
       let data: Buffer
       try {
