@@ -75,6 +75,17 @@ for (const channel of ['messenger', 'instagram'] as const) {
     await waitFor(async () => (await messagesOf(ws, conversationId)).find((m) => m.id === reply.body.id)?.deliveryStatus === 'delivered', 'delivered')
     await deliver(channel, inbox.id, messagingPayload(object(channel), inbox.accountId, [{ sender: { id: psid }, recipient: { id: inbox.accountId }, timestamp: later + 1, read: { watermark: later + 1 } }]))
     await waitFor(async () => (await messagesOf(ws, conversationId)).find((m) => m.id === reply.body.id)?.deliveryStatus === 'read', 'read')
+
+    // A file goes as a multipart Send API call with the bytes in `filedata`, typed by its content.
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(512, 9)])
+    const withFile = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Here is the map', attachments: [{ filename: 'map.png', contentType: 'image/png', dataBase64: png.toString('base64') }] })
+    assert.equal(withFile.status, 201, JSON.stringify(withFile.body))
+    const fileSent = await waitForDelivery(ws, conversationId, withFile.body.id, ['sent', 'failed'])
+    assert.equal(fileSent.deliveryStatus, 'sent', fileSent.deliveryError)
+    const upload = sandbox.callsTo(`/${inbox.accountId}/messages`).at(-1)?.body
+    assert.deepEqual(JSON.parse(upload?.recipient), { id: psid })
+    assert.deepEqual(JSON.parse(upload?.message), { attachment: { type: 'image', payload: { is_reusable: false } } })
+    assert.deepEqual([upload?.filedata.filename, upload?.filedata.type, upload?.filedata.size], ['map.png', 'image/png', png.length])
   })
 }
 

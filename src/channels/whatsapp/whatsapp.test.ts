@@ -250,6 +250,37 @@ test('media: an image is fetched through the Graph media URL into an attachment;
   assert.match(JSON.stringify(second.metadata.mediaSkipped), /MEDIA_TOO_LARGE/)
 })
 
+test('media out: files are uploaded to /media and sent by id, by type; an image past 5 MB fails before anything is sent', async () => {
+  const ws = await t.workspace()
+  const inbox = await whatsappInbox(ws)
+  await deliver(inbox.id, whatsappPayload(inbox.phoneNumberId, { messages: [customerMessage('14155550166', 'Send me the invoice')] }))
+  const conversationId = await theConversation(ws)
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(1024, 5)])
+  const reply = await ws.post(`/api/v1/conversations/${conversationId}/messages`, {
+    text: 'Here it is',
+    attachments: [
+      { filename: 'invoice.pdf', contentType: 'application/pdf', dataBase64: Buffer.from('%PDF-1.4 invoice').toString('base64') },
+      { filename: 'photo.png', contentType: 'image/png', dataBase64: png.toString('base64') },
+    ],
+  })
+  assert.equal(reply.status, 201, JSON.stringify(reply.body))
+  const sent = await waitForDelivery(ws, conversationId, reply.body.id, ['sent', 'failed'])
+  assert.equal(sent.deliveryStatus, 'sent', sent.deliveryError)
+  const uploads = sandbox.callsTo(`/${inbox.phoneNumberId}/media`)
+  assert.deepEqual(uploads.map((u) => [u.body.messaging_product, u.body.file.type, u.body.file.size]).sort(), [['whatsapp', 'application/pdf', 16], ['whatsapp', 'image/png', png.length]])
+  const sends = sandbox.callsTo(`/${inbox.phoneNumberId}/messages`).slice(-3).map((c) => c.body)
+  assert.deepEqual(sends[0], { messaging_product: 'whatsapp', recipient_type: 'individual', to: '14155550166', type: 'text', text: { body: 'Here it is', preview_url: false } })
+  const files = sends.slice(1).map((b) => (b.type === 'document' ? ['document', typeof b.document.id, b.document.filename] : [b.type, typeof b.image?.id])).sort()
+  assert.deepEqual(files, [['document', 'string', 'invoice.pdf'], ['image', 'string']])
+
+  const calls = sandbox.calls.length
+  const big = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'And the big one', attachments: [{ filename: 'big.jpg', contentType: 'image/jpeg', dataBase64: Buffer.alloc(5 * 1024 * 1024 + 1, 1).toString('base64') }] })
+  const failed = await waitForDelivery(ws, conversationId, big.body.id, ['sent', 'failed'])
+  assert.equal(failed.deliveryStatus, 'failed')
+  assert.match(failed.deliveryError, /^MEDIA_TOO_LARGE: WhatsApp takes image files of at most 5242880 bytes; big\.jpg has 5242881/)
+  assert.equal(sandbox.calls.length, calls, 'not even the text went')
+})
+
 test('provider errors: 429 with Retry-After and 5xx are retried until sent; a refused token fails without retry', async () => {
   const ws = await t.workspace()
   const inbox = await whatsappInbox(ws)
