@@ -142,7 +142,7 @@ export async function build(opts: BuildOptions) {
     inboxes: inboxes.service,
     onWebhook: (inbox, accepted) => void recordWebhook(inbox.workspaceId, inbox.id, accepted),
   })
-  const chat = createChatModule(platform, { conversations: conversations.service, contacts: contacts.service })
+  const chat = createChatModule(platform, { conversations: conversations.service, contacts: contacts.service, callbacks: voice.service })
   const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing, sla, health, voice, messaging, chat, search, views, cannedReplies, notifications, board]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 

@@ -12,6 +12,7 @@ const t = await useTestApp({ OUTBOUND_RETRY_DELAY_SECONDS: '1', OUTBOUND_RETRY_L
 after(() => sandbox.close())
 
 const APP_SECRET = 'page-app-secret'
+type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any -- the sandbox's record of a multipart call
 type Kind = 'messenger' | 'instagram'
 
 async function inboxOf(ws: WorkspaceClient, channel: Kind) {
@@ -82,7 +83,7 @@ for (const channel of ['messenger', 'instagram'] as const) {
     assert.equal(withFile.status, 201, JSON.stringify(withFile.body))
     const fileSent = await waitForDelivery(ws, conversationId, withFile.body.id, ['sent', 'failed'])
     assert.equal(fileSent.deliveryStatus, 'sent', fileSent.deliveryError)
-    const upload = sandbox.callsTo(`/${inbox.accountId}/messages`).at(-1)?.body
+    const upload = sandbox.callsTo(`/${inbox.accountId}/messages`).at(-1)?.body as Json
     assert.deepEqual(JSON.parse(upload?.recipient), { id: psid })
     assert.deepEqual(JSON.parse(upload?.message), { attachment: { type: 'image', payload: { is_reusable: false } } })
     assert.deepEqual([upload?.filedata.filename, upload?.filedata.type, upload?.filedata.size], ['map.png', 'image/png', png.length])

@@ -12,6 +12,7 @@ const t = await useTestApp({ OUTBOUND_RETRY_DELAY_SECONDS: '1', OUTBOUND_RETRY_L
 after(() => sandbox.close())
 
 const APP_SECRET = 'whatsapp-app-secret'
+type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any -- the sandbox's record of a call
 const now = () => String(Math.floor(Date.now() / 1000))
 
 async function whatsappInbox(ws: WorkspaceClient) {
@@ -266,9 +267,9 @@ test('media out: files are uploaded to /media and sent by id, by type; an image 
   assert.equal(reply.status, 201, JSON.stringify(reply.body))
   const sent = await waitForDelivery(ws, conversationId, reply.body.id, ['sent', 'failed'])
   assert.equal(sent.deliveryStatus, 'sent', sent.deliveryError)
-  const uploads = sandbox.callsTo(`/${inbox.phoneNumberId}/media`)
+  const uploads = sandbox.callsTo(`/${inbox.phoneNumberId}/media`).map((u) => ({ body: u.body as Json }))
   assert.deepEqual(uploads.map((u) => [u.body.messaging_product, u.body.file.type, u.body.file.size]).sort(), [['whatsapp', 'application/pdf', 16], ['whatsapp', 'image/png', png.length]])
-  const sends = sandbox.callsTo(`/${inbox.phoneNumberId}/messages`).slice(-3).map((c) => c.body)
+  const sends = sandbox.callsTo(`/${inbox.phoneNumberId}/messages`).slice(-3).map((c) => c.body as Json)
   assert.deepEqual(sends[0], { messaging_product: 'whatsapp', recipient_type: 'individual', to: '14155550166', type: 'text', text: { body: 'Here it is', preview_url: false } })
   const files = sends.slice(1).map((b) => (b.type === 'document' ? ['document', typeof b.document.id, b.document.filename] : [b.type, typeof b.image?.id])).sort()
   assert.deepEqual(files, [['document', 'string', 'invoice.pdf'], ['image', 'string']])
