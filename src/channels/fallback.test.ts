@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import { startTestApp, type TestApp, type WorkspaceClient } from '../../test/harness.ts'
+import { test } from 'node:test'
+import type { WorkspaceClient } from '../../test/harness.ts'
 import { waitForDelivery } from '../modules/conversations/test-helpers.ts'
-import { signedWebhook, startMetaSandbox, whatsappPayload, type MetaSandbox } from './meta/sandbox.ts'
+import { signedWebhook, whatsappPayload } from './meta/sandbox.ts'
 import { messagesOf, postWebhook, rand, waitFor } from './meta/test-helpers.ts'
-import { inboundSmsParams, startTwilioSandbox, type TwilioSandbox } from './sms/sandbox.ts'
+import { inboundSmsParams } from './sms/sandbox.ts'
+import { SANDBOX_PUBLIC_URL, useSandboxedApp } from './test-sandboxes.ts'
 
 // Reply fallback (docs/channels/README.md, "Fallback"), end to end through the
 // WhatsApp and Twilio sandboxes: a reply on the conversation's channel that
@@ -12,28 +13,11 @@ import { inboundSmsParams, startTwilioSandbox, type TwilioSandbox } from './sms/
 // open) leaves on the contact's next consented channel of the workspace's
 // fallback order, and the timeline says why; never to a channel the contact
 // has not consented to or opted out of.
-const PUBLIC = 'https://desk.example.test'
+const PUBLIC = SANDBOX_PUBLIC_URL
 const LINE = '+12065550170'
 const APP_SECRET = 'fallback-app-secret'
-let t: TestApp
-let twilio: TwilioSandbox
-let meta: MetaSandbox
-
-before(async () => {
-  twilio = await startTwilioSandbox()
-  meta = await startMetaSandbox()
-  meta.expectToken = 'EAAG-fallback'
-  t = await startTestApp(
-    { PUBLIC_URL: PUBLIC, OUTBOUND_RETRY_DELAY_SECONDS: '1', OUTBOUND_RETRY_LIMIT: '2', OUTBOUND_BREAKER_FAILURES: '2', OUTBOUND_BREAKER_COOLDOWN_SECONDS: '600' },
-    { start: true },
-  )
-  twilio.route(PUBLIC, await t.omnidesk.app.listen({ port: 0, host: '127.0.0.1' }))
-})
-after(async () => {
-  await t?.close()
-  await twilio?.close()
-  await meta?.close()
-})
+const { t, twilio, meta } = await useSandboxedApp({ OUTBOUND_RETRY_DELAY_SECONDS: '1', OUTBOUND_RETRY_LIMIT: '2', OUTBOUND_BREAKER_FAILURES: '2', OUTBOUND_BREAKER_COOLDOWN_SECONDS: '600' })
+meta.expectToken = 'EAAG-fallback'
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any -- API JSON in assertions
 const twoDaysAgo = () => String(Math.floor(Date.now() / 1000) - 2 * 24 * 3600)

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
-import { startTestApp, type TestApp, type WorkspaceClient } from '../../test/harness.ts'
+import { test } from 'node:test'
+import type { WorkspaceClient } from '../../test/harness.ts'
 import { identityHash } from './chat/chat.service.ts'
 import { chatInbox, visitorSocket, wsUrlOf } from './chat/test-helpers.ts'
 import { send, smtpClient, uniqueAddress } from './email/test-helpers.ts'
-import { signedWebhook, startMetaSandbox, whatsappPayload, type MetaSandbox } from './meta/sandbox.ts'
+import { signedWebhook, whatsappPayload } from './meta/sandbox.ts'
 import { messagesOf, postWebhook, rand, waitFor } from './meta/test-helpers.ts'
-import { inboundSmsParams, startTwilioSandbox, type TwilioSandbox } from './sms/sandbox.ts'
+import { inboundSmsParams } from './sms/sandbox.ts'
+import { SANDBOX_PUBLIC_URL, useSandboxedApp } from './test-sandboxes.ts'
 import { simulatedCall } from './voice/sandbox.ts'
 
 // Issue #8, "One case across channels", end to end as a customer would drive
@@ -15,29 +16,14 @@ import { simulatedCall } from './voice/sandbox.ts'
 // the chat WebSocket, SMTP). Verified evidence (a provider-verified number, a
 // signed widget identity) links them into one contact and one case; the same
 // claims unverified (a forged hash, a typed email) only suggest a merge.
-const PUBLIC = 'https://desk.example.test'
+const PUBLIC = SANDBOX_PUBLIC_URL
 const SMS_LINE = '+12065550180'
 const VOICE_LINE = '+12065550181'
 const APP_SECRET = 'identity-app-secret'
 const SITE_SECRET = 'site-identity-secret-0123456789'
 const ORIGIN = { origin: 'https://shop.example' }
-let t: TestApp
-let twilio: TwilioSandbox
-let meta: MetaSandbox
-let smtpPort: number
-
-before(async () => {
-  twilio = await startTwilioSandbox()
-  meta = await startMetaSandbox()
-  t = await startTestApp({ PUBLIC_URL: PUBLIC }, { start: true })
-  twilio.route(PUBLIC, await t.omnidesk.app.listen({ port: 0, host: '127.0.0.1' }))
-  smtpPort = (await t.omnidesk.smtp.listen(0, '127.0.0.1')).port
-})
-after(async () => {
-  await t?.close()
-  await twilio?.close()
-  await meta?.close()
-})
+const { t, twilio, meta } = await useSandboxedApp()
+const smtpPort = (await t.omnidesk.smtp.listen(0, '127.0.0.1')).port
 
 type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any -- API JSON in assertions
 
