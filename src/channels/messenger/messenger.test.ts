@@ -87,6 +87,17 @@ for (const channel of ['messenger', 'instagram'] as const) {
     assert.deepEqual(JSON.parse(upload?.recipient), { id: psid })
     assert.deepEqual(JSON.parse(upload?.message), { attachment: { type: 'image', payload: { is_reusable: false } } })
     assert.deepEqual([upload?.filedata.filename, upload?.filedata.type, upload?.filedata.size], ['map.png', 'image/png', png.length])
+
+    // A PDF: Messenger takes any file; Instagram refuses it before anything is sent.
+    const calls = sandbox.calls.length
+    const pdf = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'And the invoice', attachments: [{ filename: 'invoice.pdf', contentType: 'application/pdf', dataBase64: Buffer.from('%PDF-1.4').toString('base64') }] })
+    const pdfSent = await waitForDelivery(ws, conversationId, pdf.body.id, ['sent', 'failed'])
+    if (channel === 'messenger') assert.equal(pdfSent.deliveryStatus, 'sent', pdfSent.deliveryError)
+    else {
+      assert.equal(pdfSent.deliveryStatus, 'failed')
+      assert.match(pdfSent.deliveryError, /^MEDIA_TYPE_UNSUPPORTED: Instagram messages carry images, audio and video only/)
+      assert.equal(sandbox.calls.length, calls, 'not even the text went')
+    }
   })
 }
 
