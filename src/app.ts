@@ -17,6 +17,7 @@ import { createEmailModule } from './channels/email/email.module.ts'
 import { createMessagingChannelsModule } from './channels/meta/messaging.module.ts'
 import { type WebhookDefinition, type WebhookDeps, webhookRoutes } from './channels/webhooks.ts'
 import { createHealthService, healthListener, healthRoutes, webhookRecorder } from './channels/health.ts'
+import { mediaLinkRoutes } from './channels/media-links.ts'
 import { createSmsWebhook } from './channels/sms/webhook.ts'
 import { createVoiceModule } from './channels/voice/voice.module.ts'
 import { createInboxesModule } from './modules/inboxes/index.ts'
@@ -141,7 +142,7 @@ export async function build(opts: BuildOptions) {
     inboxes: inboxes.service,
     onWebhook: (inbox, accepted) => void recordWebhook(inbox.workspaceId, inbox.id, accepted),
   })
-  const chat = createChatModule(platform, { conversations: conversations.service, contacts: contacts.service })
+  const chat = createChatModule(platform, { conversations: conversations.service, contacts: contacts.service, callbacks: voice.service })
   const modules: ModuleParts[] = [audit, users, auth, workspaces, contacts, inboxes, taxonomy, conversations, email, realtime, routing, sla, health, voice, messaging, chat, search, views, cannedReplies, notifications, board]
   for (const m of modules) for (const l of m.listeners ?? []) dispatcher.register(l)
 
@@ -207,6 +208,8 @@ export async function build(opts: BuildOptions) {
   const webhooks: WebhookDefinition[] = [createSmsWebhook(platform, channelDeps), voice.webhook, ...messaging.webhooks]
   const webhookDeps: WebhookDeps = { resolveInbox: inboxes.service.findForWebhook, bodyLimit: config.webhookBodyLimit, rateLimitPerMinute: config.webhookRateLimit }
   await app.register(webhookRoutes(webhookDeps, webhooks))
+  // Signed, expiring links to outbound attachments, for providers that fetch files by URL (Twilio MMS).
+  await app.register(mediaLinkRoutes({ box, blobs: platform.blobs }))
 
   let started = false
   return {

@@ -2,6 +2,8 @@ import { z } from 'zod'
 import type { BlobStore } from '../platform/blob-store.ts'
 import type { Config } from '../platform/config.ts'
 import type { SecretBox } from '../platform/crypto.ts'
+import type { Tx } from '../platform/db/tenant.ts'
+import type { ErrorCode } from '../platform/errors.ts'
 import type { EventBus } from '../platform/events/bus.ts'
 import type { Logger } from '../platform/observability/logger.ts'
 
@@ -61,7 +63,7 @@ export interface OutboundMessage {
    * adapter reads its own channel's metadata (an email's References chain).
    */
   parent?: { providerMessageId: string; metadata: Record<string, unknown> } | null
-  attachments?: Array<{ filename: string; contentType: string; blobKey: string }>
+  attachments?: Array<{ filename: string; contentType: string; blobKey: string; size?: number }>
   /** Sent by the system on its own (an automatic acknowledgement), not by a person: email marks it `Auto-Submitted: auto-replied`. */
   automatic?: boolean
   /** The subject was chosen for this message (an acknowledgement's own subject): send it as is, without `Re:`. */
@@ -91,6 +93,8 @@ export type SendResult =
       notDelivered?: true
       /** Machine-readable facts about the failure (e.g. ADDRESS_UNDELIVERABLE: each address with its bounce reason). */
       details?: Record<string, unknown>
+      /** The provider asked to wait this long before trying again (HTTP `Retry-After`): the next attempt is no earlier. */
+      retryAfterSeconds?: number
     }
 
 /**
@@ -158,6 +162,30 @@ export interface ChannelDefinition<C extends Channel = Channel> {
    * are shown as unavailable (GET /conversations/{id}/reply-channels).
    */
   reachableBy?: readonly string[] | 'anyone'
+  /**
+   * Asked when an agent's free-text reply through an inbox of this channel is
+   * requested, before anything is stored: a refusal the provider would give
+   * at send time anyway (WhatsApp's 24-hour window) is answered then, as a
+   * 422 with the refusal's code, instead of a failed send later. Not asked
+   * for what the channel sends by other means (a WhatsApp template).
+   * Absent: every reply may go.
+   */
+  replyGate?(trx: Tx, facts: ReplyFacts): Promise<ReplyRefusal | null>
+}
+
+/** What a channel's reply gate is told about a reply. */
+export interface ReplyFacts {
+  workspaceId: string
+  inboxId: string
+  /** When the customer last wrote through this inbox in this conversation (their message's own time); null: never. */
+  lastInboundAt: Date | null
+}
+
+/** Why a channel refuses a reply now: a stable error code (422), a message for people, machine-readable facts. */
+export interface ReplyRefusal {
+  code: ErrorCode
+  message: string
+  details: Record<string, unknown>
 }
 
 /**

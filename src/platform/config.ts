@@ -25,6 +25,7 @@ const envSchema = z.object({
   OUTBOUND_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   OUTBOUND_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
   OUTBOUND_BREAKER_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  MEDIA_LINK_TTL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
   EMAIL_SOFT_BOUNCE_LIMIT: z.coerce.number().int().min(1).max(1000).default(5),
   EMAIL_SOFT_BOUNCE_WINDOW_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(7 * 24),
   EMAIL_SOFT_BOUNCE_PAUSE_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(24),
@@ -71,6 +72,8 @@ export interface Config {
   /** Consecutive temporary failures of one inbox's relay that open its circuit, and how long it stays open. */
   outboundBreakerFailures: number
   outboundBreakerCooldownSeconds: number
+  /** How long a signed public link to an outbound attachment (an MMS's MediaUrl) works. */
+  mediaLinkTtlSeconds: number
   /** Soft bounces (mailbox full, spam block…) in a row within the window that pause sending to an address, and for how long. */
   emailSoftBounceLimit: number
   emailSoftBounceWindowHours: number
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     outboundRetryDelaySeconds: e.OUTBOUND_RETRY_DELAY_SECONDS,
     outboundBreakerFailures: e.OUTBOUND_BREAKER_FAILURES,
     outboundBreakerCooldownSeconds: e.OUTBOUND_BREAKER_COOLDOWN_SECONDS,
+    mediaLinkTtlSeconds: e.MEDIA_LINK_TTL_SECONDS,
     emailSoftBounceLimit: e.EMAIL_SOFT_BOUNCE_LIMIT,
     emailSoftBounceWindowHours: e.EMAIL_SOFT_BOUNCE_WINDOW_HOURS,
     emailSoftBouncePauseHours: e.EMAIL_SOFT_BOUNCE_PAUSE_HOURS,

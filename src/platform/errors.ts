@@ -41,6 +41,8 @@ export const errorCatalogue = {
   /** The page's origin is not among the chat inbox's allowed origins. */
   ORIGIN_NOT_ALLOWED: 403,
   WHATSAPP_TEMPLATE_NOT_APPROVED: 422,
+  /** Free text outside WhatsApp's 24-hour customer-service window (and no fallback channel): send an approved template. */
+  WHATSAPP_WINDOW_CLOSED: 422,
 } as const
 
 export type ErrorCode = keyof typeof errorCatalogue

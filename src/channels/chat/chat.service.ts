@@ -17,6 +17,8 @@ import { type ChatConfig, chatConfigSchema, chatDefaults } from './config.ts'
 export interface ChatDeps {
   conversations: Pick<ConversationsService, 'ingestInboundInTx' | 'addMessage'>
   contacts: Pick<ContactsService, 'resolveContactInTx'>
+  /** The voice channel's callback requests: a visitor may ask to be called back (a task with a due time in the case). */
+  callbacks?: { requestInConversation(actor: Actor, conversationId: string, input: { phone: string; note?: string | undefined; source: 'widget' }): Promise<{ id: string; dueAt: string }> }
 }
 
 /** A chat inbox as the public endpoints see it. */
@@ -299,6 +301,18 @@ export function createChatService(p: Platform, deps: ChatDeps) {
         if (visitor.conversation_id)
           await appendEvent(trx, systemActor(v.workspaceId, 'chat visitor'), { type: 'chat.read', conversationId: visitor.conversation_id, contactId: visitor.contact_id, payload: { visitorId: visitor.id, upTo: upTo.toISOString() } })
       })
+    },
+
+    /**
+     * The visitor asks to be called back at a number they typed: a callback
+     * task (source `widget`) in their case. The number is theirs to give, not
+     * evidence: it goes on the task, never onto the contact.
+     */
+    async requestCallback(v: VisitorRef, input: { phone: string; note?: string | undefined }): Promise<{ id: string; dueAt: string }> {
+      if (!deps.callbacks) throw new AppError('UNPROCESSABLE', 'Callback requests are not available on this instance')
+      const conversationId = await this.conversationOf(v)
+      if (!conversationId) throw new AppError('UNPROCESSABLE', 'Write a message first: a callback request joins your conversation')
+      return deps.callbacks.requestInConversation(systemActor(v.workspaceId, 'chat visitor'), conversationId, { phone: input.phone, ...(input.note && { note: input.note }), source: 'widget' })
     },
 
     /** The conversation a visitor chats in (for typing indicators to agents). */

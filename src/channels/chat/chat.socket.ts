@@ -234,6 +234,17 @@ export function acceptVisitorSocket(socket: WebSocket, req: FastifyRequest, ctx:
         const res = await service.identify(inbox, v, frame)
         return void send({ type: 'identified', verified: res.verified, history: res.history })
       }
+      case 'callback': {
+        // Counted with messages: a flood of callback requests is a flood.
+        const retryAfter = rateLimited(inbox, v)
+        if (retryAfter !== null) return void send({ type: 'error', code: 'RATE_LIMITED', retryAfterSeconds: retryAfter, message: `Too many requests; wait ${retryAfter} s` })
+        try {
+          const task = await service.requestCallback(v, frame)
+          return void send({ type: 'callback-requested', id: task.id, dueAt: task.dueAt })
+        } catch (err) {
+          return void send(errorFrame(err))
+        }
+      }
     }
   }
 

@@ -262,3 +262,31 @@ test('agents on the realtime stream see the visitor’s message, typing and read
   assert.ok(new Date(read.event.payload.upTo).getTime() <= Date.now(), 'a future read mark is clamped to now')
   await Promise.all([v.close(), agent.close()])
 })
+
+test('a visitor asks to be called back: a callback task (source widget) with a due time in their case; the typed number never joins the contact', async () => {
+  const ws = await t.workspace()
+  const inboxId = await chatInbox(ws)
+  const v = visitorSocket(wsUrlOf(t, inboxId), ORIGIN)
+  await v.hello()
+  await v.send({ type: 'callback', phone: '+14155550177' })
+  const tooEarly = await v.next((f) => f.type === 'error' || f.type === 'callback-requested', 'the answer')
+  assert.deepEqual([tooEarly.type, tooEarly.code], ['error', 'UNPROCESSABLE'], 'a callback joins a conversation: write first')
+  const ack = await v.say('My parcel is lost')
+  await v.send({ type: 'callback', phone: '0415 555', note: 'after 5pm' })
+  const invalid = await v.next((f) => f.type === 'error', 'the refusal')
+  assert.equal(invalid.code, 'VALIDATION_FAILED')
+  await v.send({ type: 'callback', phone: '+14155550177', note: 'after 5pm' })
+  const requested = await v.next((f) => f.type === 'callback-requested', 'the callback')
+  assert.ok(Date.parse(requested.dueAt) > Date.now() - 1000)
+  await v.close()
+
+  const conversationId = await conversationIdOf(ws, ack.id)
+  const tasks = (await ws.get(`/api/v1/conversations/${conversationId}/callback-requests`)).body.items
+  assert.deepEqual(tasks.map((x: { id: string; phone: string; note: string; source: string; status: string }) => [x.id, x.phone, x.note, x.source, x.status]), [[requested.id, '+14155550177', 'after 5pm', 'widget', 'open']])
+  const timeline = (await ws.get(`/api/v1/conversations/${conversationId}/timeline?limit=100`)).body.items
+  assert.ok(timeline.some((i: { kind: string; event?: { type: string; payload: { source: string } } }) => i.kind === 'event' && i.event?.type === 'callback.requested' && i.event.payload.source === 'widget'))
+  const conv = (await ws.get(`/api/v1/conversations/${conversationId}`)).body
+  const identities = (await ws.get(`/api/v1/contacts/${conv.contactId}`)).body.identities as Array<{ kind: string }>
+  assert.deepEqual(identities.map((i) => i.kind), ['widget'], 'an unverified number is not an identity')
+  assert.equal((await (await t.workspace()).get(`/api/v1/conversations/${conversationId}/callback-requests`)).status, 404)
+})

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { humanText } from '../../platform/http/schemas.ts'
+import { e164 } from '../channel.ts'
 import type { HistoryRow } from './chat.repository.ts'
 
 /** Messages a widget receives on connecting (the newest). */
@@ -17,6 +18,7 @@ export const clientIdSchema = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/, 'must be
  *   {"type":"prechat","name"?,"email"?,"topic"?}
  *   {"type":"identify","id":"…","email"?,"name"?,"hash"?}
  *   {"type":"ping"}
+ *   {"type":"callback","phone":"+14155550100","note"?:"…"}  ask to be called back (after a first message)
  */
 export const visitorFrameSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('hello'), token: z.string().max(100).optional(), locale: z.string().max(20).optional() }),
@@ -31,6 +33,7 @@ export const visitorFrameSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ type: z.literal('identify'), id: humanText(256).pipe(z.string().min(1)), email: z.email().max(320).optional(), name: humanText(200).optional(), hash: z.string().max(128).optional() }),
   z.strictObject({ type: z.literal('ping') }),
+  z.strictObject({ type: z.literal('callback'), phone: e164, note: humanText(500).optional() }),
 ])
 export type VisitorFrame = z.infer<typeof visitorFrameSchema>
 

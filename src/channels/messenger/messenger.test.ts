@@ -12,6 +12,7 @@ const t = await useTestApp({ OUTBOUND_RETRY_DELAY_SECONDS: '1', OUTBOUND_RETRY_L
 after(() => sandbox.close())
 
 const APP_SECRET = 'page-app-secret'
+type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any -- the sandbox's record of a multipart call
 type Kind = 'messenger' | 'instagram'
 
 async function inboxOf(ws: WorkspaceClient, channel: Kind) {
@@ -75,6 +76,28 @@ for (const channel of ['messenger', 'instagram'] as const) {
     await waitFor(async () => (await messagesOf(ws, conversationId)).find((m) => m.id === reply.body.id)?.deliveryStatus === 'delivered', 'delivered')
     await deliver(channel, inbox.id, messagingPayload(object(channel), inbox.accountId, [{ sender: { id: psid }, recipient: { id: inbox.accountId }, timestamp: later + 1, read: { watermark: later + 1 } }]))
     await waitFor(async () => (await messagesOf(ws, conversationId)).find((m) => m.id === reply.body.id)?.deliveryStatus === 'read', 'read')
+
+    // A file goes as a multipart Send API call with the bytes in `filedata`, typed by its content.
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(512, 9)])
+    const withFile = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Here is the map', attachments: [{ filename: 'map.png', contentType: 'image/png', dataBase64: png.toString('base64') }] })
+    assert.equal(withFile.status, 201, JSON.stringify(withFile.body))
+    const fileSent = await waitForDelivery(ws, conversationId, withFile.body.id, ['sent', 'failed'])
+    assert.equal(fileSent.deliveryStatus, 'sent', fileSent.deliveryError)
+    const upload = sandbox.callsTo(`/${inbox.accountId}/messages`).at(-1)?.body as Json
+    assert.deepEqual(JSON.parse(upload?.recipient), { id: psid })
+    assert.deepEqual(JSON.parse(upload?.message), { attachment: { type: 'image', payload: { is_reusable: false } } })
+    assert.deepEqual([upload?.filedata.filename, upload?.filedata.type, upload?.filedata.size], ['map.png', 'image/png', png.length])
+
+    // A PDF: Messenger takes any file; Instagram refuses it before anything is sent.
+    const calls = sandbox.calls.length
+    const pdf = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'And the invoice', attachments: [{ filename: 'invoice.pdf', contentType: 'application/pdf', dataBase64: Buffer.from('%PDF-1.4').toString('base64') }] })
+    const pdfSent = await waitForDelivery(ws, conversationId, pdf.body.id, ['sent', 'failed'])
+    if (channel === 'messenger') assert.equal(pdfSent.deliveryStatus, 'sent', pdfSent.deliveryError)
+    else {
+      assert.equal(pdfSent.deliveryStatus, 'failed')
+      assert.match(pdfSent.deliveryError, /^MEDIA_TYPE_UNSUPPORTED: Instagram messages carry images, audio and video only/)
+      assert.equal(sandbox.calls.length, calls, 'not even the text went')
+    }
   })
 }
 

@@ -40,6 +40,13 @@ export function createMessagingAdapter(channel: 'messenger' | 'instagram', inbox
       const psid = msg.to.identities.find((i) => i.kind === channel)?.value ?? parentSender(msg.parent, channel)
       if (!psid) return { ok: false, retryable: false, code: 'NO_RECIPIENT', message: `the contact has no ${channel} id (they must write to the page first)` }
       if (msg.text.length > MAX_TEXT) return { ok: false, retryable: false, code: 'MESSAGE_TOO_LONG', message: `${channel} text messages hold at most ${MAX_TEXT} characters; this one has ${msg.text.length}` }
+      // Instagram takes images, audio and video only (8 MB for an image); Messenger any file up to 25 MB.
+      for (const file of msg.attachments ?? []) {
+        const type = attachmentType(file.contentType)
+        if (channel === 'instagram' && type === 'file') return { ok: false, retryable: false, code: 'MEDIA_TYPE_UNSUPPORTED', message: `Instagram messages carry images, audio and video only; ${file.filename} is ${file.contentType}` }
+        const limit = channel === 'instagram' && type === 'image' ? 8 * 1024 * 1024 : 25 * 1024 * 1024
+        if ((file.size ?? 0) > limit) return { ok: false, retryable: false, code: 'MEDIA_TOO_LARGE', message: `${channel} takes ${type} files of at most ${limit} bytes; ${file.filename} has ${file.size}` }
+      }
       const last = msg.parent?.metadata.receivedAt
       const inStandardWindow = typeof last === 'string' && Date.now() - new Date(last).getTime() < STANDARD_WINDOW_MS
       const kind = inStandardWindow ? { messaging_type: 'RESPONSE' } : { messaging_type: 'MESSAGE_TAG', tag: 'HUMAN_AGENT' }

@@ -12,6 +12,8 @@ export type ProviderFailure = {
   code: string
   message: string
   details?: Record<string, unknown>
+  /** The provider's `Retry-After` (or its body's equivalent), in seconds: the delivery job waits at least this long. */
+  retryAfterSeconds?: number
 }
 export type ProviderResponse<T = unknown> = { ok: true; status: number; body: T } | ProviderFailure
 
@@ -29,7 +31,7 @@ export interface ProviderCall {
    * Maps a provider's error body to a code and whether it is retryable;
    * undefined: the HTTP status decides.
    */
-  classify?: (status: number, body: unknown) => { code: string; retryable: boolean; message?: string } | undefined
+  classify?: (status: number, body: unknown) => { code: string; retryable: boolean; message?: string; retryAfterSeconds?: number } | undefined
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000
@@ -80,11 +82,12 @@ async function once<T>(call: ProviderCall): Promise<ProviderResponse<T> & { retr
   if (res.ok) return { ok: true, status: res.status, body: body as T }
   const mapped = call.classify?.(res.status, body)
   const providerSays = scrub(typeof body === 'string' ? body.slice(0, 300) : JSON.stringify(body).slice(0, 300), call.redact)
-  const retryAfter = retryAfterSeconds(res.headers.get('retry-after'))
-  if (mapped) return { ok: false, retryable: mapped.retryable, code: mapped.code, message: mapped.message ?? `HTTP ${res.status}: ${providerSays}`, details: { httpStatus: res.status, ...(retryAfter !== null && { retryAfterSeconds: retryAfter }) }, retryAfter }
+  const retryAfter = mapped?.retryAfterSeconds ?? retryAfterSeconds(res.headers.get('retry-after'))
+  const wait = retryAfter !== null && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}
+  if (mapped) return { ok: false, retryable: mapped.retryable, code: mapped.code, message: mapped.message ?? `HTTP ${res.status}: ${providerSays}`, details: { httpStatus: res.status, ...wait }, retryAfter, ...(mapped.retryable && wait) }
   if (res.status === 429)
-    return { ok: false, retryable: true, code: 'PROVIDER_RATE_LIMITED', message: `rate limited by the provider${retryAfter !== null ? ` (retry after ${retryAfter} s)` : ''}: ${providerSays}`, details: { httpStatus: 429, ...(retryAfter !== null && { retryAfterSeconds: retryAfter }) }, retryAfter }
-  if (res.status >= 500) return { ok: false, retryable: true, code: 'PROVIDER_UNAVAILABLE', message: `HTTP ${res.status}: ${providerSays}`, details: { httpStatus: res.status } }
+    return { ok: false, retryable: true, code: 'PROVIDER_RATE_LIMITED', message: `rate limited by the provider${retryAfter !== null ? ` (retry after ${retryAfter} s)` : ''}: ${providerSays}`, details: { httpStatus: 429, ...wait }, retryAfter, ...wait }
+  if (res.status >= 500) return { ok: false, retryable: true, code: 'PROVIDER_UNAVAILABLE', message: `HTTP ${res.status}: ${providerSays}`, details: { httpStatus: res.status, ...wait }, ...wait }
   if (res.status === 401 || res.status === 403) return { ok: false, retryable: false, code: 'PROVIDER_AUTH_FAILED', message: `HTTP ${res.status}: the provider refused the credentials: ${providerSays}`, details: { httpStatus: res.status } }
   return { ok: false, retryable: false, code: 'PROVIDER_REJECTED', message: `HTTP ${res.status}: ${providerSays}`, details: { httpStatus: res.status } }
 }

@@ -1,4 +1,5 @@
 import type { ChannelAdapter, OutboundMessage, SendResult } from '../channel.ts'
+import { retryAfterSeconds } from '../meta/provider-http.ts'
 
 /** Twilio's public REST API. */
 export const TWILIO_API_BASE_URL = 'https://api.twilio.com'
@@ -15,7 +16,13 @@ export interface TwilioSmsSettings {
   apiBaseUrl?: string | undefined
   /** Where Twilio should post this message's status callbacks (built from PUBLIC_URL); none without it. */
   statusCallbackUrl?: ((messageId: string) => string) | undefined
+  /** A signed, expiring public URL Twilio fetches an attachment from (built from PUBLIC_URL); none without it, so no MMS. */
+  mediaUrl?: ((file: { blobKey: string; contentType: string; filename: string }) => string) | undefined
 }
+
+/** Twilio's MMS limits: at most 10 files, 5 MB in all. */
+export const MMS_MAX_FILES = 10
+export const MMS_MAX_BYTES = 5 * 1024 * 1024
 
 type Failure = Extract<SendResult, { ok: false }>
 
@@ -41,12 +48,24 @@ export function recipientOf(msg: OutboundMessage): string | null {
 export function classifyTwilioResponse(status: number, body: TwilioError | null, retryAfter: string | null): Failure {
   const twilio = body?.code ? ` (Twilio error ${body.code}${body.message ? `: ${body.message}` : ''})` : body?.message ? ` (${body.message})` : ''
   const details = { httpStatus: status, ...(body?.code && { twilioCode: body.code }), ...(retryAfter && { retryAfter }) }
-  if (status === 429) return { ok: false, retryable: true, code: 'PROVIDER_RATE_LIMITED', message: `Twilio is rate limiting this account${retryAfter ? `; it asks to retry after ${retryAfter} s` : ''}${twilio}`, details }
-  if (status >= 500) return { ok: false, retryable: true, code: 'PROVIDER_UNAVAILABLE', message: `Twilio answered ${status}${twilio}`, details }
+  const seconds = retryAfterSeconds(retryAfter)
+  const wait = seconds !== null && seconds > 0 ? { retryAfterSeconds: seconds } : {}
+  if (status === 429) return { ok: false, retryable: true, code: 'PROVIDER_RATE_LIMITED', message: `Twilio is rate limiting this account${retryAfter ? `; it asks to retry after ${retryAfter} s` : ''}${twilio}`, details, ...wait }
+  if (status >= 500) return { ok: false, retryable: true, code: 'PROVIDER_UNAVAILABLE', message: `Twilio answered ${status}${twilio}${retryAfter ? `; it asks to retry after ${retryAfter} s` : ''}`, details, ...wait }
   if (status === 401 || status === 403) return { ok: false, retryable: false, code: 'PROVIDER_AUTH_FAILED', message: `Twilio refused the account SID and auth token (${status})${twilio}`, details }
   // 21610: the recipient replied STOP to this number; Twilio itself blocks sends until they reply START.
   if (body?.code === 21610) return { ok: false, retryable: false, code: 'CONSENT_WITHDRAWN', message: `The recipient has unsubscribed from this number (replied STOP)${twilio}`, details }
   return { ok: false, retryable: false, code: 'PROVIDER_REJECTED', message: `Twilio refused the message (${status})${twilio}`, details }
+}
+
+/** The MediaUrl of each file, within Twilio's MMS limits; a clear refusal otherwise. */
+function mmsMedia(files: NonNullable<OutboundMessage['attachments']>, mediaUrl: TwilioSmsSettings['mediaUrl']): { ok: true; urls: string[] } | Failure {
+  if (files.length === 0) return { ok: true, urls: [] }
+  if (!mediaUrl) return { ok: false, retryable: false, code: 'MEDIA_NEEDS_PUBLIC_URL', message: 'files go by MMS as links Twilio fetches, under PUBLIC_URL; set PUBLIC_URL to send them' }
+  if (files.length > MMS_MAX_FILES) return { ok: false, retryable: false, code: 'MEDIA_TOO_LARGE', message: `an MMS holds at most ${MMS_MAX_FILES} files; this message has ${files.length}` }
+  const total = files.reduce((n, f) => n + (f.size ?? 0), 0)
+  if (total > MMS_MAX_BYTES) return { ok: false, retryable: false, code: 'MEDIA_TOO_LARGE', message: `an MMS holds at most ${MMS_MAX_BYTES} bytes of files; this message has ${total}` }
+  return { ok: true, urls: files.map((f) => mediaUrl(f)) }
 }
 
 /** A network failure or our timeout: worth trying again. */
@@ -74,8 +93,12 @@ export function createTwilioSmsAdapter(s: TwilioSmsSettings, opts: { timeoutMs?:
       if (!s.accountSid || !s.authToken) return { ok: false, retryable: false, code: 'PROVIDER_NOT_CONFIGURED', message: 'the SMS inbox needs accountSid and authToken to send' }
       const to = recipientOf(msg)
       if (!to) return { ok: false, retryable: false, code: 'NO_RECIPIENT', message: 'the contact has no phone number' }
-      if (!msg.text.trim()) return { ok: false, retryable: false, code: 'EMPTY_MESSAGE', message: 'an SMS needs text (sending files by MMS is not supported yet)' }
+      const files = msg.attachments ?? []
+      if (!msg.text.trim() && files.length === 0) return { ok: false, retryable: false, code: 'EMPTY_MESSAGE', message: 'an SMS needs text or a file' }
+      const media = mmsMedia(files, s.mediaUrl)
+      if (!media.ok) return media
       const form = new URLSearchParams({ To: to, From: s.phoneNumber, Body: msg.text })
+      for (const url of media.urls) form.append('MediaUrl', url)
       if (s.statusCallbackUrl) form.set('StatusCallback', s.statusCallbackUrl(msg.messageId))
       let res: Response
       try {

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { type ChannelAdapter, type ChannelDefinition, e164, providerId, secret } from '../channel.ts'
+import { mediaLink } from '../media-links.ts'
 import { createTwilioSmsAdapter } from './adapter.ts'
 
 /**
@@ -37,6 +38,8 @@ export const smsChannel: ChannelDefinition<'sms'> = {
       authToken: typeof secrets.authToken === 'string' ? secrets.authToken : undefined,
       // Twilio reports each message's delivery here; without a public URL it has nowhere to report to.
       statusCallbackUrl: publicUrl ? (messageId) => `${publicUrl}/webhooks/twilio/${inbox.id}?messageId=${messageId}` : undefined,
+      // Twilio fetches an MMS's files from these signed, expiring links (src/channels/media-links.ts).
+      mediaUrl: publicUrl ? (file) => mediaLink(ctx.box, publicUrl, file, ctx.config.mediaLinkTtlSeconds) : undefined,
     })
   },
 }

@@ -26,6 +26,8 @@ export interface SandboxSms {
   from: string
   body: string
   mediaUrls: string[]
+  /** What fetching each MediaUrl gave, as Twilio fetches an MMS's files before sending it (status 0: unreachable). */
+  media: Array<{ url: string; status: number; contentType: string | null; data: Buffer }>
   statusCallback: string | null
   /** The Authorization header's user (the account SID it authenticated as). */
   authUser: string
@@ -54,7 +56,7 @@ export interface TwilioSandbox {
   /** Messages the API accepted, oldest first. */
   sent: SandboxSms[]
   /** Every API call, accepted or failed (method, path, status answered). */
-  calls: Array<{ method: string; path: string; status: number; body?: string }>
+  calls: Array<{ method: string; path: string; status: number; body?: string; at: Date }>
   /** The next `times` Messages.json calls answer with this failure. */
   failNext(failure: SandboxFailure, times?: number): void
   /** The next `times` Messages.json calls get no answer for `ms` (the caller times out first). */
@@ -101,7 +103,8 @@ export async function startTwilioSandbox(opts: { accountSid?: string; authToken?
     req.on('end', () => {
       const path = (req.url ?? '/').split('?')[0] ?? '/'
       const sentBody = req.method === 'POST' ? parseForm(Buffer.concat(chunks)).get('Body')?.[0] : undefined
-      const record = (status: number) => calls.push({ method: req.method ?? 'GET', path, status, ...(sentBody !== undefined && { body: sentBody }) })
+      const at = new Date()
+      const record = (status: number) => calls.push({ method: req.method ?? 'GET', path, status, ...(sentBody !== undefined && { body: sentBody }), at })
       const file = media.get(path)
       if (req.method === 'GET' && file) {
         record(200)
@@ -119,7 +122,7 @@ export async function startTwilioSandbox(opts: { accountSid?: string; authToken?
         return error(res, 401, 20003, 'Authenticate')
       }
       const stall = stalls.shift()
-      const answer = () => {
+      const answer = async () => {
         const failure = failures.shift()
         if (failure) {
           record(failure.status)
@@ -132,7 +135,9 @@ export async function startTwilioSandbox(opts: { accountSid?: string; authToken?
           return error(res, 400, 21604, "A 'To' phone number and a 'Body' or 'MediaUrl' are required.")
         }
         const now = new Date()
-        const sms: SandboxSms = { sid: newSid(form.get('MediaUrl') ? 'MM' : 'SM'), accountSid, to: one('To'), from: one('From'), body: one('Body'), mediaUrls: form.get('MediaUrl') ?? [], statusCallback: one('StatusCallback') || null, authUser: user, receivedAt: now }
+        const mediaUrls = form.get('MediaUrl') ?? []
+        const fetched = await Promise.all(mediaUrls.map(fetchMedia))
+        const sms: SandboxSms = { sid: newSid(mediaUrls.length ? 'MM' : 'SM'), accountSid, to: one('To'), from: one('From'), body: one('Body'), mediaUrls, media: fetched, statusCallback: one('StatusCallback') || null, authUser: user, receivedAt: now }
         sent.push(sms)
         record(201)
         json(res, 201, {
@@ -158,8 +163,8 @@ export async function startTwilioSandbox(opts: { accountSid?: string; authToken?
           uri: `/2010-04-01/Accounts/${accountSid}/Messages/${sms.sid}.json`,
         })
       }
-      if (stall !== undefined) setTimeout(answer, stall).unref()
-      else answer()
+      if (stall !== undefined) setTimeout(() => void answer(), stall).unref()
+      else void answer()
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -169,6 +174,16 @@ export async function startTwilioSandbox(opts: { accountSid?: string; authToken?
   const deliveryUrl = (url: string) => {
     const r = routes.find(([pub]) => url.startsWith(pub))
     return r ? r[1] + url.slice(r[0].length) : url
+  }
+
+  // Twilio fetches each MediaUrl from the public internet: here through the same routes as webhooks.
+  async function fetchMedia(url: string): Promise<SandboxSms['media'][number]> {
+    try {
+      const res = await fetch(deliveryUrl(url), { headers: { 'user-agent': 'TwilioProxy/1.1' } })
+      return { url, status: res.status, contentType: res.headers.get('content-type'), data: Buffer.from(await res.arrayBuffer()) }
+    } catch {
+      return { url, status: 0, contentType: null, data: Buffer.alloc(0) }
+    }
   }
 
   async function webhook(signUrl: string, params: Record<string, string | string[]>, o: { authToken?: string; signature?: string } = {}): Promise<WebhookResult> {

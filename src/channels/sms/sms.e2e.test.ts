@@ -191,6 +191,76 @@ test('Twilio answering 429 then 503 is retried until the message is sent; health
   assert.equal(health.consecutiveFailures, 0, 'the last send succeeded')
 })
 
+test("a 429 with Retry-After longer than the backoff delays the retry by at least that long", async () => {
+  await sandbox.webhook(hook, text('+14155550111', 'Hello again'))
+  const { conversation } = await caseOf('+14155550111')
+  // The backoff would retry after about 1 s (OUTBOUND_RETRY_DELAY_SECONDS=1); Twilio asks for 4.
+  sandbox.failNext({ status: 429, retryAfterSeconds: 4 })
+  const reply = await ws.post(`/api/v1/conversations/${conversation.id}/messages`, { text: 'Patience please' })
+  const sent = await waitForDelivery(ws, conversation.id, reply.body.id, ['sent', 'failed'])
+  assert.equal(sent.deliveryStatus, 'sent', sent.deliveryError)
+  const attempts = sandbox.calls.filter((c) => c.path.endsWith('/Messages.json') && c.body === 'Patience please')
+  assert.deepEqual(attempts.map((c) => c.status), [429, 201])
+  const waited = (attempts[1]?.at.getTime() ?? 0) - (attempts[0]?.at.getTime() ?? 0)
+  assert.ok(waited >= 4000, `the retry came ${waited} ms after the 429, sooner than the 4 s Twilio asked for`)
+  const updates = await t.database.db.selectFrom('events').select('payload').where('conversation_id', '=', conversation.id).where('type', '=', 'message.delivery-updated').orderBy('id').execute()
+  assert.match((updates[0]?.payload as Json).error, /PROVIDER_RATE_LIMITED: .*attempt 1; will retry in 4 s or later, as the provider asked/)
+})
+
+test('an agent reply with files goes out as an MMS: MediaUrl links under PUBLIC_URL, signed and expiring, that Twilio fetches', async () => {
+  await sandbox.webhook(hook, text('+14155550112', 'Send me the label'))
+  const { conversation } = await caseOf('+14155550112')
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(4096, 3)])
+  const pdf = Buffer.from('%PDF-1.4 return label')
+  const reply = await ws.post(`/api/v1/conversations/${conversation.id}/messages`, {
+    text: 'Here is your label',
+    attachments: [
+      { filename: 'label.png', contentType: 'image/png', dataBase64: png.toString('base64') },
+      { filename: 'label.pdf', contentType: 'application/pdf', dataBase64: pdf.toString('base64') },
+    ],
+  })
+  assert.equal(reply.status, 201, JSON.stringify(reply.body))
+  const sent = await waitForDelivery(ws, conversation.id, reply.body.id, ['sent', 'failed'])
+  assert.equal(sent.deliveryStatus, 'sent', sent.deliveryError)
+  const mms = sandbox.sent.find((s) => s.sid === sent.providerMessageId)
+  assert.ok(mms)
+  assert.match(mms.sid, /^MM/)
+  assert.equal(mms.body, 'Here is your label')
+  assert.equal(mms.mediaUrls.length, 2)
+  for (const url of mms.mediaUrls) assert.ok(url.startsWith(`${PUBLIC}/media/`), url)
+  const fetched = [...mms.media].sort((a, b) => String(a.contentType).localeCompare(String(b.contentType)))
+  assert.deepEqual(fetched.map((m) => [m.status, m.contentType]), [[200, 'application/pdf'], [200, 'image/png']])
+  assert.deepEqual(fetched[0]?.data, pdf)
+  assert.deepEqual(fetched[1]?.data, png)
+
+  // The link is the credential: altered, it is a 404 that says nothing of the file.
+  const path = (mms.mediaUrls[0] ?? '').slice(PUBLIC.length)
+  const tampered = path.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))
+  const refused = await t.omnidesk.app.inject({ method: 'GET', url: tampered })
+  assert.equal(refused.statusCode, 404)
+  assert.equal(JSON.parse(refused.body).error.code, 'NOT_FOUND')
+  assert.equal((await t.omnidesk.app.inject({ method: 'GET', url: '/media/not-a-token' })).statusCode, 404)
+})
+
+test('files past the MMS limit (5 MB in all) fail with a clear reason, nothing reaches Twilio', async () => {
+  await sandbox.webhook(hook, text('+14155550113', 'Send me everything'))
+  const { conversation } = await caseOf('+14155550113')
+  const big = Buffer.alloc(3 * 1024 * 1024, 1).toString('base64')
+  const calls = sandbox.calls.length
+  const reply = await ws.post(`/api/v1/conversations/${conversation.id}/messages`, {
+    text: 'Two big scans',
+    attachments: [
+      { filename: 'a.jpg', contentType: 'image/jpeg', dataBase64: big },
+      { filename: 'b.jpg', contentType: 'image/jpeg', dataBase64: big },
+    ],
+  })
+  assert.equal(reply.status, 201, JSON.stringify(reply.body))
+  const failed = await waitForDelivery(ws, conversation.id, reply.body.id, ['sent', 'failed'])
+  assert.equal(failed.deliveryStatus, 'failed')
+  assert.match(failed.deliveryError, /^MEDIA_TOO_LARGE: an MMS holds at most 5242880 bytes of files; this message has 6291456/)
+  assert.equal(sandbox.calls.length, calls)
+})
+
 test('a flood from one number is rate limited and the excess is not stored', async () => {
   const before = await messageCount()
   const statuses: number[] = []

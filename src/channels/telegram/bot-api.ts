@@ -26,7 +26,9 @@ export const classifyTelegramError: NonNullable<ProviderCall['classify']> = (sta
   const b = body as { error_code?: number; description?: string; parameters?: { retry_after?: number } } | null
   if (!b || typeof b.error_code !== 'number') return undefined
   const said = `Telegram ${b.error_code}: ${b.description ?? 'no description'}`
-  if (status === 429 || b.error_code === 429) return { code: 'PROVIDER_RATE_LIMITED', retryable: true, message: `${said}${b.parameters?.retry_after ? ` (retry after ${b.parameters.retry_after} s)` : ''}` }
+  const retryAfter = b.parameters?.retry_after
+  if (status === 429 || b.error_code === 429)
+    return { code: 'PROVIDER_RATE_LIMITED', retryable: true, message: `${said}${retryAfter ? ` (retry after ${retryAfter} s)` : ''}`, ...(typeof retryAfter === 'number' && retryAfter > 0 && { retryAfterSeconds: Math.ceil(retryAfter) }) }
   if (status >= 500) return { code: 'PROVIDER_UNAVAILABLE', retryable: true, message: said }
   if (status === 401 || status === 404) return { code: 'PROVIDER_AUTH_FAILED', retryable: false, message: `${said} (is the bot token right?)` }
   if (status === 403) return { code: 'RECIPIENT_UNAVAILABLE', retryable: false, message: `${said} (the user blocked the bot or never started it)` }

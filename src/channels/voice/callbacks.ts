@@ -93,14 +93,14 @@ export function createCallbacksService(p: Platform, deps: CallbackDeps) {
 
   return {
     /** A callback in an existing case; the phone defaults to the contact's first number. */
-    async requestInConversation(actor: Actor, conversationId: string, input: { phone?: string | undefined; dueAt?: string | undefined; note?: string | undefined }): Promise<Callback> {
+    async requestInConversation(actor: Actor, conversationId: string, input: { phone?: string | undefined; dueAt?: string | undefined; note?: string | undefined; source?: 'api' | 'widget' }): Promise<Callback> {
       authorize(actor, 'conversations:write')
       return p.tx(actor, async (trx) => {
         const conv = await conversationOf(trx, actor.workspaceId, conversationId)
         if (conv.status === 'closed') throw new AppError('UNPROCESSABLE', 'This conversation is closed; request the callback in a new one (POST /callback-requests)', { status: conv.status })
         const phone = input.phone ?? (await phoneOf(trx, actor.workspaceId, conv.contact_id))
         if (!phone) throw new AppError('VALIDATION_FAILED', 'body.phone is required: the contact has no phone number', [{ field: 'body.phone', message: 'is required (the contact has no phone number)' }])
-        return createCallbackInTx(trx, actor, { conversationId: conv.id, contactId: conv.contact_id, phone, note: input.note, dueAt: dueOf(input.dueAt), source: 'api' })
+        return createCallbackInTx(trx, actor, { conversationId: conv.id, contactId: conv.contact_id, phone, note: input.note, dueAt: dueOf(input.dueAt), source: input.source ?? 'api' })
       })
     },
 

@@ -18,6 +18,19 @@ function mediaType(contentType: string): 'image' | 'audio' | 'video' | 'document
   return 'document'
 }
 
+/** The Cloud API's size limits for media sent by the business, per type (Meta's "Supported media types"). */
+const MEDIA_LIMITS: Record<ReturnType<typeof mediaType>, number> = { image: 5 * 1024 * 1024, audio: 16 * 1024 * 1024, video: 16 * 1024 * 1024, document: 100 * 1024 * 1024 }
+
+/** The first file over its type's limit, as a refusal; null when all fit. Checked before anything is sent, so nothing goes half. */
+function oversize(files: NonNullable<OutboundMessage['attachments']>): SendResult | null {
+  for (const f of files) {
+    const type = mediaType(f.contentType)
+    if ((f.size ?? 0) > MEDIA_LIMITS[type])
+      return { ok: false, retryable: false, code: 'MEDIA_TOO_LARGE', message: `WhatsApp takes ${type} files of at most ${MEDIA_LIMITS[type]} bytes; ${f.filename} has ${f.size}` }
+  }
+  return null
+}
+
 /** The customer's WhatsApp number as the Cloud API wants it: digits, no `+`. */
 function recipientOf(msg: OutboundMessage): string | null {
   const ids = msg.to.identities
@@ -85,6 +98,8 @@ export function createWhatsappAdapter(inbox: ChannelInbox, secrets: Record<strin
           details: { ...window },
         }
       if (msg.text.length > MAX_TEXT) return { ok: false, retryable: false, code: 'MESSAGE_TOO_LONG', message: `WhatsApp text messages hold at most ${MAX_TEXT} characters; this one has ${msg.text.length}` }
+      const tooBig = oversize(msg.attachments ?? [])
+      if (tooBig) return tooBig
       let first: string | null = null
       if (msg.text.trim()) {
         const r = await post({ to, type: 'text', text: { body: msg.text, preview_url: false } })

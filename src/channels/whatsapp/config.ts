@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { type ChannelDefinition, providerId, secret } from '../channel.ts'
 import { apiBaseUrl, verifyToken } from '../meta/config-fields.ts'
 import { createWhatsappAdapter } from './adapter.ts'
+import { whatsappReplyGate } from './reply-gate.ts'
 
 /**
  * WhatsApp Business (Cloud API). `provider: sandbox` marks an inbox that
@@ -28,4 +29,5 @@ export const whatsappChannel: ChannelDefinition<'whatsapp'> = {
   secretKeys: ['accessToken', 'appSecret', 'verifyToken'],
   reachableBy: ['whatsapp', 'phone'],
   createAdapter: createWhatsappAdapter,
+  replyGate: whatsappReplyGate,
 }

@@ -12,6 +12,7 @@ const t = await useTestApp({ OUTBOUND_RETRY_DELAY_SECONDS: '1', OUTBOUND_RETRY_L
 after(() => sandbox.close())
 
 const APP_SECRET = 'whatsapp-app-secret'
+type Json = any // eslint-disable-line @typescript-eslint/no-explicit-any -- the sandbox's record of a call
 const now = () => String(Math.floor(Date.now() / 1000))
 
 async function whatsappInbox(ws: WorkspaceClient) {
@@ -142,7 +143,7 @@ test('a failed status keeps the provider reason on the message', async () => {
   assert.equal(failed.deliveryError, '131026: Message undeliverable')
 })
 
-test('outside the 24-hour window free text is refused with WHATSAPP_WINDOW_CLOSED; an approved template goes through', async () => {
+test('outside the 24-hour window free text is refused at request time (422 WHATSAPP_WINDOW_CLOSED naming the templates); an approved template goes through', async () => {
   const ws = await t.workspace()
   const inbox = await whatsappInbox(ws)
   const twoDaysAgo = String(Math.floor(Date.now() / 1000) - 2 * 24 * 3600)
@@ -154,12 +155,18 @@ test('outside the 24-hour window free text is refused with WHATSAPP_WINDOW_CLOSE
   assert.equal(window.body.open, false)
   assert.equal(window.body.inboxId, inbox.id)
 
+  // Free text is refused when it is asked for: nothing is stored, nothing reaches WhatsApp.
   const calls = sandbox.callsTo(`/${inbox.phoneNumberId}/messages`).length
   const text = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Sorry for the wait' })
-  const refused = await waitForDelivery(ws, conversationId, text.body.id, ['failed', 'sent'])
-  assert.equal(refused.deliveryStatus, 'failed')
-  assert.match(refused.deliveryError, /^WHATSAPP_WINDOW_CLOSED: the 24-hour customer-service window closed at /)
+  assert.equal(text.status, 422, JSON.stringify(text.body))
+  assert.equal(text.body.error.code, 'WHATSAPP_WINDOW_CLOSED')
+  assert.match(text.body.error.message, /the 24-hour customer-service window closed at .*this inbox has none approved yet/)
+  assert.equal(text.body.error.details.closesAt, window.body.closesAt)
+  assert.deepEqual(text.body.error.details.templates, [])
+  assert.equal((await messagesOf(ws, conversationId)).length, 1, 'the refused reply was not stored')
   assert.equal(sandbox.callsTo(`/${inbox.phoneNumberId}/messages`).length, calls, 'nothing was sent to WhatsApp')
+  // A note is not a message to the customer: the window does not apply.
+  assert.equal((await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Window closed; use a template', private: true })).status, 201)
 
   // Templates: CRUD, then send.
   const base = `/api/v1/inboxes/${inbox.id}/whatsapp-templates`
@@ -171,6 +178,11 @@ test('outside the 24-hour window free text is refused with WHATSAPP_WINDOW_CLOSE
   assert.equal((await ws.post(base, { name: 'gaps', language: 'en', body: 'Hi {{2}}' })).status, 400)
   const pending = await ws.post(base, { name: 'promo', language: 'en', body: 'Sale!', status: 'pending' })
   assert.equal((await ws.get(base)).body.items.length, 2)
+  // The refusal names the approved templates (not the pending one).
+  const named = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'Still there?' })
+  assert.equal(named.status, 422)
+  assert.match(named.body.error.message, /approved templates .*: order_update \(en_US\)\.$/)
+  assert.deepEqual(named.body.error.details.templates.map((x: { name: string }) => x.name), ['order_update'])
 
   const notApproved = await ws.post(`/api/v1/conversations/${conversationId}/whatsapp-template`, { templateId: pending.body.id })
   assert.equal(notApproved.status, 422)
@@ -237,6 +249,37 @@ test('media: an image is fetched through the Graph media URL into an attachment;
   const second = await waitFor(async () => (await messagesOf(ws, conversationId))[1], 'the second message')
   assert.equal(second.attachments.length, 0)
   assert.match(JSON.stringify(second.metadata.mediaSkipped), /MEDIA_TOO_LARGE/)
+})
+
+test('media out: files are uploaded to /media and sent by id, by type; an image past 5 MB fails before anything is sent', async () => {
+  const ws = await t.workspace()
+  const inbox = await whatsappInbox(ws)
+  await deliver(inbox.id, whatsappPayload(inbox.phoneNumberId, { messages: [customerMessage('14155550166', 'Send me the invoice')] }))
+  const conversationId = await theConversation(ws)
+  const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(1024, 5)])
+  const reply = await ws.post(`/api/v1/conversations/${conversationId}/messages`, {
+    text: 'Here it is',
+    attachments: [
+      { filename: 'invoice.pdf', contentType: 'application/pdf', dataBase64: Buffer.from('%PDF-1.4 invoice').toString('base64') },
+      { filename: 'photo.png', contentType: 'image/png', dataBase64: png.toString('base64') },
+    ],
+  })
+  assert.equal(reply.status, 201, JSON.stringify(reply.body))
+  const sent = await waitForDelivery(ws, conversationId, reply.body.id, ['sent', 'failed'])
+  assert.equal(sent.deliveryStatus, 'sent', sent.deliveryError)
+  const uploads = sandbox.callsTo(`/${inbox.phoneNumberId}/media`).map((u) => ({ body: u.body as Json }))
+  assert.deepEqual(uploads.map((u) => [u.body.messaging_product, u.body.file.type, u.body.file.size]).sort(), [['whatsapp', 'application/pdf', 16], ['whatsapp', 'image/png', png.length]])
+  const sends = sandbox.callsTo(`/${inbox.phoneNumberId}/messages`).slice(-3).map((c) => c.body as Json)
+  assert.deepEqual(sends[0], { messaging_product: 'whatsapp', recipient_type: 'individual', to: '14155550166', type: 'text', text: { body: 'Here it is', preview_url: false } })
+  const files = sends.slice(1).map((b) => (b.type === 'document' ? ['document', typeof b.document.id, b.document.filename] : [b.type, typeof b.image?.id])).sort()
+  assert.deepEqual(files, [['document', 'string', 'invoice.pdf'], ['image', 'string']])
+
+  const calls = sandbox.calls.length
+  const big = await ws.post(`/api/v1/conversations/${conversationId}/messages`, { text: 'And the big one', attachments: [{ filename: 'big.jpg', contentType: 'image/jpeg', dataBase64: Buffer.alloc(5 * 1024 * 1024 + 1, 1).toString('base64') }] })
+  const failed = await waitForDelivery(ws, conversationId, big.body.id, ['sent', 'failed'])
+  assert.equal(failed.deliveryStatus, 'failed')
+  assert.match(failed.deliveryError, /^MEDIA_TOO_LARGE: WhatsApp takes image files of at most 5242880 bytes; big\.jpg has 5242881/)
+  assert.equal(sandbox.calls.length, calls, 'not even the text went')
 })
 
 test('provider errors: 429 with Retry-After and 5xx are retried until sent; a refused token fails without retry', async () => {

@@ -22,7 +22,7 @@ export interface ConversationEventPayloads {
   'conversation.reopened': { reopenCount: number; by: 'contact' | 'user' }
   'conversation.assigned': { assigneeId: string | null; teamId: string | null; previousAssigneeId: string | null; previousTeamId: string | null }
   /** The conversation's current channel changed: the customer wrote, or an agent replied, on another one. */
-  'conversation.channel-switched': { from: string; to: string; inboxId: string; by: 'contact' | 'user' }
+  'conversation.channel-switched': { from: string; to: string; inboxId: string; by: 'contact' | 'user' | 'fallback' }
   /** Other fields changed; `fields` names them (camelCase, as in the API). */
   'conversation.updated': { fields: string[]; tagsAdded?: string[]; tagsRemoved?: string[] }
   /** An inbound message from the customer. */
@@ -52,6 +52,20 @@ export interface ConversationEventPayloads {
     attachments: number
     /** A past reply recorded as already sent (the actor's `occurredAt`, e.g. the demo): there is nothing to deliver. */
     recordedAsSent?: true
+  }
+  /**
+   * A reply fell back to another channel (docs/channels/README.md, "Fallback"):
+   * its own inbox was down (`CHANNEL_DOWN`) or its channel refused it
+   * (`WHATSAPP_WINDOW_CLOSED`); `reason` says why for people, `skipped` which
+   * channels of the fallback order were passed over and why.
+   */
+  'message.rerouted': {
+    messageId: string
+    from: { channel: string; inboxId: string }
+    to: { channel: string; inboxId: string }
+    code: string
+    reason: string
+    skipped: Array<{ channel: string; reason: string }>
   }
   /** What the channel said when an outbound message was handed to it. */
   'message.delivery-updated': { messageId: string; status: DeliveryStatus; error: string | null; providerMessageId: string | null; details?: Record<string, unknown> }

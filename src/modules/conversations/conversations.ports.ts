@@ -1,9 +1,9 @@
 import type { Actor } from '../../platform/auth/actor.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
-import type { OutboundMessage, SendResult } from '../inboxes/index.ts'
+import type { OutboundMessage, ReplyRefusal, SendResult } from '../inboxes/index.ts'
 import type { ConversationFilters, ConversationSort } from './conversations.types.ts'
 
-export type { OutboundMessage, SendResult }
+export type { OutboundMessage, ReplyRefusal, SendResult }
 
 /**
  * What this module uses of its neighbours, stated here so the dependency is
@@ -44,11 +44,15 @@ export interface InboxesPort {
   reachOf(channel: string): readonly string[] | 'anyone' | null
   ensureDefaultApiInboxInTx(trx: Tx, workspaceId: string): Promise<InboxRef>
   adapterForInTx(trx: Tx, workspaceId: string, inboxId: string): Promise<ChannelAdapterPort>
+  /** Whether the inbox's channel accepts a free-text reply now (WhatsApp's window); null: it does. */
+  replyRefusalInTx(trx: Tx, workspaceId: string, inbox: { id: string; channel: string }, facts: { lastInboundAt: Date | null }): Promise<ReplyRefusal | null>
 }
 
 /** The workspace's continuity rule (workspaces module). */
 export interface WorkspacesPort {
   continuityInTx(trx: Tx, workspaceId: string): Promise<{ mode: 'any_channel' | 'same_channel' | 'off'; windowDays: number }>
+  /** The channels a reply falls back to, in order, when its own is down or refuses it (empty: no fallback). */
+  fallbackOrderInTx(trx: Tx, workspaceId: string): Promise<readonly string[]>
 }
 
 export interface TaxonomyPort {

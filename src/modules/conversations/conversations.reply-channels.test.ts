@@ -41,8 +41,8 @@ test('reply-channels lists every channel with the inbox and identity a reply wou
   assert.equal(res.status, 200, JSON.stringify(res.body))
   const c = byChannel(res.body.items)
   assert.deepEqual(Object.keys(c).sort(), ['api', 'chat', 'email', 'instagram', 'messenger', 'sms', 'telegram', 'voice', 'whatsapp'])
-  assert.deepEqual(c.api, { channel: 'api', available: true, current: true, inbox: { id: api, name: 'Integration' }, identity: null, reason: null })
-  assert.deepEqual(c.email, { channel: 'email', available: true, current: false, inbox: { id: emailInbox, name: 'Support' }, identity: { kind: 'email', value: customer }, reason: null })
+  assert.deepEqual(c.api, { channel: 'api', available: true, current: true, inbox: { id: api, name: 'Integration' }, identity: null, reason: null, blocked: null })
+  assert.deepEqual(c.email, { channel: 'email', available: true, current: false, inbox: { id: emailInbox, name: 'Support' }, identity: { kind: 'email', value: customer }, reason: null, blocked: null })
   assert.equal(c.sms.available, false)
   assert.match(c.sms.reason, /no active sms inbox/)
 

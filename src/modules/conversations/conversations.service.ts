@@ -5,6 +5,7 @@ import { createMover } from './move.service.ts'
 import { createProviderStatus } from './provider-status.service.ts'
 import { createQueries } from './queries.service.ts'
 import { createReplies } from './replies.service.ts'
+import { createReplyRouting } from './reply-route.ts'
 import { createReplyChannels } from './reply-channels.service.ts'
 import { createUpdater } from './update.service.ts'
 
@@ -14,7 +15,8 @@ import { createUpdater } from './update.service.ts'
  * (status, assignment, taxonomy, tags), moves (re-filing a message) and
  * queries (lists, timeline).
  */
-export function createConversationsService(p: Platform, deps: ConversationsDeps) {
+export function createConversationsService(p: Platform, deps: ConversationsDeps, breakers: { isOpen(inboxId: string): boolean }) {
+  const routing = createReplyRouting(deps, breakers)
   const updater = createUpdater(p, deps)
   const { changeInTx: _internal, ...updates } = updater
   const intake = createIntake(p, deps)
@@ -22,8 +24,8 @@ export function createConversationsService(p: Platform, deps: ConversationsDeps)
   return {
     ...intakeUseCases,
     ...createMover(p, deps, intake),
-    ...createReplies(p, deps, updater),
-    ...createReplyChannels(p, deps),
+    ...createReplies(p, deps, updater, routing),
+    ...createReplyChannels(p, deps, routing),
     ...updates,
     ...createQueries(p, deps),
     ...createProviderStatus(p),

@@ -16,7 +16,7 @@ export function findOutbound(trx: Tx, workspaceId: string, messageId: string) {
 export function lastInboundWithProviderId(trx: Tx, workspaceId: string, conversationId: string, inboxId: string) {
   return trx
     .selectFrom('messages')
-    .select(['provider_message_id', 'metadata'])
+    .select(['provider_message_id', 'metadata', 'created_at'])
     .where('workspace_id', '=', workspaceId)
     .where('conversation_id', '=', conversationId)
     .where('inbox_id', '=', inboxId)
@@ -32,7 +32,7 @@ export function lastInboundWithProviderId(trx: Tx, workspaceId: string, conversa
 export function attachmentFiles(trx: Tx, workspaceId: string, messageId: string) {
   return trx
     .selectFrom('attachments')
-    .select(['filename', 'content_type', 'blob_key'])
+    .select(['filename', 'content_type', 'blob_key', 'size'])
     .where('workspace_id', '=', workspaceId)
     .where('message_id', '=', messageId)
     .orderBy('created_at')

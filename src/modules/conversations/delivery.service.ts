@@ -7,7 +7,7 @@ import { emit } from './conversations.events.ts'
 import type { OutboundMessage, SendResult } from './conversations.ports.ts'
 import * as repo from './conversations.repository.ts'
 import type { ConversationsDeps } from './conversations.shared.ts'
-import { createBreakers } from './delivery.breakers.ts'
+import type { Breakers } from './delivery.breakers.ts'
 import * as delivery from './delivery.repository.ts'
 import { DELIVERY_QUEUE, type DeliveryJob, enqueueDeliveryListener } from './listeners/message-created.enqueue-delivery.ts'
 import * as messages from './messages.repository.ts'
@@ -26,9 +26,8 @@ class DeferredDelivery extends Error {}
  * stall the whole app — and records the outcome:
  * sent | deferred (retried with exponential backoff) | failed | not_delivered.
  */
-export function createDelivery(p: Platform, deps: ConversationsDeps) {
+export function createDelivery(p: Platform, deps: ConversationsDeps, breakers: Breakers) {
   const { config } = p
-  const breakers = createBreakers({ failures: config.outboundBreakerFailures, cooldownMs: config.outboundBreakerCooldownSeconds * 1000 })
 
   /** Everything the send needs, read in one short transaction; null when there is nothing (left) to send. */
   async function prepare(trx: Tx, ws: string, messageId: string) {
@@ -50,7 +49,7 @@ export function createDelivery(p: Platform, deps: ConversationsDeps) {
       ...(typeof meta.subject === 'string' && { subjectExact: true }),
       inReplyTo: parent?.provider_message_id ?? null,
       parent: parent?.provider_message_id ? { providerMessageId: parent.provider_message_id, metadata: parent.metadata } : null,
-      attachments: files.map((f) => ({ filename: f.filename, contentType: f.content_type, blobKey: f.blob_key })),
+      attachments: files.map((f) => ({ filename: f.filename, contentType: f.content_type, blobKey: f.blob_key, size: Number(f.size) })),
       ...(meta.automatic === true && { automatic: true }),
       metadata: row.metadata,
     }
@@ -92,12 +91,22 @@ export function createDelivery(p: Platform, deps: ConversationsDeps) {
       p.logger.error({ err, messageId: outbound.messageId }, 'channel adapter threw while sending')
       result = { ok: false, retryable: false, code: 'ADAPTER_ERROR', message: err instanceof Error ? err.message : String(err) }
     }
-    const attempts = job.retryCount + 1
+    // A message re-enqueued to honour a Retry-After carries the attempts made before.
+    const attempts = (data.priorAttempts ?? 0) + job.retryCount + 1
     if (result.ok) return record(ws, conv, outbound.messageId, 'sent', null, result.externalId)
     if (result.notDelivered) return record(ws, conv, outbound.messageId, 'not_delivered', result.message.slice(0, 2000), null)
     const reason = `${result.code}: ${result.message}`
     if (result.retryable && job.retryCount < job.retryLimit) {
-      await record(ws, conv, outbound.messageId, 'deferred', `${reason} (attempt ${attempts}; will retry)`.slice(0, 2000), null)
+      const wait = result.retryAfterSeconds
+      await record(ws, conv, outbound.messageId, 'deferred', `${reason} (attempt ${attempts}; will retry${wait ? ` in ${wait} s or later, as the provider asked` : ''})`.slice(0, 2000), null)
+      // pg-boss waits at least retryDelay × 2^retryCount before the next try; it cannot be told a longer
+      // wait per failure. When the provider asks for more, this run ends and the message's next attempt
+      // is a new job starting no earlier than asked, with the retries that were left.
+      if (wait !== undefined && wait > config.outboundRetryDelaySeconds * 2 ** job.retryCount) {
+        const next: DeliveryJob = { ...data, priorAttempts: attempts }
+        await p.jobs.send(DELIVERY_QUEUE, next, { startAfterSeconds: wait, retryLimit: job.retryLimit - job.retryCount - 1, retryDelaySeconds: config.outboundRetryDelaySeconds, retryBackoff: true })
+        return
+      }
       throw new DeferredDelivery(reason)
     }
     const suffix = result.retryable ? ` (gave up after ${attempts} attempts)` : ''

@@ -6,6 +6,7 @@ import type { ViewsPort } from './conversations.ports.ts'
 import type { WorkspacesService } from '../workspaces/index.ts'
 import { conversationsRoutes } from './conversations.routes.ts'
 import { createConversationsService } from './conversations.service.ts'
+import { createBreakers } from './delivery.breakers.ts'
 import { createDelivery } from './delivery.service.ts'
 import { messagesRoutes } from './messages.routes.ts'
 import { moveRoutes } from './move.routes.ts'
@@ -38,8 +39,10 @@ export { setSlaSummaryReader, conversationSlaSchema, type ConversationSlaSummary
 
 /** Cases, their messages and timeline: intake from every channel, replies and their durable delivery, status, assignment. */
 export function createConversationsModule(p: Platform, deps: { contacts: ContactsService; inboxes: InboxesService; taxonomy: TaxonomyService; workspaces: WorkspacesService; views?: ViewsPort }) {
-  const service = createConversationsService(p, deps)
-  const delivery = createDelivery(p, deps)
+  // One circuit breaker per inbox, shared: the delivery job sends through it, and a reply to an inbox it holds open falls back.
+  const breakers = createBreakers({ failures: p.config.outboundBreakerFailures, cooldownMs: p.config.outboundBreakerCooldownSeconds * 1000 })
+  const service = createConversationsService(p, deps, breakers)
+  const delivery = createDelivery(p, deps, breakers)
   return {
     service,
     listeners: delivery.listeners,

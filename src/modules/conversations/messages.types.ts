@@ -88,6 +88,8 @@ export const timelineEventTypes = [
   'conversation.follow-up-linked',
   'message.threaded',
   'message.moved',
+  /** A reply fell back to another channel (its own was down, or refused it), and why. */
+  'message.rerouted',
   /** The email channel: a reply to the customer bounced (reason, hard/soft, what it did to the address). */
   'email.bounced',
   /** A messaging provider's receipt for an outbound message (delivered, read, failed with its reason). */

@@ -12,6 +12,7 @@ import { type ConversationsDeps, invalidField, loadConversation, nowFor, usableI
 import { messageBody } from './intake.service.ts'
 import * as messages from './messages.repository.ts'
 import { attachmentLimits, type Message, type NewAttachment, type ReplyInput, toMessage } from './messages.types.ts'
+import { type Fallback, type ReplyRouting, replyInboxInTx } from './reply-route.ts'
 import type { createUpdater } from './update.service.ts'
 
 interface DecodedFile {
@@ -33,36 +34,7 @@ function decodeAttachments(files: NewAttachment[] = []): DecodedFile[] {
   })
 }
 
-/**
- * The inbox a reply on `channel` leaves through: the one this conversation last
- * used on that channel, else the one the contact last wrote to on it (in any of
- * their conversations), else the workspace's first active inbox of that
- * channel; inactive ones are skipped. Null when the workspace has none.
- */
-export async function replyInboxInTx(
-  deps: ConversationsDeps,
-  trx: Tx,
-  ws: string,
-  conv: Row<'conversations'>,
-  channel: string,
-  /** The workspace's active inboxes, when the caller has them already. */
-  active?: InboxRef[],
-): Promise<InboxRef | null> {
-  const usable = (active ?? (await deps.inboxes.listActiveInTx(trx, ws))).filter((i) => i.channel === channel)
-  if (usable.length === 0) return null
-  const preferred = [
-    await messages.lastInboxOnChannel(trx, ws, conv.id, channel),
-    await messages.lastInboundInboxOfContact(trx, ws, conv.contact_id, channel),
-    conv.inbox_id,
-  ]
-  for (const id of preferred) {
-    const inbox = id ? usable.find((i) => i.id === id) : undefined
-    if (inbox) return inbox
-  }
-  return usable[0] ?? null
-}
-
-export function createReplies(p: Platform, deps: ConversationsDeps, updater: ReturnType<typeof createUpdater>) {
+export function createReplies(p: Platform, deps: ConversationsDeps, updater: ReturnType<typeof createUpdater>, routing: ReplyRouting) {
   /** A contact who withdrew consent on a channel (replied STOP) is not messaged there. */
   async function assertConsent(trx: Tx, ws: string, contactId: string, channel: string): Promise<void> {
     const consent = await deps.contacts.findConsentInTx(trx, ws, contactId, channel)
@@ -89,8 +61,13 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
     const conv = await loadConversation(trx, ws, id, { forUpdate: true })
     if (conv.status === 'closed') throw new AppError('UNPROCESSABLE', 'This conversation is closed; a new message from the customer starts a follow-up', { status: conv.status })
     const note = input.private === true
-    const inbox = note ? null : await outboundInbox(trx, ws, conv, input)
-    if (inbox) await assertConsent(trx, ws, conv.contact_id, inbox.channel)
+    let inbox = note ? null : await outboundInbox(trx, ws, conv, input)
+    let fallback: Fallback | null = null
+    if (inbox) {
+      await assertConsent(trx, ws, conv.contact_id, inbox.channel)
+      // An agent who named a channel or inbox chose it: no fallback then.
+      ;({ inbox, fallback } = await routing.route(trx, ws, conv, inbox, { explicit: !!(input.channel || input.inboxId) }))
+    }
     const channel = inbox?.channel ?? conv.channel
     const now = nowFor(actor)
     const row = await messages.insertMessage(trx, ws, {
@@ -104,7 +81,7 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
       html: body.html,
       // A historical reply (actor.occurredAt) was sent back then: the delivery job leaves it alone.
       delivery_status: note ? null : actor.occurredAt ? 'sent' : 'queued',
-      metadata: JSON.stringify({}),
+      metadata: JSON.stringify(fallback ? { fallback } : {}),
       ...(actor.occurredAt && { created_at: actor.occurredAt }),
     })
     const attachments = await messages.insertAttachments(trx, ws, row.id, files.map((f) => ({ ...f, size: f.content.length })))
@@ -114,7 +91,8 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
       last_message_at: now,
     }, now)
     if (inbox && conv.channel !== channel)
-      await emit(trx, actor, updated, 'conversation.channel-switched', { from: conv.channel, to: channel, inboxId: inbox.id, by: 'user' })
+      await emit(trx, actor, updated, 'conversation.channel-switched', { from: conv.channel, to: channel, inboxId: inbox.id, by: fallback ? 'fallback' : 'user' })
+    if (fallback) await emit(trx, actor, updated, 'message.rerouted', { messageId: row.id, ...fallback })
     await emit(trx, actor, updated, 'message.created', {
       messageId: row.id,
       direction: row.direction as 'outbound' | 'note',
@@ -126,7 +104,7 @@ export function createReplies(p: Platform, deps: ConversationsDeps, updater: Ret
       action: 'message.created',
       entityType: 'conversation',
       entityId: conv.id,
-      changes: { messageId: row.id, direction: row.direction, channel, ...(conv.channel !== updated.channel && { channelBefore: conv.channel }), attachments: attachments.length },
+      changes: { messageId: row.id, direction: row.direction, channel, ...(conv.channel !== updated.channel && { channelBefore: conv.channel }), attachments: attachments.length, ...(fallback && { fallbackFrom: fallback.from.channel, fallbackCode: fallback.code }) },
     })
     if (input.status) updated = await updater.changeInTx(trx, actor, updated, { status: input.status })
     return { conversation: updated, message: row, attachments }

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { type Actor, authorize } from '../../platform/auth/actor.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { type ConversationsDeps, loadConversation } from './conversations.shared.ts'
-import { replyInboxInTx } from './replies.service.ts'
+import { type ReplyRouting, replyInboxInTx } from './reply-route.ts'
 
 /** One channel an agent might reply on, and whether they can (docs/channels/README.md, "Replying on any channel"). */
 export const replyChannelSchema = z
@@ -17,11 +17,18 @@ export const replyChannelSchema = z
     identity: z.object({ kind: z.string(), value: z.string() }).nullable(),
     /** Why the channel is unavailable; null when it is available. */
     reason: z.string().nullable(),
+    /**
+     * Why a free-text reply on this channel would not go out as asked now: its
+     * inbox is down, or the channel refuses free text (WhatsApp's closed
+     * window: a template still goes). On the conversation's own channel such a
+     * reply falls back by the workspace's fallback order, when there is one.
+     */
+    blocked: z.object({ code: z.string(), message: z.string() }).nullable(),
   })
   .meta({ id: 'ReplyChannel' })
 export type ReplyChannel = z.infer<typeof replyChannelSchema>
 
-export function createReplyChannels(p: Platform, deps: ConversationsDeps) {
+export function createReplyChannels(p: Platform, deps: ConversationsDeps, routing: ReplyRouting) {
   return {
     /**
      * Every channel, with the inbox and the contact identity a reply on it
@@ -51,7 +58,8 @@ export function createReplyChannels(p: Platform, deps: ConversationsDeps) {
             if (usable) identity = { kind: usable.kind, value: usable.value }
             else reason = kinds.length > 0 ? `every ${reach.join('/')} of the contact is undeliverable (bounced or paused)` : `the contact has no ${reach.join(' or ')} identity`
           }
-          out.push({ channel, available: reason === null, current: channel === conv.channel, inbox: inbox ? { id: inbox.id, name: inbox.name } : null, identity, reason })
+          const blocker = inbox && reason === null ? await routing.blockerOf(trx, ws, conv, inbox) : null
+          out.push({ channel, available: reason === null, current: channel === conv.channel, inbox: inbox ? { id: inbox.id, name: inbox.name } : null, identity, reason, blocked: blocker && { code: blocker.code, message: blocker.message } })
         }
         return out
       })

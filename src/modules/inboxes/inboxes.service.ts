@@ -7,7 +7,7 @@ import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts'
 import { appendEvent } from '../../platform/events/events.ts'
 import { page } from '../../platform/http/cursor.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { type Channel, type ChannelAdapter, type ChannelContext, channels, type ResolvedInbox, type SendResult } from '../../channels/channel.ts'
+import { type Channel, type ChannelAdapter, type ChannelContext, type ChannelDefinition, channels, type ReplyRefusal, type ResolvedInbox, type SendResult } from '../../channels/channel.ts'
 import { channelDefinition, channelRegistry } from './channel-registry.ts'
 import { changedSecrets, mergePatch, openSecrets, parseConfig, secretsSetIn, splitSecrets } from './inboxes.config.ts'
 import * as repo from './inboxes.repository.ts'
@@ -231,6 +231,15 @@ export function createInboxesService(p: Platform) {
     /** The identity kinds a channel's adapter delivers to (`anyone`: none needed); null when it cannot send yet. */
     reachOf(channel: string): readonly string[] | 'anyone' | null {
       return (channelRegistry as Record<string, { reachableBy?: readonly string[] | 'anyone' }>)[channel]?.reachableBy ?? null
+    },
+
+    /**
+     * Whether the inbox's channel accepts a free-text reply now (its
+     * definition's `replyGate`, e.g. WhatsApp's 24-hour window); null: it does.
+     */
+    async replyRefusalInTx(trx: Tx, workspaceId: string, inbox: { id: string; channel: string }, facts: { lastInboundAt: Date | null }): Promise<ReplyRefusal | null> {
+      const gate = (channelRegistry as Record<string, Pick<ChannelDefinition, 'replyGate'>>)[inbox.channel]?.replyGate
+      return gate ? gate(trx, { workspaceId, inboxId: inbox.id, lastInboundAt: facts.lastInboundAt }) : null
     },
 
     /** The outbound adapter of an inbox, built from its settings and decrypted secrets. */

@@ -13,6 +13,7 @@ export {
   type InboundProvider,
   type OutboundMessage,
   type RawInboundRequest,
+  type ReplyRefusal,
   type SendResult,
 } from '../../channels/channel.ts'
 export { channelRegistry } from './channel-registry.ts'

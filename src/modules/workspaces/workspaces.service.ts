@@ -8,7 +8,7 @@ import type { Platform } from '../../platform/platform.ts'
 import type { AuthService } from '../auth/index.ts'
 import { type UsersService } from '../users/index.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
-import { type ContinuityRule, continuityOf, toWorkspace, type Workspace, type WorkspaceSettingsPatch } from './workspaces.types.ts'
+import { type ContinuityRule, continuityOf, fallbackOrderOf, toWorkspace, type Workspace, type WorkspaceSettingsPatch } from './workspaces.types.ts'
 
 export interface NewWorkspace {
   name: string
@@ -91,8 +91,12 @@ export function createWorkspacesService(p: Platform, deps: { users: UsersService
             ...(patch.timeZone !== undefined && { time_zone: patch.timeZone }),
             ...(patch.defaultLocale !== undefined && { default_locale: patch.defaultLocale }),
             ...(patch.dataRegion !== undefined && { data_region: patch.dataRegion }),
-            ...(patch.continuity !== undefined && {
-              settings: JSON.stringify({ ...before.settings, continuity: { ...continuityOf(before.settings), ...withoutUndefined(patch.continuity) } }),
+            ...((patch.continuity !== undefined || patch.fallbackOrder !== undefined) && {
+              settings: JSON.stringify({
+                ...before.settings,
+                ...(patch.continuity !== undefined && { continuity: { ...continuityOf(before.settings), ...withoutUndefined(patch.continuity) } }),
+                ...(patch.fallbackOrder !== undefined && { fallbackOrder: patch.fallbackOrder }),
+              }),
             }),
             updated_at: new Date(),
           })
@@ -108,6 +112,12 @@ export function createWorkspacesService(p: Platform, deps: { users: UsersService
     async continuityInTx(trx: Tx, workspaceId: string): Promise<ContinuityRule> {
       const row = await trx.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).executeTakeFirst()
       return continuityOf(row?.settings ?? {})
+    },
+
+    /** The workspace's reply fallback order, inside the caller's transaction (conversations' replies). */
+    async fallbackOrderInTx(trx: Tx, workspaceId: string): Promise<readonly string[]> {
+      const row = await trx.selectFrom('workspaces').select('settings').where('id', '=', workspaceId).executeTakeFirst()
+      return fallbackOrderOf(row?.settings ?? {})
     },
 
     /**

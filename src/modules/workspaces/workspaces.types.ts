@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { channels } from '../../channels/channel.ts'
 import type { Row } from '../../platform/db/schema.ts'
 
 export const isTimeZone = (tz: string) => {
@@ -34,6 +35,24 @@ export function continuityOf(settings: Record<string, unknown>): ContinuityRule 
   return parsed.success ? parsed.data : { ...defaultContinuity }
 }
 
+/**
+ * The fallback order (docs/channels/README.md, "Fallback"): when a reply on
+ * the conversation's channel cannot go (its inbox is down, or the channel
+ * refuses it: WhatsApp's closed window), it leaves on the next channel of this
+ * list that the contact has consented to. Empty (the default): no fallback.
+ */
+export const fallbackOrderSchema = z
+  .array(z.enum(channels))
+  .max(channels.length)
+  .refine((list) => new Set(list).size === list.length, 'must not name a channel twice')
+  .describe('Channels a reply falls back to, in order, e.g. ["whatsapp", "sms", "email"]; empty: no fallback')
+
+/** The order stored in `workspaces.settings.fallbackOrder`; unreadable: none. */
+export function fallbackOrderOf(settings: Record<string, unknown>): Array<(typeof channels)[number]> {
+  const parsed = fallbackOrderSchema.safeParse(settings.fallbackOrder ?? [])
+  return parsed.success ? parsed.data : []
+}
+
 export const workspaceSchema = z
   .object({
     id: z.uuid(),
@@ -42,6 +61,7 @@ export const workspaceSchema = z
     defaultLocale: z.string(),
     dataRegion: z.string(),
     continuity: continuitySchema,
+    fallbackOrder: fallbackOrderSchema,
     createdAt: z.string(),
   })
   .meta({ id: 'Workspace' })
@@ -74,6 +94,8 @@ export const workspaceSettingsPatch = z.strictObject({
   dataRegion: settingFields.dataRegion.optional(),
   /** Only the keys given change. */
   continuity: z.strictObject({ mode: z.enum(continuityModes).optional(), windowDays: z.number().int().min(1).max(365).optional() }).optional(),
+  /** Replaces the whole list. */
+  fallbackOrder: fallbackOrderSchema.optional(),
 })
 export type WorkspaceSettingsPatch = z.infer<typeof workspaceSettingsPatch>
 
@@ -84,5 +106,6 @@ export const toWorkspace = (r: Row<'workspaces'>): Workspace => ({
   defaultLocale: r.default_locale,
   dataRegion: r.data_region,
   continuity: continuityOf(r.settings),
+  fallbackOrder: fallbackOrderOf(r.settings),
   createdAt: r.created_at.toISOString(),
 })

@@ -1936,6 +1936,8 @@ export interface paths {
                             mode?: "any_channel" | "same_channel" | "off";
                             windowDays?: number;
                         };
+                        /** @description Channels a reply falls back to, in order, e.g. ["whatsapp", "sms", "email"]; empty: no fallback */
+                        fallbackOrder?: ("email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api")[];
                     };
                 };
             };
@@ -14706,6 +14708,10 @@ export interface components {
                 value: string;
             } | null;
             reason: string | null;
+            blocked: {
+                code: string;
+                message: string;
+            } | null;
         };
         InboundEmailSummaryInput: {
             /** Format: uuid */
@@ -15247,6 +15253,8 @@ export interface components {
             defaultLocale: string;
             dataRegion: string;
             continuity: components["schemas"]["ContinuityRuleInput"];
+            /** @description Channels a reply falls back to, in order, e.g. ["whatsapp", "sms", "email"]; empty: no fallback */
+            fallbackOrder: ("email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api")[];
             createdAt: string;
         };
         Error: {
@@ -15603,6 +15611,10 @@ export interface components {
                 value: string;
             } | null;
             reason: string | null;
+            blocked: {
+                code: string;
+                message: string;
+            } | null;
         };
         InboundEmailSummary: {
             /** Format: uuid */
@@ -16144,6 +16156,8 @@ export interface components {
             defaultLocale: string;
             dataRegion: string;
             continuity: components["schemas"]["ContinuityRule"];
+            /** @description Channels a reply falls back to, in order, e.g. ["whatsapp", "sms", "email"]; empty: no fallback */
+            fallbackOrder: ("email" | "chat" | "sms" | "whatsapp" | "messenger" | "instagram" | "telegram" | "voice" | "api")[];
             createdAt: string;
         };
     };

@@ -8,6 +8,8 @@ export const DELIVERY_QUEUE = 'message-delivery'
 export interface DeliveryJob {
   workspaceId: string
   messageId: string
+  /** Attempts made by earlier jobs of this message (one re-enqueued to honour a provider's Retry-After). */
+  priorAttempts?: number
 }
 
 /**
