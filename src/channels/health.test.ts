@@ -21,7 +21,7 @@ const now = new Date('2026-12-02T12:00:00Z')
 const ago = (min: number) => new Date(now.getTime() - min * 60_000)
 
 test('no record yet is healthy with nothing known; successes are healthy', () => {
-  assert.deepEqual([computeHealth('i', undefined, { failuresToDown: 5, now }).state, computeHealth('i', undefined, { failuresToDown: 5, now }).reasons], ['healthy', ['nothing sent or received yet']])
+  assert.deepEqual([computeHealth('i', undefined, { failuresToDown: 5, now }).state, computeHealth('i', undefined, { failuresToDown: 5, now }).reasons], ['healthy', ['no sends or webhooks so far']])
   assert.equal(computeHealth('i', row({ last_success_at: ago(1) }), { failuresToDown: 5, now }).state, 'healthy')
 })
 

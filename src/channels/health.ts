@@ -64,7 +64,7 @@ export function computeHealth(inboxId: string, row: Row<'inbox_health'> | undefi
     if (state === 'healthy') state = 'degraded'
     reasons.push('webhooks were refused for a bad signature and none was accepted since: check the auth token and the webhook URL (PUBLIC_URL) configured at the provider')
   }
-  if (reasons.length === 0) reasons.push(row?.last_success_at || row?.last_webhook_at ? 'recent sends and webhooks succeeded' : 'nothing sent or received yet')
+  if (reasons.length === 0) reasons.push(row?.last_success_at || row?.last_webhook_at ? 'recent sends and webhooks succeeded' : 'no sends or webhooks so far')
   return {
     inboxId,
     state,

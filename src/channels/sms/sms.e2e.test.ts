@@ -288,7 +288,7 @@ test('an inbox whose sends keep failing temporarily is down, with the last error
   })
   assert.equal(second.status, 201, JSON.stringify(second.body))
   const fresh = (await ws.get(`/api/v1/inboxes/${second.body.id}/health`)).body
-  assert.deepEqual([fresh.state, fresh.reasons], ['healthy', ['nothing sent or received yet']])
+  assert.deepEqual([fresh.state, fresh.reasons], ['healthy', ['no sends or webhooks so far']])
   await sandbox.webhook(`${PUBLIC}/webhooks/twilio/${second.body.id}`, inboundSmsParams(sandbox, { from: '+14155550120', to: '+12065550151', body: 'Anyone?' }))
   const { conversation } = await caseOf('+14155550120')
   sandbox.failNext({ status: 502 }, 3)
