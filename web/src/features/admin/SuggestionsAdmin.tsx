@@ -50,6 +50,8 @@ function SuggestionCard({ suggestion: s }: { suggestion: MergeSuggestion }) {
       await qc.invalidateQueries({ queryKey: ['contact'] })
       await qc.invalidateQueries({ queryKey: ['merges'] })
       await qc.invalidateQueries({ queryKey: ['conversations-of-contact'] })
+      // The customer panels' notices; this list keeps the decided card until the next visit.
+      await qc.invalidateQueries({ queryKey: ['merge-suggestions', 'of'] })
     },
   })
   const decided = decide.data ?? (s.status === 'open' ? null : s)
