@@ -47,7 +47,8 @@ function SuggestionCard({ suggestion: s }: { suggestion: MergeSuggestion }) {
         ? unwrap(api.POST('/api/v1/merge-suggestions/{id}/accept', { params: { path: { id: s.id } }, body: {} })).then((r) => r.suggestion)
         : unwrap(api.POST('/api/v1/merge-suggestions/{id}/reject', { params: { path: { id: s.id } } })),
     onSuccess: async () => {
-      await qc.invalidateQueries({ queryKey: ['contact'] })
+      // Stale, not refetched: the card keeps showing the two as they were when decided (B has no identities left once merged).
+      await qc.invalidateQueries({ queryKey: ['contact'], refetchType: 'none' })
       await qc.invalidateQueries({ queryKey: ['merges'] })
       await qc.invalidateQueries({ queryKey: ['conversations-of-contact'] })
       // The customer panels' notices; this list keeps the decided card until the next visit.
