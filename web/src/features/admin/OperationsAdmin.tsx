@@ -87,11 +87,15 @@ export function AuditAdmin() {
   )
 }
 
-/** The live board: refreshed whenever a conversation event arrives on the realtime socket. */
+/**
+ * The live board: refreshed whenever a conversation event arrives on the
+ * realtime socket, and every 15 s for what carries no conversation (an
+ * agent's presence).
+ */
 export function BoardAdmin() {
   const t = useT()
   const qc = useQueryClient()
-  const board = useQuery({ queryKey: ['admin', 'board'], queryFn: () => unwrap(api.GET('/api/v1/board')), refetchInterval: 60_000 })
+  const board = useQuery({ queryKey: ['admin', 'board'], queryFn: () => unwrap(api.GET('/api/v1/board')), refetchInterval: 15_000 })
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null
     // Many events arrive in bursts: one refetch per burst.
