@@ -68,7 +68,7 @@ test('an admin creates an SMS inbox through the generated form; a bad setting is
   await page.getByLabel('Phone Number').fill('+14155550123')
   await page.getByRole('button', { name: 'Create inbox' }).click()
   await page.getByRole('status').filter({ hasText: 'Inbox SMS line created.' }).waitFor()
-  await page.getByRole('cell', { name: 'SMS line' }).waitFor()
+  await page.getByRole('cell', { name: 'SMS line', exact: true }).waitFor()
   await page.screenshot({ path: path.join(shots, 'admin-inboxes.png'), fullPage: true })
 
   const listed = await app.omnidesk.app.inject({ method: 'GET', url: '/api/v1/inboxes?channel=sms', headers: { authorization: `Bearer ${ws.body.token}` } })

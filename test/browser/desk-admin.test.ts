@@ -182,7 +182,7 @@ test('the board shows each agent’s presence and cases per channel against capa
   await row.getByText('Busy').waitFor()
   await row.getByText('api 1/4 · email 0/2').waitFor()
   await admin.getByRole('row', { name: /Ada Admin/ }).getByText('Offline').waitFor()
-  await screenshot(admin, 'admin-board')
+  await screenshot(admin, 'admin-board-presence')
 })
 
 test('axe finds no serious or critical violation on any admin screen, in light and dark themes', opts, async () => {
