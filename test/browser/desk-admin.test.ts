@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict'
-import type { AddressInfo } from 'node:net'
 import { after, before, test } from 'node:test'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { suggestMerge } from '../../src/modules/contacts/index.ts'
 import { type Client, useTestApp, type WorkspaceClient } from '../harness.ts'
-import { ensureWebBuilt } from '../web/built-app.ts'
-import { axeViolations, browserSkipReason, chromiumPath, screenshot } from './desk-harness.ts'
+import { axeViolations, browserSkipReason, launchChromium, screenshot, serveTestApp } from './desk-harness.ts'
 
 /*
  * The admin screens that finish the desk, in a real browser against the app
@@ -29,11 +27,8 @@ const agent = { id: '', email: '', client: null as Client | null }
 
 before(async () => {
   if (!t) return
-  await ensureWebBuilt()
-  await t.omnidesk.start({ jobs: false })
-  await t.omnidesk.app.listen({ port: 0, host: '127.0.0.1' })
-  base = `http://127.0.0.1:${(t.omnidesk.app.server.address() as AddressInfo).port}`
-  browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] })
+  base = await serveTestApp(t)
+  browser = await launchChromium()
   const stamp = Date.now().toString(36)
   ws = await t.workspace('Admin Co')
   const ada = await ws.post('/api/v1/users', { email: `ada-${stamp}@example.com`, name: 'Ada Admin', role: 'admin', password })
@@ -203,7 +198,7 @@ test('axe finds no serious or critical violation on any admin screen, in light a
   await dark.close()
 })
 
-test('an agent sees no admin screen, merge suggestions included, and the API refuses them', opts, async () => {
+test('an agent sees no admin screen, merge suggestions included, is told of a pending one in the customer panel, and the API refuses deciding it', opts, async () => {
   const page = await signIn(agent.email)
   const nav = page.getByRole('navigation', { name: 'Main' })
   await nav.getByRole('link', { name: 'Mine' }).waitFor()
@@ -215,8 +210,15 @@ test('an agent sees no admin screen, merge suggestions included, and the API ref
   const asAgent = agent.client!
   assert.equal((await asAgent.get('/api/v1/board')).status, 403)
   const stamp = Date.now().toString(36)
-  const [x, y] = await Promise.all(['x', 'y'].map(async (n) => (await ws.post('/api/v1/contacts', { identities: [{ kind: 'widget', value: `${n}-${stamp}` }] })).body.id as string))
-  const s = await t!.omnidesk.platform.tx(ws.workspaceId, (trx) => suggestMerge(trx, ws.workspaceId, x!, y!, { source: 'chat.pre-chat-form' }))
+  const kase = (await ws.post('/api/v1/conversations', { contact: { name: 'Xavier', email: `x-${stamp}@example.com` }, subject: 'Hi', message: { text: 'x' } })).body
+  const y = (await ws.post('/api/v1/contacts', { name: 'Yolanda', identities: [{ kind: 'widget', value: `y-${stamp}` }] })).body.id as string
+  const s = await t!.omnidesk.platform.tx(ws.workspaceId, (trx) => suggestMerge(trx, ws.workspaceId, kase.contactId, y, { source: 'chat.pre-chat-form' }))
+
+  await page.goto(`/cases/${kase.id}`)
+  const note = page.getByRole('region', { name: 'Xavier' }).getByRole('note', { name: 'Possible duplicate' })
+  await note.getByText('This customer may be the same person as Yolanda').waitFor()
+  await note.getByText('A supervisor can review and merge them.').waitFor()
+  assert.equal(await note.getByRole('link').count(), 0, 'no link to a screen the agent may not use')
   for (const action of ['accept', 'reject']) {
     const res = await asAgent.post(`/api/v1/merge-suggestions/${s!.id}/${action}`)
     assert.equal(res.status, 403, action)
