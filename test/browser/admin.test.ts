@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import type { AddressInfo } from 'node:net'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { useTestApp } from '../harness.ts'
-import { ensureWebBuilt } from '../web/built-app.ts'
+import { launchChromium, serveTestApp } from './desk-harness.ts'
 
 // The admin screens in a real browser: an admin creates an inbox through the
 // form generated from the channel's schema; an agent sees no admin screen.
@@ -22,11 +21,8 @@ const password = 'correct horse battery staple'
 const t = haveBrowser ? await useTestApp() : null
 before(async () => {
   if (!t) return
-  await ensureWebBuilt()
-  await t.omnidesk.start({ jobs: false })
-  await t.omnidesk.app.listen({ port: 0, host: '127.0.0.1' })
-  base = `http://127.0.0.1:${(t.omnidesk.app.server.address() as AddressInfo).port}`
-  browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] })
+  base = await serveTestApp(t)
+  browser = await launchChromium()
 })
 after(async () => {
   await browser?.close()
@@ -68,7 +64,7 @@ test('an admin creates an SMS inbox through the generated form; a bad setting is
   await page.getByLabel('Phone Number').fill('+14155550123')
   await page.getByRole('button', { name: 'Create inbox' }).click()
   await page.getByRole('status').filter({ hasText: 'Inbox SMS line created.' }).waitFor()
-  await page.getByRole('cell', { name: 'SMS line' }).waitFor()
+  await page.getByRole('cell', { name: 'SMS line', exact: true }).waitFor()
   await page.screenshot({ path: path.join(shots, 'admin-inboxes.png'), fullPage: true })
 
   const listed = await app.omnidesk.app.inject({ method: 'GET', url: '/api/v1/inboxes?channel=sms', headers: { authorization: `Bearer ${ws.body.token}` } })

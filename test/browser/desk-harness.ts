@@ -7,10 +7,12 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
+import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
+import type { TestApp } from '../harness.ts'
 import { freePort } from '../net.ts'
 import { createThrowawayDatabase } from '../server-database.ts'
 import { ensureWebBuilt } from '../web/built-app.ts'
@@ -24,6 +26,18 @@ export function browserSkipReason(): string | null {
   if (fs.existsSync(chromiumPath)) return null
   if (process.env.CI) throw new Error(`${chromiumPath} is missing: .ci/run installs it with apt-get (chromium)`)
   return `${chromiumPath} is not installed (apt-get install -y chromium); browser tests skipped`
+}
+
+/** Debian's chromium, headless, without the background traffic a test does not want. */
+export const launchChromium = (): Promise<Browser> =>
+  chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] })
+
+/** Serves a test file's in-process app (useTestApp) with the built desk, no job workers; returns its base URL. */
+export async function serveTestApp(t: TestApp): Promise<string> {
+  await ensureWebBuilt()
+  await t.omnidesk.start({ jobs: false })
+  await t.omnidesk.app.listen({ port: 0, host: '127.0.0.1' })
+  return `http://127.0.0.1:${(t.omnidesk.app.server.address() as AddressInfo).port}`
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -95,10 +109,7 @@ export async function startDesk(): Promise<Desk> {
   const agentRes = await api('POST', '/api/v1/users', { email: 'sam@acme.test', name: 'Sam Agent', role: 'agent', password }, token)
   if (agentRes.status !== 201) throw new Error(`agent: ${agentRes.status} ${JSON.stringify(agentRes.body)}`)
 
-  const browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
+  const browser = await launchChromium()
 
   return {
     base,

@@ -57,16 +57,29 @@ export async function longestWaiting(trx: Tx, ws: string, limit: number) {
   return rows
 }
 
-/** Active users who may work cases, with their assigned load. */
+/**
+ * Active users who may work cases, with their presence (offline when they
+ * never set one), capacity per channel, and the cases they carry: open, all
+ * active (open, pending, on hold), and active per channel.
+ */
 export async function agentLoad(trx: Tx, ws: string) {
-  const { rows } = await sql<{ id: string; name: string; role: string; open: string; active: string }>`
+  const { rows } = await sql<{ id: string; name: string; role: string; presence: string; presence_since: Date | null; capacity: Record<string, number>; open: number; active: number; load: Record<string, number> }>`
+    with per_channel as (
+      select c.assignee_id as user_id, c.channel, count(*) filter (where c.status = 'open') as open, count(*) as active
+      from conversations c
+      where c.workspace_id = ${ws} and c.assignee_id is not null and c.status in ('open', 'pending', 'on_hold')
+      group by 1, 2
+    ), per_agent as (
+      select user_id, sum(open)::int as open, sum(active)::int as active, jsonb_object_agg(channel, active) as load
+      from per_channel group by user_id
+    )
     select u.id, u.name, u.role,
-           count(c.id) filter (where c.status = 'open') as open,
-           count(c.id) as active
+           coalesce(a.status, 'offline') as presence, a.status_changed_at as presence_since, coalesce(a.capacity, '{}'::jsonb) as capacity,
+           coalesce(l.open, 0) as open, coalesce(l.active, 0) as active, coalesce(l.load, '{}'::jsonb) as load
     from users u
-    left join conversations c on c.workspace_id = u.workspace_id and c.assignee_id = u.id and c.status in ('open', 'pending', 'on_hold')
+    left join agent_routing a on a.workspace_id = u.workspace_id and a.user_id = u.id
+    left join per_agent l on l.user_id = u.id
     where u.workspace_id = ${ws} and u.active and u.role in ('owner', 'admin', 'supervisor', 'agent')
-    group by u.id, u.name, u.role
-    order by count(c.id) filter (where c.status = 'open') desc, u.name, u.id`.execute(trx)
+    order by coalesce(l.open, 0) desc, u.name, u.id`.execute(trx)
   return rows
 }

@@ -38,7 +38,17 @@ export function createBoardService(p: Platform) {
           assigneeId: r.assignee_id,
           waitingSince: new Date(r.since).toISOString(),
         })),
-        agents: s.agents.map((r) => ({ userId: r.id, name: r.name, role: r.role, open: Number(r.open), active: Number(r.active) })),
+        agents: s.agents.map((r) => ({
+          userId: r.id,
+          name: r.name,
+          role: r.role,
+          presence: r.presence as Board['agents'][number]['presence'],
+          presenceSince: iso(r.presence_since),
+          open: Number(r.open),
+          active: Number(r.active),
+          load: r.load,
+          capacity: r.capacity,
+        })),
       }
     },
   }

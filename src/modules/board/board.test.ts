@@ -74,3 +74,30 @@ test('the board answers 16 concurrent clients while cases are created, and then 
   assert.equal(settled.totals.open, 8)
   assert.equal(settled.inboxes.reduce((n: number, i: { open: number }) => n + i.open, 0), 8)
 })
+
+test('the board shows each agent’s presence, capacity and cases per channel', async () => {
+  const ws = await t.workspace()
+  const sup = await member(ws, 'supervisor', 'sue')
+  const agent = await member(ws, 'agent', 'dan')
+  const mail = await ws.post('/api/v1/inboxes', { name: 'Mail', channel: 'email', config: { address: `presence-${ws.workspaceId.slice(0, 8)}@example.com` } })
+  assert.equal(mail.status, 201, JSON.stringify(mail.body))
+  await openConversation(ws, { subject: 'by api', assigneeId: agent.id })
+  const byMail = await openConversation(ws, { subject: 'by mail', inboxId: mail.body.id, assigneeId: agent.id })
+  assert.equal((await ws.patch(`/api/v1/conversations/${byMail.id}`, { status: 'on_hold' })).status, 200)
+  assert.equal((await sup.client.put(`/api/v1/users/${agent.id}/routing`, { capacity: { email: 3, chat: 2 }, skills: [] })).status, 200)
+  // Busy takes no new work, so nothing is routed to dan while the test looks.
+  assert.equal((await agent.client.put(`/api/v1/users/${agent.id}/presence`, { status: 'busy' })).status, 200)
+  assert.equal((await sup.client.put(`/api/v1/users/${sup.id}/presence`, { status: 'away' })).status, 200)
+
+  const b = (await sup.client.get('/api/v1/board')).body
+  const dan = b.agents.find((a: { userId: string }) => a.userId === agent.id)
+  assert.equal(dan.presence, 'busy')
+  assert.ok(dan.presenceSince)
+  assert.deepEqual([dan.open, dan.active], [1, 2])
+  assert.deepEqual(dan.load, { api: 1, email: 1 })
+  assert.deepEqual(dan.capacity, { email: 3, chat: 2 })
+  const sue = b.agents.find((a: { userId: string }) => a.userId === sup.id)
+  assert.deepEqual([sue.presence, sue.load, sue.capacity], ['away', {}, {}])
+  const admin = b.agents.find((a: { userId: string }) => a.userId === ws.adminUserId)
+  assert.deepEqual([admin.presence, admin.presenceSince], ['offline', null], 'never set: offline')
+})

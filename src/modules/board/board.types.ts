@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { presenceStatuses } from '../routing/index.ts'
 
 const counts = { open: z.number().int(), unassigned: z.number().int(), oldestWaitingSince: z.string().nullable() }
 
@@ -24,8 +25,23 @@ export const boardSchema = z
         waitingSince: z.string(),
       }),
     ),
-    /** Active users who may work cases, with their load: assigned open, and open + pending + on hold. */
-    agents: z.array(z.object({ userId: z.uuid(), name: z.string(), role: z.string(), open: z.number().int(), active: z.number().int() })),
+    /** Active users who may work cases, with their presence and load: assigned open, and open + pending + on hold, in all and per channel. */
+    agents: z.array(
+      z.object({
+        userId: z.uuid(),
+        name: z.string(),
+        role: z.string(),
+        /** The routing presence; `offline` for users who never set one. */
+        presence: z.enum(presenceStatuses),
+        presenceSince: z.string().nullable(),
+        open: z.number().int(),
+        active: z.number().int(),
+        /** Active cases (open, pending, on hold) per channel; channels without any are left out. */
+        load: z.record(z.string(), z.number().int()),
+        /** How many active cases routing gives the agent per channel (PUT /users/{id}/routing); absent: none. */
+        capacity: z.record(z.string(), z.number().int()),
+      }),
+    ),
   })
   .meta({ id: 'Board' })
 export type Board = z.infer<typeof boardSchema>

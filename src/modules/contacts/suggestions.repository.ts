@@ -33,8 +33,10 @@ export function findSuggestion(trx: Tx, workspaceId: string, id: string, opts: {
   return q.executeTakeFirst()
 }
 
-export function listSuggestions(trx: Tx, workspaceId: string, opts: { status: string; limit: number; after: [string, string] | null }) {
+export function listSuggestions(trx: Tx, workspaceId: string, opts: { status: string; contactId?: string | undefined; limit: number; after: [string, string] | null }) {
   let q = trx.selectFrom('contact_merge_suggestions').selectAll().where('workspace_id', '=', workspaceId).where('status', '=', opts.status)
+  const contactId = opts.contactId
+  if (contactId) q = q.where((eb) => eb.or([eb('contact_a_id', '=', contactId), eb('contact_b_id', '=', contactId)]))
   if (opts.after) {
     const [createdAt, id] = opts.after
     q = q.where((eb) => eb.or([eb('created_at', '<', new Date(createdAt)), eb.and([eb('created_at', '=', new Date(createdAt)), eb('id', '<', id)])]))

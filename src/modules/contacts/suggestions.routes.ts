@@ -13,7 +13,8 @@ export const suggestionsRoutes =
       schema: {
         tags,
         summary: 'Suggested merges of contacts from unverified evidence, newest first (default: the open ones)',
-        querystring: listQuery.extend({ status: z.enum(suggestionStatuses).default('open') }),
+        description: '`contactId` keeps the suggestions where that contact is one of the two.',
+        querystring: listQuery.extend({ status: z.enum(suggestionStatuses).default('open'), contactId: z.uuid().optional() }),
         response: { 200: listOf(suggestionSchema), ...commonErrors },
       },
     }, async (req) => contacts.listSuggestions(req.actor, req.query))

@@ -38,10 +38,10 @@ export async function suggestMerge(trx: Tx, workspaceId: string, a: string, b: s
 
 export function createSuggestionUseCases(p: Platform, merges: ReturnType<typeof createMergeUseCases>) {
   return {
-    async listSuggestions(actor: Actor, q: { status: SuggestionStatus; limit: number; cursor?: string | undefined }) {
+    async listSuggestions(actor: Actor, q: { status: SuggestionStatus; contactId?: string | undefined; limit: number; cursor?: string | undefined }) {
       authorize(actor, 'contacts:read')
       const after = p.cursors.decode(q.cursor, 2) as [string, string] | null
-      const rows = await p.tx(actor, (trx) => repo.listSuggestions(trx, actor.workspaceId, { status: q.status, limit: q.limit, after }))
+      const rows = await p.tx(actor, (trx) => repo.listSuggestions(trx, actor.workspaceId, { status: q.status, contactId: q.contactId, limit: q.limit, after }))
       return page(rows.map(toSuggestion), q.limit, (s) => p.cursors.encode([s.createdAt, s.id]))
     },
 

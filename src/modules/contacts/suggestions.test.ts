@@ -104,3 +104,26 @@ test('16 concurrent suggestions of one pair record one open suggestion', async (
   assert.equal(new Set(results.map((r) => r?.id)).size, 1)
   assert.equal((await ws.get('/api/v1/merge-suggestions')).body.items.length, 1)
 })
+
+test('suggestions are listed per contact (either side of the pair), only within the workspace', async () => {
+  const ws = await t.workspace()
+  const other = await t.workspace()
+  const stamp = Date.now()
+  const a = await contact(ws, [{ kind: 'email', value: `pa-${stamp}@example.org` }])
+  const b = await contact(ws, [{ kind: 'widget', value: `pb-${stamp}` }])
+  const c = await contact(ws, [{ kind: 'widget', value: `pc-${stamp}` }])
+  const d = await contact(ws, [{ kind: 'widget', value: `pd-${stamp}` }])
+  const ab = await suggest(ws, a, b)
+  const cd = await suggest(ws, c, d)
+  assert.ok(ab && cd)
+  const ids = async (contactId: string, client = ws) => {
+    const res = await client.get(`/api/v1/merge-suggestions?contactId=${contactId}`)
+    assert.equal(res.status, 200, JSON.stringify(res.body))
+    return res.body.items.map((s: { id: string }) => s.id)
+  }
+  assert.deepEqual(await ids(a), [ab.id])
+  assert.deepEqual(await ids(b), [ab.id])
+  assert.deepEqual(await ids(d), [cd.id])
+  assert.deepEqual(await ids(a, other), [], 'another workspace sees none')
+  assert.equal((await ws.get('/api/v1/merge-suggestions?contactId=nope')).status, 400)
+})

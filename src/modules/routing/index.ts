@@ -14,6 +14,7 @@ import { createSweeper } from './routing.sweeper.ts'
 
 export type { ConversationsPort } from './routing.engine.ts'
 export { lockRouting } from './routing.engine.ts'
+export { presenceStatuses } from './routing.types.ts'
 export type { Queue, Decision, Offer, AgentRouting, PresenceStatus, Strategy } from './routing.types.ts'
 
 export interface RoutingDeps {

@@ -136,3 +136,19 @@ export async function revokeTokensOf(trx: Tx, workspaceId: string, userId: strin
     .executeTakeFirst()
   return Number(r.numUpdatedRows)
 }
+
+/** Adds one member; false when already there. */
+export async function addTeamMember(trx: Tx, workspaceId: string, teamId: string, userId: string): Promise<boolean> {
+  const r = await trx
+    .insertInto('team_members')
+    .values({ workspace_id: workspaceId, team_id: teamId, user_id: userId })
+    .onConflict((oc) => oc.columns(['team_id', 'user_id']).doNothing())
+    .returning('user_id')
+    .executeTakeFirst()
+  return r !== undefined
+}
+
+export async function removeTeamMember(trx: Tx, workspaceId: string, teamId: string, userId: string): Promise<boolean> {
+  const r = await trx.deleteFrom('team_members').where('workspace_id', '=', workspaceId).where('team_id', '=', teamId).where('user_id', '=', userId).executeTakeFirst()
+  return Number(r.numDeletedRows) > 0
+}

@@ -69,6 +69,12 @@ export const usersRoutes =
     app.patch('/teams/:id', { schema: { tags, summary: 'Update a team or replace its members', params: idParam, body: teamBody.partial(), response: { 200: teamSchema, ...commonErrors } } }, async (req) =>
       users.saveTeam(req.actor, req.params.id, req.body),
     )
+    app.post('/teams/:id/members', {
+      schema: { tags, summary: 'Add one member to a team (nothing changes when already a member)', params: idParam, body: z.strictObject({ userId: z.uuid() }), response: { 200: teamSchema, ...commonErrors } },
+    }, async (req) => users.addTeamMember(req.actor, req.params.id, req.body.userId))
+    app.delete('/teams/:id/members/:userId', {
+      schema: { tags, summary: 'Remove one member from a team (nothing changes when not a member)', params: z.strictObject({ id: z.uuid(), userId: z.uuid() }), response: { 200: teamSchema, ...commonErrors } },
+    }, async (req) => users.removeTeamMember(req.actor, req.params.id, req.params.userId))
     app.delete('/teams/:id', { schema: { tags, summary: 'Delete a team', params: idParam, response: { 204: z.null(), ...commonErrors } } }, async (req, reply) => {
       await users.deleteTeam(req.actor, req.params.id)
       return reply.status(204).send(null)

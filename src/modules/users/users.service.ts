@@ -7,6 +7,7 @@ import { AppError, isUniqueViolation, notFound } from '../../platform/errors.ts'
 import { appendEvent } from '../../platform/events/events.ts'
 import { page } from '../../platform/http/cursor.ts'
 import type { Platform } from '../../platform/platform.ts'
+import { createTeamMemberUseCases } from './team-members.service.ts'
 import * as repo from './users.repository.ts'
 import { normaliseEmail, type Team, toUser, type User } from './users.types.ts'
 
@@ -197,6 +198,8 @@ export function createUsersService(p: Platform) {
         await recordAudit(trx, actor, { action: 'team.deleted', entityType: 'team', entityId: id })
       })
     },
+
+    ...createTeamMemberUseCases(p),
   }
 }
 export type UsersService = ReturnType<typeof createUsersService>

@@ -19,6 +19,7 @@ export type Category = Schemas['Category']
 export type Tag = Schemas['Tag']
 export type CustomField = Schemas['CustomField']
 export type Attachment = Schemas['Attachment']
+export type MergeSuggestion = Schemas['MergeSuggestion']
 export type Me = paths['/api/v1/auth/me']['get']['responses'][200]['content']['application/json']
 export type ConversationFilters = NonNullable<paths['/api/v1/conversations']['get']['parameters']['query']>
 export type ConversationPatch = NonNullable<paths['/api/v1/conversations/{id}']['patch']['requestBody']>['content']['application/json']

@@ -1082,6 +1082,216 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/teams/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add one member to a team (nothing changes when already a member) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        userId: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Team"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/teams/{id}/members/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove one member from a team (nothing changes when not a member) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    userId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Team"];
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -3140,13 +3350,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Suggested merges of contacts from unverified evidence, newest first (default: the open ones) */
+        /**
+         * Suggested merges of contacts from unverified evidence, newest first (default: the open ones)
+         * @description `contactId` keeps the suggestions where that contact is one of the two.
+         */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
                     cursor?: string;
                     status?: "open" | "accepted" | "rejected";
+                    contactId?: string;
                 };
                 header?: never;
                 path?: never;
@@ -14531,348 +14745,6 @@ export interface components {
             lastUsedAt: string | null;
             createdAt: string;
         };
-        BoardInput: {
-            generatedAt: string;
-            totals: {
-                open: number;
-                unassigned: number;
-                pending: number;
-                onHold: number;
-            };
-            inboxes: {
-                /** Format: uuid */
-                inboxId: string;
-                name: string;
-                channel: string;
-                open: number;
-                unassigned: number;
-                oldestWaitingSince: string | null;
-            }[];
-            teams: {
-                teamId: string | null;
-                name: string;
-                open: number;
-                unassigned: number;
-                oldestWaitingSince: string | null;
-            }[];
-            longestWaiting: {
-                /** Format: uuid */
-                conversationId: string;
-                number: number;
-                subject: string | null;
-                priority: string;
-                /** Format: uuid */
-                inboxId: string;
-                teamId: string | null;
-                assigneeId: string | null;
-                waitingSince: string;
-            }[];
-            agents: {
-                /** Format: uuid */
-                userId: string;
-                name: string;
-                role: string;
-                open: number;
-                active: number;
-            }[];
-        };
-        CannedReplyInput: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            shortcut: string | null;
-            body: string;
-            shared: boolean;
-            /** Format: uuid */
-            ownerId: string;
-            createdAt: string;
-            updatedAt: string;
-        };
-        ConversationSlaSummaryInput: {
-            /** Format: uuid */
-            policyId: string;
-            firstResponseDueAt: string | null;
-            nextResponseDueAt: string | null;
-            resolutionDueAt: string | null;
-            firstResponseBreached: boolean;
-            nextResponseBreached: boolean;
-            resolutionBreached: boolean;
-            breaches: {
-                clock: string;
-                cycle: number;
-                at: string;
-            }[];
-        };
-        ConversationInput: {
-            /** Format: uuid */
-            id: string;
-            number: number;
-            subject: string | null;
-            /** @enum {string} */
-            status: "open" | "pending" | "on_hold" | "solved" | "closed";
-            /** @enum {string} */
-            priority: "low" | "normal" | "high" | "urgent";
-            /** Format: uuid */
-            contactId: string;
-            /** Format: uuid */
-            inboxId: string;
-            channel: string;
-            teamId: string | null;
-            assigneeId: string | null;
-            categoryId: string | null;
-            tags: string[];
-            customFields: {
-                [key: string]: unknown;
-            };
-            firstInboundAt: string | null;
-            firstResponseAt: string | null;
-            lastCustomerMessageAt: string | null;
-            lastMessageAt: string | null;
-            solvedAt: string | null;
-            closedAt: string | null;
-            reopenedAt: string | null;
-            reopenCount: number;
-            followUpOf: string | null;
-            createdAt: string;
-            updatedAt: string;
-            sla: components["schemas"]["ConversationSlaSummaryInput"] | null;
-        };
-        AttachmentInput: {
-            /** Format: uuid */
-            id: string;
-            filename: string;
-            contentType: string;
-            size: number;
-            /** @description The part’s Content-ID without angle brackets (inbound email): the message HTML refers to this file as `cid:<contentId>` */
-            contentId: string | null;
-            /** @description Shown within the message body by the sender’s client (an inline image) rather than as a separate file */
-            inline: boolean;
-        };
-        MessageInput: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            conversationId: string;
-            /** @enum {string} */
-            direction: "inbound" | "outbound" | "note";
-            channel: string;
-            author: {
-                /** @enum {string} */
-                type: "contact" | "user" | "bot" | "system";
-                id: string | null;
-            };
-            text: string;
-            html: string | null;
-            attachments: components["schemas"]["AttachmentInput"][];
-            deliveryStatus: ("queued" | "sent" | "delivered" | "read" | "deferred" | "failed" | "not_delivered") | null;
-            deliveryError: string | null;
-            providerMessageId: string | null;
-            metadata: {
-                [key: string]: unknown;
-            };
-            createdAt: string;
-        };
-        TimelineItemInput: {
-            /** @constant */
-            kind: "message";
-            at: string;
-            message: components["schemas"]["MessageInput"];
-        } | {
-            /** @constant */
-            kind: "event";
-            at: string;
-            event: {
-                id: string;
-                type: string;
-                actor: {
-                    type: string;
-                    id: string | null;
-                    label: string;
-                };
-                payload: {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        ReplyChannelInput: {
-            channel: string;
-            available: boolean;
-            current: boolean;
-            inbox: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-            } | null;
-            identity: {
-                kind: string;
-                value: string;
-            } | null;
-            reason: string | null;
-            blocked: {
-                code: string;
-                message: string;
-            } | null;
-        };
-        InboundEmailSummaryInput: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            inboxId: string;
-            messageIdHeader: string | null;
-            from: string | null;
-            subject: string | null;
-            /** @enum {string} */
-            status: "received" | "processed" | "quarantined" | "ignored";
-            classification: ("customer" | "bounce" | "auto_reply" | "complaint" | "receipt" | "own_loop") | null;
-            reason: string | null;
-            conversationId: string | null;
-            receivedAt: string;
-        };
-        InboundEmailInput: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            inboxId: string;
-            messageIdHeader: string | null;
-            from: string | null;
-            subject: string | null;
-            /** @enum {string} */
-            status: "received" | "processed" | "quarantined" | "ignored";
-            classification: ("customer" | "bounce" | "auto_reply" | "complaint" | "receipt" | "own_loop") | null;
-            reason: string | null;
-            conversationId: string | null;
-            receivedAt: string;
-            envelopeFrom: string | null;
-            envelopeTo: string[];
-            size: number;
-            rawSha256: string;
-            dedupeKey: string;
-            classificationDetails: {
-                [key: string]: unknown;
-            } | null;
-            threading: {
-                matched: ("in-reply-to" | "references" | "token" | "reply-arrived-first" | "subject" | "continuity") | null;
-                header?: string;
-                token?: string;
-                conversationId?: string;
-                reason: string;
-                /** @enum {string} */
-                outcome?: "created" | "appended" | "reopened" | "follow-up" | "duplicate";
-                followUpOf?: string;
-            } | null;
-            messageId: string | null;
-            attempts: number;
-            lastError: string | null;
-            releasedAt: string | null;
-            processedAt: string | null;
-        };
-        ImapFolderStateInput: {
-            folder: string;
-            uidValidity: string;
-            lastUid: number;
-            fetched: number;
-            duplicates: number;
-            resyncs: number;
-            updatedAt: string;
-        };
-        ImapMailboxInput: {
-            /** Format: uuid */
-            inboxId: string;
-            inboxName: string;
-            address: string;
-            active: boolean;
-            host: string;
-            port: number;
-            user: string;
-            folders: string[];
-            backfillSince: string | null;
-            /** @enum {string} */
-            status: "pending" | "ok" | "failing" | "auth_failed";
-            lastSuccessAt: string | null;
-            lastAttemptAt: string | null;
-            lastError: string | null;
-            lastErrorAt: string | null;
-            consecutiveFailures: number;
-            nextAttemptAt: string | null;
-            checkpoints: components["schemas"]["ImapFolderStateInput"][];
-        };
-        WhatsappTemplateInput: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            inboxId: string;
-            name: string;
-            language: string;
-            /** @enum {string} */
-            category: "marketing" | "utility" | "authentication";
-            body: string;
-            variableCount: number;
-            /** @enum {string} */
-            status: "approved" | "pending" | "rejected" | "paused" | "disabled";
-            createdAt: string;
-            updatedAt: string;
-        };
-        InboxHealthInput: {
-            /** Format: uuid */
-            inboxId: string;
-            /** @enum {string} */
-            state: "healthy" | "degraded" | "down";
-            /** @description Why the state is what it is, for people */
-            reasons: string[];
-            consecutiveFailures: number;
-            lastError: {
-                code: string;
-                message: string;
-                at: string;
-            } | null;
-            lastSuccessAt: string | null;
-            lastFailureAt: string | null;
-            lastWebhookAt: string | null;
-            lastWebhookRejectedAt: string | null;
-        };
-        CallbackRequestInput: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            conversationId: string;
-            /** @constant */
-            kind: "callback";
-            /** @enum {string} */
-            status: "open" | "done" | "canceled";
-            phone: string | null;
-            note: string | null;
-            dueAt: string;
-            /** @enum {string} */
-            source: "api" | "ivr" | "widget";
-            createdBy: string | null;
-            remindedAt: string | null;
-            createdAt: string;
-        };
-        NotificationInput: {
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            kind: "mention" | "assignment";
-            conversationId: string | null;
-            messageId: string | null;
-            actorId: string | null;
-            actorName: string | null;
-            text: string;
-            readAt: string | null;
-            createdAt: string;
-        };
-        SearchResultInput: {
-            /** @enum {string} */
-            type: "conversation" | "message" | "contact";
-            /** Format: uuid */
-            id: string;
-            conversationId: string | null;
-            contactId: string | null;
-            title: string;
-            snippet: string;
-            rank: number;
-            at: string;
-        };
         AgentRoutingInput: {
             /** Format: uuid */
             userId: string;
@@ -15036,6 +14908,357 @@ export interface components {
                     };
                 };
             };
+        };
+        ConversationSlaSummaryInput: {
+            /** Format: uuid */
+            policyId: string;
+            firstResponseDueAt: string | null;
+            nextResponseDueAt: string | null;
+            resolutionDueAt: string | null;
+            firstResponseBreached: boolean;
+            nextResponseBreached: boolean;
+            resolutionBreached: boolean;
+            breaches: {
+                clock: string;
+                cycle: number;
+                at: string;
+            }[];
+        };
+        ConversationInput: {
+            /** Format: uuid */
+            id: string;
+            number: number;
+            subject: string | null;
+            /** @enum {string} */
+            status: "open" | "pending" | "on_hold" | "solved" | "closed";
+            /** @enum {string} */
+            priority: "low" | "normal" | "high" | "urgent";
+            /** Format: uuid */
+            contactId: string;
+            /** Format: uuid */
+            inboxId: string;
+            channel: string;
+            teamId: string | null;
+            assigneeId: string | null;
+            categoryId: string | null;
+            tags: string[];
+            customFields: {
+                [key: string]: unknown;
+            };
+            firstInboundAt: string | null;
+            firstResponseAt: string | null;
+            lastCustomerMessageAt: string | null;
+            lastMessageAt: string | null;
+            solvedAt: string | null;
+            closedAt: string | null;
+            reopenedAt: string | null;
+            reopenCount: number;
+            followUpOf: string | null;
+            createdAt: string;
+            updatedAt: string;
+            sla: components["schemas"]["ConversationSlaSummaryInput"] | null;
+        };
+        AttachmentInput: {
+            /** Format: uuid */
+            id: string;
+            filename: string;
+            contentType: string;
+            size: number;
+            /** @description The part’s Content-ID without angle brackets (inbound email): the message HTML refers to this file as `cid:<contentId>` */
+            contentId: string | null;
+            /** @description Shown within the message body by the sender’s client (an inline image) rather than as a separate file */
+            inline: boolean;
+        };
+        MessageInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            /** @enum {string} */
+            direction: "inbound" | "outbound" | "note";
+            channel: string;
+            author: {
+                /** @enum {string} */
+                type: "contact" | "user" | "bot" | "system";
+                id: string | null;
+            };
+            text: string;
+            html: string | null;
+            attachments: components["schemas"]["AttachmentInput"][];
+            deliveryStatus: ("queued" | "sent" | "delivered" | "read" | "deferred" | "failed" | "not_delivered") | null;
+            deliveryError: string | null;
+            providerMessageId: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            createdAt: string;
+        };
+        TimelineItemInput: {
+            /** @constant */
+            kind: "message";
+            at: string;
+            message: components["schemas"]["MessageInput"];
+        } | {
+            /** @constant */
+            kind: "event";
+            at: string;
+            event: {
+                id: string;
+                type: string;
+                actor: {
+                    type: string;
+                    id: string | null;
+                    label: string;
+                };
+                payload: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        ReplyChannelInput: {
+            channel: string;
+            available: boolean;
+            current: boolean;
+            inbox: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
+            identity: {
+                kind: string;
+                value: string;
+            } | null;
+            reason: string | null;
+            blocked: {
+                code: string;
+                message: string;
+            } | null;
+        };
+        BoardInput: {
+            generatedAt: string;
+            totals: {
+                open: number;
+                unassigned: number;
+                pending: number;
+                onHold: number;
+            };
+            inboxes: {
+                /** Format: uuid */
+                inboxId: string;
+                name: string;
+                channel: string;
+                open: number;
+                unassigned: number;
+                oldestWaitingSince: string | null;
+            }[];
+            teams: {
+                teamId: string | null;
+                name: string;
+                open: number;
+                unassigned: number;
+                oldestWaitingSince: string | null;
+            }[];
+            longestWaiting: {
+                /** Format: uuid */
+                conversationId: string;
+                number: number;
+                subject: string | null;
+                priority: string;
+                /** Format: uuid */
+                inboxId: string;
+                teamId: string | null;
+                assigneeId: string | null;
+                waitingSince: string;
+            }[];
+            agents: {
+                /** Format: uuid */
+                userId: string;
+                name: string;
+                role: string;
+                /** @enum {string} */
+                presence: "online" | "away" | "busy" | "offline";
+                presenceSince: string | null;
+                open: number;
+                active: number;
+                load: {
+                    [key: string]: number;
+                };
+                capacity: {
+                    [key: string]: number;
+                };
+            }[];
+        };
+        CannedReplyInput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            shortcut: string | null;
+            body: string;
+            shared: boolean;
+            /** Format: uuid */
+            ownerId: string;
+            createdAt: string;
+            updatedAt: string;
+        };
+        InboundEmailSummaryInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            inboxId: string;
+            messageIdHeader: string | null;
+            from: string | null;
+            subject: string | null;
+            /** @enum {string} */
+            status: "received" | "processed" | "quarantined" | "ignored";
+            classification: ("customer" | "bounce" | "auto_reply" | "complaint" | "receipt" | "own_loop") | null;
+            reason: string | null;
+            conversationId: string | null;
+            receivedAt: string;
+        };
+        InboundEmailInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            inboxId: string;
+            messageIdHeader: string | null;
+            from: string | null;
+            subject: string | null;
+            /** @enum {string} */
+            status: "received" | "processed" | "quarantined" | "ignored";
+            classification: ("customer" | "bounce" | "auto_reply" | "complaint" | "receipt" | "own_loop") | null;
+            reason: string | null;
+            conversationId: string | null;
+            receivedAt: string;
+            envelopeFrom: string | null;
+            envelopeTo: string[];
+            size: number;
+            rawSha256: string;
+            dedupeKey: string;
+            classificationDetails: {
+                [key: string]: unknown;
+            } | null;
+            threading: {
+                matched: ("in-reply-to" | "references" | "token" | "reply-arrived-first" | "subject" | "continuity") | null;
+                header?: string;
+                token?: string;
+                conversationId?: string;
+                reason: string;
+                /** @enum {string} */
+                outcome?: "created" | "appended" | "reopened" | "follow-up" | "duplicate";
+                followUpOf?: string;
+            } | null;
+            messageId: string | null;
+            attempts: number;
+            lastError: string | null;
+            releasedAt: string | null;
+            processedAt: string | null;
+        };
+        ImapFolderStateInput: {
+            folder: string;
+            uidValidity: string;
+            lastUid: number;
+            fetched: number;
+            duplicates: number;
+            resyncs: number;
+            updatedAt: string;
+        };
+        ImapMailboxInput: {
+            /** Format: uuid */
+            inboxId: string;
+            inboxName: string;
+            address: string;
+            active: boolean;
+            host: string;
+            port: number;
+            user: string;
+            folders: string[];
+            backfillSince: string | null;
+            /** @enum {string} */
+            status: "pending" | "ok" | "failing" | "auth_failed";
+            lastSuccessAt: string | null;
+            lastAttemptAt: string | null;
+            lastError: string | null;
+            lastErrorAt: string | null;
+            consecutiveFailures: number;
+            nextAttemptAt: string | null;
+            checkpoints: components["schemas"]["ImapFolderStateInput"][];
+        };
+        WhatsappTemplateInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            inboxId: string;
+            name: string;
+            language: string;
+            /** @enum {string} */
+            category: "marketing" | "utility" | "authentication";
+            body: string;
+            variableCount: number;
+            /** @enum {string} */
+            status: "approved" | "pending" | "rejected" | "paused" | "disabled";
+            createdAt: string;
+            updatedAt: string;
+        };
+        InboxHealthInput: {
+            /** Format: uuid */
+            inboxId: string;
+            /** @enum {string} */
+            state: "healthy" | "degraded" | "down";
+            /** @description Why the state is what it is, for people */
+            reasons: string[];
+            consecutiveFailures: number;
+            lastError: {
+                code: string;
+                message: string;
+                at: string;
+            } | null;
+            lastSuccessAt: string | null;
+            lastFailureAt: string | null;
+            lastWebhookAt: string | null;
+            lastWebhookRejectedAt: string | null;
+        };
+        CallbackRequestInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            /** @constant */
+            kind: "callback";
+            /** @enum {string} */
+            status: "open" | "done" | "canceled";
+            phone: string | null;
+            note: string | null;
+            dueAt: string;
+            /** @enum {string} */
+            source: "api" | "ivr" | "widget";
+            createdBy: string | null;
+            remindedAt: string | null;
+            createdAt: string;
+        };
+        NotificationInput: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "mention" | "assignment";
+            conversationId: string | null;
+            messageId: string | null;
+            actorId: string | null;
+            actorName: string | null;
+            text: string;
+            readAt: string | null;
+            createdAt: string;
+        };
+        SearchResultInput: {
+            /** @enum {string} */
+            type: "conversation" | "message" | "contact";
+            /** Format: uuid */
+            id: string;
+            conversationId: string | null;
+            contactId: string | null;
+            title: string;
+            snippet: string;
+            rank: number;
+            at: string;
         };
         BusinessCalendarInput: {
             /** Format: uuid */
@@ -15434,348 +15657,6 @@ export interface components {
             lastUsedAt: string | null;
             createdAt: string;
         };
-        Board: {
-            generatedAt: string;
-            totals: {
-                open: number;
-                unassigned: number;
-                pending: number;
-                onHold: number;
-            };
-            inboxes: {
-                /** Format: uuid */
-                inboxId: string;
-                name: string;
-                channel: string;
-                open: number;
-                unassigned: number;
-                oldestWaitingSince: string | null;
-            }[];
-            teams: {
-                teamId: string | null;
-                name: string;
-                open: number;
-                unassigned: number;
-                oldestWaitingSince: string | null;
-            }[];
-            longestWaiting: {
-                /** Format: uuid */
-                conversationId: string;
-                number: number;
-                subject: string | null;
-                priority: string;
-                /** Format: uuid */
-                inboxId: string;
-                teamId: string | null;
-                assigneeId: string | null;
-                waitingSince: string;
-            }[];
-            agents: {
-                /** Format: uuid */
-                userId: string;
-                name: string;
-                role: string;
-                open: number;
-                active: number;
-            }[];
-        };
-        CannedReply: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            shortcut: string | null;
-            body: string;
-            shared: boolean;
-            /** Format: uuid */
-            ownerId: string;
-            createdAt: string;
-            updatedAt: string;
-        };
-        ConversationSlaSummary: {
-            /** Format: uuid */
-            policyId: string;
-            firstResponseDueAt: string | null;
-            nextResponseDueAt: string | null;
-            resolutionDueAt: string | null;
-            firstResponseBreached: boolean;
-            nextResponseBreached: boolean;
-            resolutionBreached: boolean;
-            breaches: {
-                clock: string;
-                cycle: number;
-                at: string;
-            }[];
-        };
-        Conversation: {
-            /** Format: uuid */
-            id: string;
-            number: number;
-            subject: string | null;
-            /** @enum {string} */
-            status: "open" | "pending" | "on_hold" | "solved" | "closed";
-            /** @enum {string} */
-            priority: "low" | "normal" | "high" | "urgent";
-            /** Format: uuid */
-            contactId: string;
-            /** Format: uuid */
-            inboxId: string;
-            channel: string;
-            teamId: string | null;
-            assigneeId: string | null;
-            categoryId: string | null;
-            tags: string[];
-            customFields: {
-                [key: string]: unknown;
-            };
-            firstInboundAt: string | null;
-            firstResponseAt: string | null;
-            lastCustomerMessageAt: string | null;
-            lastMessageAt: string | null;
-            solvedAt: string | null;
-            closedAt: string | null;
-            reopenedAt: string | null;
-            reopenCount: number;
-            followUpOf: string | null;
-            createdAt: string;
-            updatedAt: string;
-            sla: components["schemas"]["ConversationSlaSummary"] | null;
-        };
-        Attachment: {
-            /** Format: uuid */
-            id: string;
-            filename: string;
-            contentType: string;
-            size: number;
-            /** @description The part’s Content-ID without angle brackets (inbound email): the message HTML refers to this file as `cid:<contentId>` */
-            contentId: string | null;
-            /** @description Shown within the message body by the sender’s client (an inline image) rather than as a separate file */
-            inline: boolean;
-        };
-        Message: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            conversationId: string;
-            /** @enum {string} */
-            direction: "inbound" | "outbound" | "note";
-            channel: string;
-            author: {
-                /** @enum {string} */
-                type: "contact" | "user" | "bot" | "system";
-                id: string | null;
-            };
-            text: string;
-            html: string | null;
-            attachments: components["schemas"]["Attachment"][];
-            deliveryStatus: ("queued" | "sent" | "delivered" | "read" | "deferred" | "failed" | "not_delivered") | null;
-            deliveryError: string | null;
-            providerMessageId: string | null;
-            metadata: {
-                [key: string]: unknown;
-            };
-            createdAt: string;
-        };
-        TimelineItem: {
-            /** @constant */
-            kind: "message";
-            at: string;
-            message: components["schemas"]["Message"];
-        } | {
-            /** @constant */
-            kind: "event";
-            at: string;
-            event: {
-                id: string;
-                type: string;
-                actor: {
-                    type: string;
-                    id: string | null;
-                    label: string;
-                };
-                payload: {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        ReplyChannel: {
-            channel: string;
-            available: boolean;
-            current: boolean;
-            inbox: {
-                /** Format: uuid */
-                id: string;
-                name: string;
-            } | null;
-            identity: {
-                kind: string;
-                value: string;
-            } | null;
-            reason: string | null;
-            blocked: {
-                code: string;
-                message: string;
-            } | null;
-        };
-        InboundEmailSummary: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            inboxId: string;
-            messageIdHeader: string | null;
-            from: string | null;
-            subject: string | null;
-            /** @enum {string} */
-            status: "received" | "processed" | "quarantined" | "ignored";
-            classification: ("customer" | "bounce" | "auto_reply" | "complaint" | "receipt" | "own_loop") | null;
-            reason: string | null;
-            conversationId: string | null;
-            receivedAt: string;
-        };
-        InboundEmail: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            inboxId: string;
-            messageIdHeader: string | null;
-            from: string | null;
-            subject: string | null;
-            /** @enum {string} */
-            status: "received" | "processed" | "quarantined" | "ignored";
-            classification: ("customer" | "bounce" | "auto_reply" | "complaint" | "receipt" | "own_loop") | null;
-            reason: string | null;
-            conversationId: string | null;
-            receivedAt: string;
-            envelopeFrom: string | null;
-            envelopeTo: string[];
-            size: number;
-            rawSha256: string;
-            dedupeKey: string;
-            classificationDetails: {
-                [key: string]: unknown;
-            } | null;
-            threading: {
-                matched: ("in-reply-to" | "references" | "token" | "reply-arrived-first" | "subject" | "continuity") | null;
-                header?: string;
-                token?: string;
-                conversationId?: string;
-                reason: string;
-                /** @enum {string} */
-                outcome?: "created" | "appended" | "reopened" | "follow-up" | "duplicate";
-                followUpOf?: string;
-            } | null;
-            messageId: string | null;
-            attempts: number;
-            lastError: string | null;
-            releasedAt: string | null;
-            processedAt: string | null;
-        };
-        ImapFolderState: {
-            folder: string;
-            uidValidity: string;
-            lastUid: number;
-            fetched: number;
-            duplicates: number;
-            resyncs: number;
-            updatedAt: string;
-        };
-        ImapMailbox: {
-            /** Format: uuid */
-            inboxId: string;
-            inboxName: string;
-            address: string;
-            active: boolean;
-            host: string;
-            port: number;
-            user: string;
-            folders: string[];
-            backfillSince: string | null;
-            /** @enum {string} */
-            status: "pending" | "ok" | "failing" | "auth_failed";
-            lastSuccessAt: string | null;
-            lastAttemptAt: string | null;
-            lastError: string | null;
-            lastErrorAt: string | null;
-            consecutiveFailures: number;
-            nextAttemptAt: string | null;
-            checkpoints: components["schemas"]["ImapFolderState"][];
-        };
-        WhatsappTemplate: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            inboxId: string;
-            name: string;
-            language: string;
-            /** @enum {string} */
-            category: "marketing" | "utility" | "authentication";
-            body: string;
-            variableCount: number;
-            /** @enum {string} */
-            status: "approved" | "pending" | "rejected" | "paused" | "disabled";
-            createdAt: string;
-            updatedAt: string;
-        };
-        InboxHealth: {
-            /** Format: uuid */
-            inboxId: string;
-            /** @enum {string} */
-            state: "healthy" | "degraded" | "down";
-            /** @description Why the state is what it is, for people */
-            reasons: string[];
-            consecutiveFailures: number;
-            lastError: {
-                code: string;
-                message: string;
-                at: string;
-            } | null;
-            lastSuccessAt: string | null;
-            lastFailureAt: string | null;
-            lastWebhookAt: string | null;
-            lastWebhookRejectedAt: string | null;
-        };
-        CallbackRequest: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            conversationId: string;
-            /** @constant */
-            kind: "callback";
-            /** @enum {string} */
-            status: "open" | "done" | "canceled";
-            phone: string | null;
-            note: string | null;
-            dueAt: string;
-            /** @enum {string} */
-            source: "api" | "ivr" | "widget";
-            createdBy: string | null;
-            remindedAt: string | null;
-            createdAt: string;
-        };
-        Notification: {
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            kind: "mention" | "assignment";
-            conversationId: string | null;
-            messageId: string | null;
-            actorId: string | null;
-            actorName: string | null;
-            text: string;
-            readAt: string | null;
-            createdAt: string;
-        };
-        SearchResult: {
-            /** @enum {string} */
-            type: "conversation" | "message" | "contact";
-            /** Format: uuid */
-            id: string;
-            conversationId: string | null;
-            contactId: string | null;
-            title: string;
-            snippet: string;
-            rank: number;
-            at: string;
-        };
         AgentRouting: {
             /** Format: uuid */
             userId: string;
@@ -15939,6 +15820,357 @@ export interface components {
                     };
                 };
             };
+        };
+        ConversationSlaSummary: {
+            /** Format: uuid */
+            policyId: string;
+            firstResponseDueAt: string | null;
+            nextResponseDueAt: string | null;
+            resolutionDueAt: string | null;
+            firstResponseBreached: boolean;
+            nextResponseBreached: boolean;
+            resolutionBreached: boolean;
+            breaches: {
+                clock: string;
+                cycle: number;
+                at: string;
+            }[];
+        };
+        Conversation: {
+            /** Format: uuid */
+            id: string;
+            number: number;
+            subject: string | null;
+            /** @enum {string} */
+            status: "open" | "pending" | "on_hold" | "solved" | "closed";
+            /** @enum {string} */
+            priority: "low" | "normal" | "high" | "urgent";
+            /** Format: uuid */
+            contactId: string;
+            /** Format: uuid */
+            inboxId: string;
+            channel: string;
+            teamId: string | null;
+            assigneeId: string | null;
+            categoryId: string | null;
+            tags: string[];
+            customFields: {
+                [key: string]: unknown;
+            };
+            firstInboundAt: string | null;
+            firstResponseAt: string | null;
+            lastCustomerMessageAt: string | null;
+            lastMessageAt: string | null;
+            solvedAt: string | null;
+            closedAt: string | null;
+            reopenedAt: string | null;
+            reopenCount: number;
+            followUpOf: string | null;
+            createdAt: string;
+            updatedAt: string;
+            sla: components["schemas"]["ConversationSlaSummary"] | null;
+        };
+        Attachment: {
+            /** Format: uuid */
+            id: string;
+            filename: string;
+            contentType: string;
+            size: number;
+            /** @description The part’s Content-ID without angle brackets (inbound email): the message HTML refers to this file as `cid:<contentId>` */
+            contentId: string | null;
+            /** @description Shown within the message body by the sender’s client (an inline image) rather than as a separate file */
+            inline: boolean;
+        };
+        Message: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            /** @enum {string} */
+            direction: "inbound" | "outbound" | "note";
+            channel: string;
+            author: {
+                /** @enum {string} */
+                type: "contact" | "user" | "bot" | "system";
+                id: string | null;
+            };
+            text: string;
+            html: string | null;
+            attachments: components["schemas"]["Attachment"][];
+            deliveryStatus: ("queued" | "sent" | "delivered" | "read" | "deferred" | "failed" | "not_delivered") | null;
+            deliveryError: string | null;
+            providerMessageId: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            createdAt: string;
+        };
+        TimelineItem: {
+            /** @constant */
+            kind: "message";
+            at: string;
+            message: components["schemas"]["Message"];
+        } | {
+            /** @constant */
+            kind: "event";
+            at: string;
+            event: {
+                id: string;
+                type: string;
+                actor: {
+                    type: string;
+                    id: string | null;
+                    label: string;
+                };
+                payload: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        ReplyChannel: {
+            channel: string;
+            available: boolean;
+            current: boolean;
+            inbox: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            } | null;
+            identity: {
+                kind: string;
+                value: string;
+            } | null;
+            reason: string | null;
+            blocked: {
+                code: string;
+                message: string;
+            } | null;
+        };
+        Board: {
+            generatedAt: string;
+            totals: {
+                open: number;
+                unassigned: number;
+                pending: number;
+                onHold: number;
+            };
+            inboxes: {
+                /** Format: uuid */
+                inboxId: string;
+                name: string;
+                channel: string;
+                open: number;
+                unassigned: number;
+                oldestWaitingSince: string | null;
+            }[];
+            teams: {
+                teamId: string | null;
+                name: string;
+                open: number;
+                unassigned: number;
+                oldestWaitingSince: string | null;
+            }[];
+            longestWaiting: {
+                /** Format: uuid */
+                conversationId: string;
+                number: number;
+                subject: string | null;
+                priority: string;
+                /** Format: uuid */
+                inboxId: string;
+                teamId: string | null;
+                assigneeId: string | null;
+                waitingSince: string;
+            }[];
+            agents: {
+                /** Format: uuid */
+                userId: string;
+                name: string;
+                role: string;
+                /** @enum {string} */
+                presence: "online" | "away" | "busy" | "offline";
+                presenceSince: string | null;
+                open: number;
+                active: number;
+                load: {
+                    [key: string]: number;
+                };
+                capacity: {
+                    [key: string]: number;
+                };
+            }[];
+        };
+        CannedReply: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            shortcut: string | null;
+            body: string;
+            shared: boolean;
+            /** Format: uuid */
+            ownerId: string;
+            createdAt: string;
+            updatedAt: string;
+        };
+        InboundEmailSummary: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            inboxId: string;
+            messageIdHeader: string | null;
+            from: string | null;
+            subject: string | null;
+            /** @enum {string} */
+            status: "received" | "processed" | "quarantined" | "ignored";
+            classification: ("customer" | "bounce" | "auto_reply" | "complaint" | "receipt" | "own_loop") | null;
+            reason: string | null;
+            conversationId: string | null;
+            receivedAt: string;
+        };
+        InboundEmail: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            inboxId: string;
+            messageIdHeader: string | null;
+            from: string | null;
+            subject: string | null;
+            /** @enum {string} */
+            status: "received" | "processed" | "quarantined" | "ignored";
+            classification: ("customer" | "bounce" | "auto_reply" | "complaint" | "receipt" | "own_loop") | null;
+            reason: string | null;
+            conversationId: string | null;
+            receivedAt: string;
+            envelopeFrom: string | null;
+            envelopeTo: string[];
+            size: number;
+            rawSha256: string;
+            dedupeKey: string;
+            classificationDetails: {
+                [key: string]: unknown;
+            } | null;
+            threading: {
+                matched: ("in-reply-to" | "references" | "token" | "reply-arrived-first" | "subject" | "continuity") | null;
+                header?: string;
+                token?: string;
+                conversationId?: string;
+                reason: string;
+                /** @enum {string} */
+                outcome?: "created" | "appended" | "reopened" | "follow-up" | "duplicate";
+                followUpOf?: string;
+            } | null;
+            messageId: string | null;
+            attempts: number;
+            lastError: string | null;
+            releasedAt: string | null;
+            processedAt: string | null;
+        };
+        ImapFolderState: {
+            folder: string;
+            uidValidity: string;
+            lastUid: number;
+            fetched: number;
+            duplicates: number;
+            resyncs: number;
+            updatedAt: string;
+        };
+        ImapMailbox: {
+            /** Format: uuid */
+            inboxId: string;
+            inboxName: string;
+            address: string;
+            active: boolean;
+            host: string;
+            port: number;
+            user: string;
+            folders: string[];
+            backfillSince: string | null;
+            /** @enum {string} */
+            status: "pending" | "ok" | "failing" | "auth_failed";
+            lastSuccessAt: string | null;
+            lastAttemptAt: string | null;
+            lastError: string | null;
+            lastErrorAt: string | null;
+            consecutiveFailures: number;
+            nextAttemptAt: string | null;
+            checkpoints: components["schemas"]["ImapFolderState"][];
+        };
+        WhatsappTemplate: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            inboxId: string;
+            name: string;
+            language: string;
+            /** @enum {string} */
+            category: "marketing" | "utility" | "authentication";
+            body: string;
+            variableCount: number;
+            /** @enum {string} */
+            status: "approved" | "pending" | "rejected" | "paused" | "disabled";
+            createdAt: string;
+            updatedAt: string;
+        };
+        InboxHealth: {
+            /** Format: uuid */
+            inboxId: string;
+            /** @enum {string} */
+            state: "healthy" | "degraded" | "down";
+            /** @description Why the state is what it is, for people */
+            reasons: string[];
+            consecutiveFailures: number;
+            lastError: {
+                code: string;
+                message: string;
+                at: string;
+            } | null;
+            lastSuccessAt: string | null;
+            lastFailureAt: string | null;
+            lastWebhookAt: string | null;
+            lastWebhookRejectedAt: string | null;
+        };
+        CallbackRequest: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            conversationId: string;
+            /** @constant */
+            kind: "callback";
+            /** @enum {string} */
+            status: "open" | "done" | "canceled";
+            phone: string | null;
+            note: string | null;
+            dueAt: string;
+            /** @enum {string} */
+            source: "api" | "ivr" | "widget";
+            createdBy: string | null;
+            remindedAt: string | null;
+            createdAt: string;
+        };
+        Notification: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "mention" | "assignment";
+            conversationId: string | null;
+            messageId: string | null;
+            actorId: string | null;
+            actorName: string | null;
+            text: string;
+            readAt: string | null;
+            createdAt: string;
+        };
+        SearchResult: {
+            /** @enum {string} */
+            type: "conversation" | "message" | "contact";
+            /** Format: uuid */
+            id: string;
+            conversationId: string | null;
+            contactId: string | null;
+            title: string;
+            snippet: string;
+            rank: number;
+            at: string;
         };
         BusinessCalendar: {
             /** Format: uuid */

@@ -1,12 +1,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, useState } from 'react'
-import { api, ApiError, unwrap } from '../../api/client'
+import { api, unwrap } from '../../api/client'
 import { errorText } from '../../app/errors'
 import { useT } from '../../i18n'
 import { AdminPage, QueryState, when } from './admin.shared'
+import { configFieldErrors, HealthBadge, InboxEditor } from './InboxEdit'
 import { type FormValues, type JsonSchema, SchemaForm, toConfig } from './SchemaForm'
 
-/** Inboxes: every channel kind created through a form generated from its settings schema; health of IMAP mailboxes. */
+/** Inboxes: every channel kind created and edited through a form generated from its settings schema; channel health, and IMAP mailboxes'. */
 export function InboxesAdmin() {
   const t = useT()
   const qc = useQueryClient()
@@ -18,7 +19,10 @@ export function InboxesAdmin() {
   const [values, setValues] = useState<FormValues>({})
   const [fieldErrors, setFieldErrors] = useState<Record<string, string>>({})
   const [done, setDone] = useState('')
-  const schema = (channels.data?.items.find((c) => c.channel === channel)?.configSchema ?? {}) as JsonSchema
+  const [editing, setEditing] = useState<string | null>(null)
+  const schemaOf = (ch: string) => (channels.data?.items.find((c) => c.channel === ch)?.configSchema ?? {}) as JsonSchema
+  const schema = schemaOf(channel)
+  const edited = inboxes.data?.items.find((i) => i.id === editing)
 
   const create = useMutation({
     mutationFn: (config: Record<string, unknown>) =>
@@ -29,14 +33,8 @@ export function InboxesAdmin() {
       setValues({})
       void qc.invalidateQueries({ queryKey: ['admin', 'inboxes'] })
     },
-    onError: (err) => {
-      // Field problems of the config go next to their field.
-      if (err instanceof ApiError) {
-        const next: Record<string, string> = {}
-        for (const f of err.fields) if (f.field.startsWith('body.config.')) next[f.field.slice('body.config.'.length).split('.')[0] as string] = f.message
-        setFieldErrors(next)
-      }
-    },
+    // Field problems of the config go next to their field.
+    onError: (err) => setFieldErrors(configFieldErrors(err)),
   })
 
   function submit(e: FormEvent) {
@@ -77,12 +75,13 @@ export function InboxesAdmin() {
           <button type="submit" disabled={create.isPending || !channel}>{t('admin.inboxes.add')}</button>
         </form>
       </section>
+      {edited && channels.data && <InboxEditor key={edited.id} inbox={edited} schema={schemaOf(edited.channel)} onClose={() => setEditing(null)} />}
       <section aria-labelledby="inbox-list">
         <h2 id="inbox-list">{t('admin.inboxes.title')}</h2>
         <QueryState error={inboxes.error ?? channels.error} pending={inboxes.isPending} />
         <table className="admin-table">
           <thead>
-            <tr><th>{t('admin.common.name')}</th><th>{t('admin.inboxes.channel')}</th><th>{t('admin.inboxes.health')}</th></tr>
+            <tr><th>{t('admin.common.name')}</th><th>{t('admin.inboxes.channel')}</th><th>{t('admin.inboxes.health')}</th><th>{t('admin.common.actions')}</th></tr>
           </thead>
           <tbody>
             {inboxes.data?.items.map((i) => {
@@ -92,13 +91,14 @@ export function InboxesAdmin() {
                   <td>{i.name}{i.channel === 'email' && typeof i.config.address === 'string' ? <span className="meta"> · {i.config.address}</span> : null}</td>
                   <td>{i.channel}</td>
                   <td>
-                    {i.active ? t('admin.inboxes.active') : t('admin.inboxes.inactive')}
+                    {i.active ? t('admin.inboxes.active') : t('admin.inboxes.inactive')} · <HealthBadge inboxId={i.id} />
                     {h && (
                       <span className={h.status === 'ok' ? 'status-ok' : 'status-bad'}>
                         {' '}· IMAP {h.status}{h.lastError ? `: ${h.lastError}` : ''} ({when(h.lastSuccessAt)})
                       </span>
                     )}
                   </td>
+                  <td><button type="button" onClick={() => setEditing(i.id)}>{t('admin.inboxes.edit', { name: i.name })}</button></td>
                 </tr>
               )
             })}

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query'
 import { useEffect, useState } from 'react'
 import { Link } from 'react-router'
-import { api, unwrap } from '../../api/client'
+import { api, type Schemas, unwrap } from '../../api/client'
 import { useT } from '../../i18n'
 import { realtime } from '../../realtime/realtime'
 import { AdminPage, QueryState, when } from './admin.shared'
@@ -87,11 +87,15 @@ export function AuditAdmin() {
   )
 }
 
-/** The live board: refreshed whenever a conversation event arrives on the realtime socket. */
+/**
+ * The live board: refreshed whenever a conversation event arrives on the
+ * realtime socket, and every 15 s for what carries no conversation (an
+ * agent's presence).
+ */
 export function BoardAdmin() {
   const t = useT()
   const qc = useQueryClient()
-  const board = useQuery({ queryKey: ['admin', 'board'], queryFn: () => unwrap(api.GET('/api/v1/board')), refetchInterval: 60_000 })
+  const board = useQuery({ queryKey: ['admin', 'board'], queryFn: () => unwrap(api.GET('/api/v1/board')), refetchInterval: 15_000 })
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null
     // Many events arrive in bursts: one refetch per burst.
@@ -133,14 +137,46 @@ export function BoardAdmin() {
           </section>
           <section aria-labelledby="agents-h">
             <h2 id="agents-h">{t('admin.board.agents')}</h2>
-            <table className="admin-table">
-              <thead><tr><th>{t('admin.common.name')}</th><th>{t('admin.board.open')}</th><th>{t('admin.board.active')}</th></tr></thead>
-              <tbody>{b.agents.map((a) => <tr key={a.userId}><td>{a.name} <span className="meta">{a.role}</span></td><td>{a.open}</td><td>{a.active}</td></tr>)}</tbody>
-            </table>
+            <AgentsTable agents={b.agents} />
           </section>
         </>
       )}
     </AdminPage>
+  )
+}
+
+type BoardAgent = Schemas['Board']['agents'][number]
+
+/** Who is online, away, busy or offline, and the cases each carries per channel against the capacity routing gives them. */
+function AgentsTable({ agents }: { agents: BoardAgent[] }) {
+  const t = useT()
+  return (
+    <table className="admin-table">
+      <thead>
+        <tr><th>{t('admin.common.name')}</th><th>{t('admin.board.presence')}</th><th>{t('admin.board.open')}</th><th>{t('admin.board.active')}</th><th>{t('admin.board.perChannel')}</th></tr>
+      </thead>
+      <tbody>
+        {agents.map((a) => {
+          const channels = [...new Set([...Object.keys(a.load), ...Object.keys(a.capacity)])].sort()
+          return (
+            <tr key={a.userId}>
+              <td>{a.name} <span className="meta">{a.role}</span></td>
+              <td>
+                <span className={`presence ${a.presence}`}>{t(`admin.board.presenceStatus.${a.presence}`)}</span>
+                {a.presenceSince && <span className="meta"> · {when(a.presenceSince)}</span>}
+              </td>
+              <td>{a.open}</td>
+              <td>{a.active}</td>
+              <td>
+                {channels.length === 0
+                  ? '—'
+                  : channels.map((c) => t(a.capacity[c] === undefined ? 'admin.board.load' : 'admin.board.loadOf', { channel: c, load: a.load[c] ?? 0, capacity: a.capacity[c] })).join(' · ')}
+              </td>
+            </tr>
+          )
+        })}
+      </tbody>
+    </table>
   )
 }
 

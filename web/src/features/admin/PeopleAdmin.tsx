@@ -71,44 +71,6 @@ export function UsersAdmin() {
   )
 }
 
-/** Teams and their members. */
-export function TeamsAdmin() {
-  const t = useT()
-  const qc = useQueryClient()
-  const teams = useQuery({ queryKey: ['admin', 'teams'], queryFn: () => unwrap(api.GET('/api/v1/teams')) })
-  const users = useQuery({ queryKey: ['admin', 'users'], queryFn: () => unwrap(api.GET('/api/v1/users', { params: { query: { limit: 100 } } })) })
-  const [name, setName] = useState('')
-  const [description, setDescription] = useState('')
-  const create = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/v1/teams', { body: { name, ...(description && { description }) } })),
-    onSuccess: () => {
-      setName('')
-      setDescription('')
-      void qc.invalidateQueries({ queryKey: ['admin', 'teams'] })
-    },
-  })
-  const nameOf = new Map((users.data?.items ?? []).map((u) => [u.id, u.name] as const))
-  return (
-    <AdminPage title={t('admin.teams.title')}>
-      <form className="admin-form card" onSubmit={(e) => { e.preventDefault(); create.mutate() }}>
-        <label>{t('admin.common.name')}<input required value={name} onChange={(e) => setName(e.target.value)} /></label>
-        <label>{t('admin.teams.description')}<input value={description} onChange={(e) => setDescription(e.target.value)} /></label>
-        <button type="submit" disabled={create.isPending}>{t('admin.teams.add')}</button>
-        {create.isError && <p role="alert" className="error">{errorText(t, create.error)}</p>}
-      </form>
-      <QueryState error={teams.error} pending={teams.isPending} />
-      <table className="admin-table">
-        <thead><tr><th>{t('admin.common.name')}</th><th>{t('admin.teams.description')}</th><th>{t('admin.teams.members')}</th></tr></thead>
-        <tbody>
-          {teams.data?.items.map((x) => (
-            <tr key={x.id}><td>{x.name}</td><td>{x.description}</td><td>{x.memberIds.map((id) => nameOf.get(id) ?? id).join(', ')}</td></tr>
-          ))}
-        </tbody>
-      </table>
-    </AdminPage>
-  )
-}
-
 /** API tokens: the secret is shown once, right after creation. */
 export function TokensAdmin() {
   const t = useT()

@@ -34,7 +34,7 @@ const typeOf = (s: JsonSchema): string => {
  * write-only secrets, comma-separated text for lists, JSON for objects).
  * Secrets are never shown: an empty secret field on an existing inbox keeps the stored one.
  */
-export function SchemaForm({ schema, values, onChange, errors, secretsSet = [] }: { schema: JsonSchema; values: FormValues; onChange: (v: FormValues) => void; errors: Record<string, string>; secretsSet?: string[] }) {
+export function SchemaForm({ schema, values, onChange, errors, secretsSet = [], secretSetText = '' }: { schema: JsonSchema; values: FormValues; onChange: (v: FormValues) => void; errors: Record<string, string>; secretsSet?: string[]; secretSetText?: string }) {
   const id = useId()
   const required = new Set(schema.required ?? [])
   return (
@@ -44,7 +44,8 @@ export function SchemaForm({ schema, values, onChange, errors, secretsSet = [] }
         const fieldId = `${id}-${key}`
         const label = `${words(key)}${required.has(key) ? ' *' : ''}`
         const err = errors[key]
-        const described = [prop.description ? `${fieldId}-help` : '', err ? `${fieldId}-err` : ''].filter(Boolean).join(' ') || undefined
+        const secretSet = Boolean(prop.writeOnly && secretsSet.includes(key) && secretSetText)
+        const described = [secretSet ? `${fieldId}-set` : '', prop.description ? `${fieldId}-help` : '', err ? `${fieldId}-err` : ''].filter(Boolean).join(' ') || undefined
         const set = (v: string | boolean) => onChange({ ...values, [key]: v })
         const value = values[key]
         let control
@@ -81,6 +82,7 @@ export function SchemaForm({ schema, values, onChange, errors, secretsSet = [] }
           <div key={key} className="schema-field">
             <label htmlFor={fieldId} className={kind === 'boolean' ? 'toggle' : undefined}>{label}</label>
             {control}
+            {secretSet && <span id={`${fieldId}-set`} className="meta">{secretSetText}</span>}
             {prop.description && <span id={`${fieldId}-help`} className="meta">{prop.description}</span>}
             {err && <span id={`${fieldId}-err`} className="error">{err}</span>}
           </div>
@@ -88,6 +90,21 @@ export function SchemaForm({ schema, values, onChange, errors, secretsSet = [] }
       })}
     </>
   )
+}
+
+/** A stored config as form values (the inverse of toConfig); secrets are never in it. */
+export function toFormValues(schema: JsonSchema, config: Record<string, unknown>): FormValues {
+  const values: FormValues = {}
+  for (const [key, prop] of Object.entries(schema.properties ?? {})) {
+    const v = config[key]
+    if (v === undefined || v === null) continue
+    const kind = typeOf(prop)
+    if (kind === 'boolean') values[key] = v === true
+    else if (kind === 'array' && Array.isArray(v)) values[key] = v.map(String).join(', ')
+    else if (kind === 'object') values[key] = JSON.stringify(v)
+    else values[key] = String(v)
+  }
+  return values
 }
 
 /** Form values as the API's config object: empty fields left out, numbers, lists and JSON parsed. */

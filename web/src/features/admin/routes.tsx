@@ -3,7 +3,9 @@ import { i18next } from '../../i18n'
 import { adminEn } from './admin.en'
 import { InboxesAdmin } from './InboxesAdmin'
 import { AuditAdmin, BoardAdmin, MailAdmin } from './OperationsAdmin'
-import { TeamsAdmin, TokensAdmin, UsersAdmin, WorkspaceAdmin } from './PeopleAdmin'
+import { TokensAdmin, UsersAdmin, WorkspaceAdmin } from './PeopleAdmin'
+import { SuggestionsAdmin } from './SuggestionsAdmin'
+import { TeamsAdmin } from './TeamsAdmin'
 import { TaxonomyAdmin } from './TaxonomyAdmin'
 
 i18next.addResourceBundle('en', 'translation', { admin: adminEn }, true, true)
@@ -14,7 +16,7 @@ const supervisors: readonly Role[] = ['owner', 'admin', 'supervisor']
 
 /**
  * The registration point of the admin screens (workspace settings, users,
- * teams, tokens, inboxes, taxonomy, audit, live board). Each entry is mounted
+ * teams, tokens, inboxes, taxonomy, audit, live board, merge suggestions). Each entry is mounted
  * at `/admin/<path>` and listed in the navigation only for the roles that may
  * use it (the API refuses the others anyway); agents never see any.
  */
@@ -33,6 +35,7 @@ export const adminRoutes: AdminRoute[] = [
   { path: 'mail', labelKey: 'admin.nav.mail', element: <MailAdmin />, roles: admins },
   { path: 'users', labelKey: 'admin.nav.users', element: <UsersAdmin />, roles: admins },
   { path: 'teams', labelKey: 'admin.nav.teams', element: <TeamsAdmin />, roles: supervisors },
+  { path: 'merge-suggestions', labelKey: 'admin.nav.suggestions', element: <SuggestionsAdmin />, roles: supervisors },
   { path: 'taxonomy', labelKey: 'admin.nav.taxonomy', element: <TaxonomyAdmin />, roles: admins },
   { path: 'tokens', labelKey: 'admin.nav.tokens', element: <TokensAdmin />, roles: supervisors },
   { path: 'audit', labelKey: 'admin.nav.audit', element: <AuditAdmin />, roles: admins },

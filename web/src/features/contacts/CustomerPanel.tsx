@@ -6,9 +6,11 @@ import { caseTitle, contactLabel, useContact } from '../../api/lookups'
 import { errorText } from '../../app/errors'
 import { useMe } from '../auth/session'
 import { useT } from '../../i18n'
+import { ContactAttributes } from './ContactAttributes'
 import { mergePreview, useContactCases, useMergeHistory } from './contacts.data'
+import { SuggestionNotice } from './SuggestionNotice'
 
-/** The customer beside a case (or on their own page): profile, identities, previous cases, merge and undo. */
+/** The customer beside a case (or on their own page): profile, a pending merge suggestion, identities, attributes, previous cases, merge and undo. */
 export function CustomerPanel({ contactId, currentCaseId }: { contactId: string; currentCaseId?: string }) {
   const t = useT()
   const contact = useContact(contactId)
@@ -19,12 +21,12 @@ export function CustomerPanel({ contactId, currentCaseId }: { contactId: string;
   const c = contact.data
   if (contact.isError) return <p role="alert" className="error">{errorText(t, contact.error)}</p>
   if (!c) return <p role="status">{t('common.loading')}</p>
-  const attributes = Object.entries(c.attributes)
   return (
     <section className="customer card" aria-labelledby={`customer-${c.id}`}>
       <h2 id={`customer-${c.id}`}>
         <Link to={`/contacts/${c.id}`}>{contactLabel(c)}</Link>
       </h2>
+      <SuggestionNotice contactId={c.id} mayMerge={mayMerge} />
       <h3>{t('contact.identities')}</h3>
       <ul className="plain-list">
         {c.identities.map((i) => (
@@ -34,19 +36,7 @@ export function CustomerPanel({ contactId, currentCaseId }: { contactId: string;
           </li>
         ))}
       </ul>
-      {attributes.length > 0 && (
-        <>
-          <h3>{t('contact.attributes')}</h3>
-          <dl className="attributes">
-            {attributes.map(([k, v]) => (
-              <div key={k}>
-                <dt>{k}</dt>
-                <dd>{typeof v === 'string' ? v : JSON.stringify(v)}</dd>
-              </div>
-            ))}
-          </dl>
-        </>
-      )}
+      <ContactAttributes contact={c} mayEdit={me.role !== 'auditor'} />
       <h3>{currentCaseId ? t('contact.otherCases') : t('contact.cases')}</h3>
       <ul className="plain-list">
         {cases.data?.items
