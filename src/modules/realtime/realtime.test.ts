@@ -188,6 +188,28 @@ test('a subscribed client receives conversation events once committed, and only 
   one.ws.close()
 })
 
+test('the agents topic carries presence changes of the workspace agents, and nothing of another workspace', async () => {
+  const ws = await t.workspace()
+  const other = await t.workspace()
+  const board = await subscribed(ws.token, ['agents'])
+  const elsewhere = await subscribed(other.token, ['agents', 'conversations'])
+  const agent = await ws.post('/api/v1/users', { email: 'presence@example.test', name: 'Pia', role: 'agent' })
+  assert.equal(agent.status, 201, JSON.stringify(agent.body))
+  const set = await ws.put(`/api/v1/users/${agent.body.id}/presence`, { status: 'away', reason: 'lunch' })
+  assert.equal(set.status, 200, JSON.stringify(set.body))
+  const got = await board.next((f) => f.type === 'event' && f.event.type === 'agent.presence-changed', 'agent.presence-changed')
+  assert.equal(got.event.payload.userId, agent.body.id)
+  assert.equal(got.event.payload.to, 'away')
+  // Conversation events are not on the agents topic.
+  await openConversation(ws)
+  await barrier(board)
+  assert.ok(board.frames.filter((f) => f.type === 'event').every((f) => f.event.type.startsWith('agent.')))
+  await barrier(elsewhere)
+  assert.equal(elsewhere.frames.filter((f) => f.type === 'event').length, 0)
+  board.ws.close()
+  elsewhere.ws.close()
+})
+
 test('only committed events of its own workspace reach a client: a rolled-back transaction sends nothing', async () => {
   const ws = await t.workspace()
   const other = await t.workspace()

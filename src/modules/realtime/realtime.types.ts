@@ -7,13 +7,15 @@ import { PRESENCE_EVENT, type PresenceUser } from './realtime.presence.ts'
 export const ALL_CONVERSATIONS = 'conversations'
 /** The signed-in user's own events (notifications): those whose payload names them as `recipientUserId`. */
 export const MY_NOTIFICATIONS = 'notifications'
+/** The workspace's agents: their presence and routing settings (events `agent.*`), for the board and the desk's presence control. */
+export const AGENTS = 'agents'
 const conversationTopic = /^conversation:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i
 
-/** `conversations` or `conversation:<uuid>`; normalised to lower case (ids in events are). */
+/** `conversations`, `notifications`, `agents` or `conversation:<uuid>`; normalised to lower case (ids in events are). */
 export const topicSchema = z
   .string()
   .max(100)
-  .refine((t) => t === ALL_CONVERSATIONS || t === MY_NOTIFICATIONS || conversationTopic.test(t), { message: 'A topic is "conversations", "notifications" or "conversation:<uuid>"' })
+  .refine((t) => t === ALL_CONVERSATIONS || t === MY_NOTIFICATIONS || t === AGENTS || conversationTopic.test(t), { message: 'A topic is "conversations", "notifications", "agents" or "conversation:<uuid>"' })
   .transform((t) => t.toLowerCase())
 
 /** Frames a client may send (JSON text). */
@@ -82,12 +84,14 @@ export function parseClientFrame(text: string): ParsedFrame {
 /**
  * Whether an event belongs to any of the topics of a connection of `userId`.
  * Personal events (payload.recipientUserId) go only to that user, on the
- * `notifications` topic; presence pseudo-events travel as presence frames instead.
+ * `notifications` topic; agents' presence and routing changes (`agent.*`) on the
+ * `agents` topic; presence pseudo-events travel as presence frames instead.
  */
 export function matchesTopics(topics: ReadonlySet<string>, event: Pick<DomainEvent, 'conversationId' | 'type' | 'payload'>, userId: string | null = null): boolean {
   if (event.type === PRESENCE_EVENT) return false
   const recipient = event.payload?.recipientUserId
   if (typeof recipient === 'string') return topics.has(MY_NOTIFICATIONS) && recipient === userId
+  if (event.type.startsWith('agent.')) return topics.has(AGENTS)
   if (!event.conversationId) return false
   return topics.has(ALL_CONVERSATIONS) || topics.has(`conversation:${event.conversationId.toLowerCase()}`)
 }
