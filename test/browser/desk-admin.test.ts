@@ -72,7 +72,7 @@ test('an admin edits an inbox: its settings filled in, the secret shown as set a
   assert.equal(await editor.getByLabel('Phone Number').inputValue(), '+14155550123')
   assert.equal(await editor.getByLabel('Auth Token').inputValue(), '', 'a secret is never shown')
   await editor.getByText('set (leave empty to keep)').waitFor()
-  await editor.getByText('nothing sent or received yet').waitFor()
+  await editor.getByText('no sends or webhooks so far').waitFor()
 
   // A bad value is refused next to its field, and nothing changes.
   await editor.getByLabel('Phone Number').fill('not a number')
@@ -178,6 +178,20 @@ test('the board shows each agent’s presence and cases per channel against capa
   await row.getByText('api 1/4 · email 0/2').waitFor()
   await admin.getByRole('row', { name: /Ada Admin/ }).getByText('Offline').waitFor()
   await screenshot(admin, 'admin-board-presence')
+})
+
+test('an agent sets their presence from the top bar, the board follows, and a supervisor’s change reaches the agent’s desk live', opts, async () => {
+  const sam = await signIn(agent.email)
+  const control = sam.getByRole('combobox', { name: 'Presence' })
+  await openAdmin(admin, 'Live board')
+  await control.selectOption('away')
+  await admin.getByRole('row', { name: /Sam Agent/ }).getByText('Away').waitFor()
+  assert.equal((await ws.get(`/api/v1/users/${agent.id}/routing`)).body.status, 'away')
+  // Nothing polls the agent's own presence: the change arrives on the realtime agents topic.
+  assert.equal((await ws.put(`/api/v1/users/${agent.id}/presence`, { status: 'online' })).status, 200)
+  for (let i = 0; i < 200 && (await control.inputValue()) !== 'online'; i++) await sam.waitForTimeout(100)
+  assert.equal(await control.inputValue(), 'online')
+  await sam.context().close()
 })
 
 test('axe finds no serious or critical violation on any admin screen, in light and dark themes', opts, async () => {

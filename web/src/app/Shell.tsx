@@ -4,6 +4,7 @@ import { NavLink, useNavigate, useSearchParams } from 'react-router'
 import { adminRoutesFor } from '../features/admin/routes'
 import { useMe } from '../features/auth/session'
 import { NotificationBell } from '../features/notifications/NotificationBell'
+import { PresenceControl } from '../features/presence/PresenceControl'
 import { useT } from '../i18n'
 import { useLiveConversations } from '../features/inbox/inbox.data'
 import { useRealtimeStatus } from '../realtime/hooks'
@@ -63,6 +64,7 @@ export function Shell({ children }: { children: ReactNode }) {
         <span className="who" title={session.me.label}>
           {session.workspaceName ? `${session.me.label} · ${session.workspaceName}` : session.me.label}
         </span>
+        <PresenceControl />
         <NotificationBell />
         <button type="button" onClick={toggleTheme} aria-label={theme === 'dark' ? t('shell.lightTheme') : t('shell.darkTheme')}>
           {theme === 'dark' ? '☀' : '☾'}

@@ -144,8 +144,8 @@ export class RealtimeClient {
         return
       }
       if (frame.type === 'ready') {
-        // Every case event, and this user's own notifications.
-        socket.send(JSON.stringify({ type: 'subscribe', topics: ['conversations', 'notifications'] }))
+        // Every case event, this user's own notifications, and agents' presence.
+        socket.send(JSON.stringify({ type: 'subscribe', topics: ['conversations', 'notifications', 'agents'] }))
       } else if (frame.type === 'subscribed') {
         if (this.status === 'live') return // an answer to a later (un)subscribe
         const wasLost = this.everLive

@@ -88,9 +88,8 @@ export function AuditAdmin() {
 }
 
 /**
- * The live board: refreshed whenever a conversation event arrives on the
- * realtime socket, and every 15 s for what carries no conversation (an
- * agent's presence).
+ * The live board: refreshed whenever a case or agent event (presence) arrives
+ * on the realtime socket, and every 15 s so waiting times stay current.
  */
 export function BoardAdmin() {
   const t = useT()
