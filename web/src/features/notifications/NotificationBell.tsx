@@ -49,7 +49,11 @@ export function NotificationBell() {
   return (
     <div className="bell">
       <button type="button" aria-expanded={open} aria-controls={panelId} onClick={() => setOpen((o) => !o)} aria-label={t('notifications.bell', { count: unread })}>
-        🔔{unread > 0 && <span className="badge" aria-hidden="true">{unread}</span>}
+        <svg width="16" height="16" viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+          <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" />
+          <path d="M13.7 21a2 2 0 0 1-3.4 0" />
+        </svg>
+        {unread > 0 && <span className="badge" aria-hidden="true">{unread}</span>}
       </button>
       {open && (
         <section id={panelId} aria-label={t('notifications.title')} className="bell-panel card">
