@@ -94,11 +94,19 @@ export function createAuthService(p: Platform, deps: { users: UsersService }) {
       const candidates = (await withSystem(p.db, (trx) => usersRepository.findUsersByEmailAnyWorkspace(trx, email))).filter(
         (u) => !input.workspaceId || u.workspace_id === input.workspaceId,
       )
-      if (candidates.length > 1)
-        throw new AppError('AMBIGUOUS_LOGIN', 'This email belongs to several workspaces: send workspaceId too', { workspaceIds: candidates.map((c) => c.workspace_id) })
-      const user = candidates[0]
-      const ok = await verify(user?.password_hash ?? (await getDummyHash()), input.password).catch(() => false)
-      if (!user || !user.password_hash || !ok) throw new AppError('INVALID_CREDENTIALS', 'Email or password is wrong')
+      // The password is checked before anything is said about where the email belongs: a
+      // wrong password for an email of several workspaces is the same 401 as an unknown email.
+      const matching = []
+      for (const c of candidates) if (c.password_hash && (await verify(c.password_hash, input.password).catch(() => false))) matching.push(c)
+      if (candidates.length === 0) await verify(await getDummyHash(), input.password).catch(() => false) // the same cost as a real check
+      if (matching.length > 1) {
+        const ids = matching.map((c) => c.workspace_id)
+        const names = await withSystem(p.db, (trx) => trx.selectFrom('workspaces').select(['id', 'name']).where('id', 'in', ids).execute())
+        const workspaces = ids.map((id) => ({ id, name: names.find((n) => n.id === id)?.name ?? id }))
+        throw new AppError('AMBIGUOUS_LOGIN', 'This email and password open several workspaces: send workspaceId too', { workspaceIds: ids, workspaces })
+      }
+      const user = matching[0]
+      if (!user) throw new AppError('INVALID_CREDENTIALS', 'Email or password is wrong')
       const secret = newToken('ods')
       const expiresAt = new Date(Date.now() + p.config.sessionTtlHours * 3600_000)
       const actor: Actor = { kind: 'user', workspaceId: user.workspace_id, userId: user.id, role: user.role as Role, label: user.email, ip: req.ip, requestId: req.id }

@@ -53,6 +53,42 @@ test('wrong password and unknown email give the same 401', async () => {
   assert.deepEqual(wrong.body, unknown.body)
 })
 
+test('an email of several workspaces: a wrong password says nothing about them; the right one lists only the workspaces it opens', async () => {
+  const a = await workspaceWithAgent('shared secret pass')
+  const email = a.email
+  // Each attempt from its own address: LOGIN_RATE_LIMIT is 5 a minute here.
+  let n = 0
+  const login = async (payload: Record<string, unknown>) => {
+    const res = await t.omnidesk.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: `192.0.2.${100 + n++}`, payload })
+    return { status: res.statusCode, body: res.json() }
+  }
+  const b = await t.workspace('Second Co')
+  assert.equal((await b.post('/api/v1/users', { email, name: 'Agent', role: 'agent', password: 'shared secret pass' })).status, 201)
+  const c = await t.workspace('Third Co')
+  assert.equal((await c.post('/api/v1/users', { email, name: 'Agent', role: 'agent', password: 'another pass entirely' })).status, 201)
+
+  const wrong = await login({ email, password: 'nope-nope-nope' })
+  const unknown = await login({ email: 'nobody-at-all@example.com', password: 'nope-nope-nope' })
+  assert.equal(wrong.status, 401)
+  assert.deepEqual(wrong.body, unknown.body, 'no workspace ids without the password')
+
+  const ambiguous = await login({ email, password: 'shared secret pass' })
+  assert.equal(ambiguous.status, 400, JSON.stringify(ambiguous.body))
+  assert.equal(ambiguous.body.error.code, 'AMBIGUOUS_LOGIN')
+  assert.deepEqual(ambiguous.body.error.details.workspaceIds.sort(), [a.ws.workspaceId, b.workspaceId].sort())
+  assert.deepEqual(
+    ambiguous.body.error.details.workspaces.map((w: { name: string }) => w.name).sort(),
+    [(await a.ws.get('/api/v1/workspace')).body.name, 'Second Co'].sort(),
+  )
+  const chosen = await login({ email, password: 'shared secret pass', workspaceId: b.workspaceId })
+  assert.equal(chosen.status, 200, JSON.stringify(chosen.body))
+  assert.equal(chosen.body.user.workspaceId, b.workspaceId)
+  // The third workspace's password opens only that one: no choice to make.
+  const third = await login({ email, password: 'another pass entirely' })
+  assert.equal(third.status, 200, JSON.stringify(third.body))
+  assert.equal(third.body.user.workspaceId, c.workspaceId)
+})
+
 test('login attempts are rate limited per client', async () => {
   const { email } = await workspaceWithAgent()
   const statuses: number[] = []

@@ -3,6 +3,7 @@ import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'rea
 import { NavLink, useNavigate, useSearchParams } from 'react-router'
 import { adminRoutesFor } from '../features/admin/routes'
 import { useMe } from '../features/auth/session'
+import { rememberedWorkspaces } from '../features/auth/SignIn'
 import { NotificationBell } from '../features/notifications/NotificationBell'
 import { PresenceControl } from '../features/presence/PresenceControl'
 import { useT } from '../i18n'
@@ -72,6 +73,11 @@ export function Shell({ children }: { children: ReactNode }) {
         <button type="button" onClick={() => helpRef.current?.showModal()}>
           {t('shell.shortcuts')}
         </button>
+        {rememberedWorkspaces().length > 1 && (
+          <button type="button" onClick={() => void session.signOut()}>
+            {t('shell.switchWorkspace')}
+          </button>
+        )}
         <button type="button" onClick={() => void session.signOut()}>
           {t('shell.signOut')}
         </button>

@@ -1,14 +1,14 @@
 /** The English catalogue (complete). Keys are grouped by feature. */
 export const en = {
   common: { loading: 'Loading…', close: 'Close', notFound: 'Page not found', save: 'Save', cancel: 'Cancel', none: 'None', retry: 'Try again', loadMore: 'Load more' },
-  shell: { skip: 'Skip to content', nav: 'Main', signOut: 'Sign out', shortcuts: 'Keyboard shortcuts', lightTheme: 'Use light theme', darkTheme: 'Use dark theme' },
+  shell: { skip: 'Skip to content', nav: 'Main', signOut: 'Sign out', switchWorkspace: 'Switch workspace', shortcuts: 'Keyboard shortcuts', lightTheme: 'Use light theme', darkTheme: 'Use dark theme' },
   signIn: {
     title: 'Sign in to Omnidesk',
     email: 'Email',
     password: 'Password',
     workspace: 'Workspace',
     submit: 'Sign in',
-    chooseWorkspace: 'This email belongs to several workspaces: choose one and sign in again.',
+    chooseWorkspace: 'This email and password open several workspaces: choose one and sign in again.',
   },
   realtime: { lost: 'Live updates are interrupted. Reconnecting… what changed meanwhile will be reloaded.' },
   search: {

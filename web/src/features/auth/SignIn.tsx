@@ -5,18 +5,34 @@ import { useT } from '../../i18n'
 import { errorText } from '../../app/errors'
 import { meKey } from './session'
 
+/** The workspaces the last sign-in's email and password open, kept for this tab (switching workspace). */
+export const workspacesKey = 'omnidesk.workspaces'
+const lastKey = 'omnidesk.sign-in'
+type Choice = { id: string; name: string }
+export function rememberedWorkspaces(): Choice[] {
+  try {
+    const list = JSON.parse(sessionStorage.getItem(workspacesKey) ?? '[]') as unknown
+    return Array.isArray(list) ? list.filter((w): w is Choice => typeof w?.id === 'string' && typeof w?.name === 'string') : []
+  } catch {
+    return []
+  }
+}
+
 /**
- * The sign-in form. An email that belongs to several workspaces gets a
- * workspace choice (the API answers AMBIGUOUS_LOGIN with their ids); signing
- * in again with another choice is how an agent switches workspace.
+ * The sign-in form. When the email and password open several workspaces the
+ * API answers AMBIGUOUS_LOGIN with them, and the form asks which; "Switch
+ * workspace" in the top bar signs out and comes back here with the email
+ * filled in and another workspace chosen.
  */
 export function SignIn() {
   const t = useT()
   const qc = useQueryClient()
-  const [email, setEmail] = useState('')
+  const last = JSON.parse(sessionStorage.getItem(lastKey) ?? '{}') as { email?: string; workspaceId?: string }
+  const [email, setEmail] = useState(last.email ?? '')
   const [password, setPassword] = useState('')
-  const [workspaces, setWorkspaces] = useState<string[]>(() => JSON.parse(sessionStorage.getItem('omnidesk.workspaces') ?? '[]') as string[])
-  const [workspaceId, setWorkspaceId] = useState('')
+  const [workspaces, setWorkspaces] = useState<Choice[]>(rememberedWorkspaces)
+  // After a switch, the first workspace that is not the one just left.
+  const [workspaceId, setWorkspaceId] = useState(() => workspaces.find((w) => w.id !== last.workspaceId)?.id ?? workspaces[0]?.id ?? '')
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
   const errorId = useId()
@@ -26,14 +42,16 @@ export function SignIn() {
     setBusy(true)
     setError(null)
     try {
-      await unwrap(api.POST('/api/v1/auth/login', { body: { email, password, ...(workspaceId && { workspaceId }) } }))
+      const chosen = workspaces.length > 1 ? workspaceId : ''
+      const res = await unwrap(api.POST('/api/v1/auth/login', { body: { email, password, ...(chosen && { workspaceId: chosen }) } }))
+      sessionStorage.setItem(lastKey, JSON.stringify({ email, workspaceId: res.user.workspaceId }))
       await qc.invalidateQueries({ queryKey: meKey })
     } catch (err) {
       if (err instanceof ApiError && err.code === 'AMBIGUOUS_LOGIN') {
-        const ids = ((err.details as { workspaceIds?: string[] } | undefined)?.workspaceIds ?? []).filter((x) => typeof x === 'string')
-        sessionStorage.setItem('omnidesk.workspaces', JSON.stringify(ids))
-        setWorkspaces(ids)
-        setWorkspaceId(ids[0] ?? '')
+        const list = ((err.details as { workspaces?: Choice[] } | undefined)?.workspaces ?? []).filter((w) => typeof w?.id === 'string')
+        sessionStorage.setItem(workspacesKey, JSON.stringify(list))
+        setWorkspaces(list)
+        setWorkspaceId(list[0]?.id ?? '')
         setError(t('signIn.chooseWorkspace'))
       } else setError(errorText(t, err))
     } finally {
@@ -58,8 +76,8 @@ export function SignIn() {
             {t('signIn.workspace')}
             <select value={workspaceId} onChange={(e) => setWorkspaceId(e.target.value)}>
               {workspaces.map((w) => (
-                <option key={w} value={w}>
-                  {w}
+                <option key={w.id} value={w.id}>
+                  {w.name}
                 </option>
               ))}
             </select>
