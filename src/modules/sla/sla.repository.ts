@@ -248,8 +248,10 @@ export interface ClockRowUpdate {
   evaluatedAt: Date
 }
 
-export async function saveClockRow(trx: Tx, workspaceId: string, conversationId: string, u: ClockRowUpdate): Promise<void> {
+/** Saves an evaluation; returns the next breach time it stored (the earliest due time, null when no clock runs). */
+export async function saveClockRow(trx: Tx, workspaceId: string, conversationId: string, u: ClockRowUpdate): Promise<Date | null> {
   const dues = [u.firstResponseDueAt, u.nextResponseDueAt, u.resolutionDueAt].filter((d): d is Date => d !== null)
+  const nextBreach = dues.length ? new Date(Math.min(...dues.map((d) => d.getTime()))) : null
   await trx
     .updateTable('conversation_slas')
     .set({
@@ -259,7 +261,7 @@ export async function saveClockRow(trx: Tx, workspaceId: string, conversationId:
       first_response_due_at: u.firstResponseDueAt,
       next_response_due_at: u.nextResponseDueAt,
       resolution_due_at: u.resolutionDueAt,
-      next_breach_at: dues.length ? new Date(Math.min(...dues.map((d) => d.getTime()))) : null,
+      next_breach_at: nextBreach,
       breached: u.breached,
       active: u.active,
       next_check_at: u.nextCheckAt,
@@ -269,6 +271,7 @@ export async function saveClockRow(trx: Tx, workspaceId: string, conversationId:
     .where('workspace_id', '=', workspaceId)
     .where('conversation_id', '=', conversationId)
     .execute()
+  return nextBreach
 }
 
 /** Stores explanation entries not stored yet; returns the keys that were new. */

@@ -10280,6 +10280,19 @@ export interface paths {
                                 message?: string;
                             } | {
                                 /** @enum {string} */
+                                type: "notify_supervisors";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_team";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_users";
+                                userIds: string[];
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
                                 type: "raise_priority";
                                 /** @enum {string} */
                                 to?: "low" | "normal" | "high" | "urgent";
@@ -10442,6 +10455,19 @@ export interface paths {
                                 } | {
                                     /** @enum {string} */
                                     type: "notify_team_lead";
+                                    message?: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "notify_supervisors";
+                                    message?: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "notify_team";
+                                    message?: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "notify_users";
+                                    userIds: string[];
                                     message?: string;
                                 } | {
                                     /** @enum {string} */
@@ -10773,6 +10799,19 @@ export interface paths {
                             } | {
                                 /** @enum {string} */
                                 type: "notify_team_lead";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_supervisors";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_team";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_users";
+                                userIds: string[];
                                 message?: string;
                             } | {
                                 /** @enum {string} */
@@ -14845,7 +14884,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "mention" | "assignment";
+            kind: "mention" | "assignment" | "sla_escalation";
             conversationId: string | null;
             messageId: string | null;
             actorId: string | null;
@@ -14853,6 +14892,12 @@ export interface components {
             text: string;
             readAt: string | null;
             createdAt: string;
+            email: {
+                /** @enum {string} */
+                status: "queued" | "sent" | "failed" | "not_sent";
+                recipient: string | null;
+                detail: string | null;
+            } | null;
         };
         SearchResultInput: {
             /** @enum {string} */
@@ -15742,7 +15787,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "mention" | "assignment";
+            kind: "mention" | "assignment" | "sla_escalation";
             conversationId: string | null;
             messageId: string | null;
             actorId: string | null;
@@ -15750,6 +15795,12 @@ export interface components {
             text: string;
             readAt: string | null;
             createdAt: string;
+            email: {
+                /** @enum {string} */
+                status: "queued" | "sent" | "failed" | "not_sent";
+                recipient: string | null;
+                detail: string | null;
+            } | null;
         };
         SearchResult: {
             /** @enum {string} */
