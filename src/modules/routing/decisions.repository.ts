@@ -39,8 +39,11 @@ export async function insertDecision(trx: Tx, actor: Actor, d: NewDecision): Pro
     .execute()
 }
 
-export function decisionsOfConversation(trx: Tx, ws: string, conversationId: string): Promise<Array<Row<'routing_decisions'>>> {
-  return trx.selectFrom('routing_decisions').selectAll().where('workspace_id', '=', ws).where('conversation_id', '=', conversationId).orderBy('created_at').orderBy('id').execute()
+/** A case's decisions, oldest first; `after` is the (created_at, id) of the last row of the previous page. */
+export function decisionsOfConversation(trx: Tx, ws: string, conversationId: string, q: { limit: number; after: string[] | null }): Promise<Array<Row<'routing_decisions'> & { created_key: string }>> {
+  let query = trx.selectFrom('routing_decisions').selectAll().select(sql<string>`created_at::text`.as('created_key')).where('workspace_id', '=', ws).where('conversation_id', '=', conversationId)
+  if (q.after) query = query.where(sql<boolean>`(created_at, id) > (${q.after[0]}::timestamptz, ${q.after[1]}::uuid)`)
+  return query.orderBy('created_at').orderBy('id').limit(q.limit + 1).execute()
 }
 
 /** Newest first; `after` is the (created_at, id) of the last row of the previous page. */

@@ -10,12 +10,14 @@ import { type Decision, toDecision } from './routing.types.ts'
 /** Reading the decision record, and the workspace's routing settings. */
 export function createDecisionsService(p: Platform) {
   return {
-    async ofConversation(actor: Actor, conversationId: string): Promise<{ items: Decision[]; nextCursor: null }> {
+    async ofConversation(actor: Actor, conversationId: string, q: { limit: number; cursor?: string | undefined }): Promise<{ items: Decision[]; nextCursor: string | null }> {
       authorize(actor, 'conversations:read')
+      const after = p.cursors.decode(q.cursor, 2)
       return p.tx(actor, async (trx) => {
         const c = await trx.selectFrom('conversations').select('id').where('workspace_id', '=', actor.workspaceId).where('id', '=', conversationId).executeTakeFirst()
         if (!c) throw notFound('Conversation')
-        return { items: (await decisionsOfConversation(trx, actor.workspaceId, conversationId)).map(toDecision), nextCursor: null }
+        const { items, nextCursor } = page(await decisionsOfConversation(trx, actor.workspaceId, conversationId, { limit: q.limit, after }), q.limit, (r) => p.cursors.encode([r.created_key, r.id]))
+        return { items: items.map(toDecision), nextCursor }
       })
     },
 

@@ -10,6 +10,8 @@ import { type Clocks, presentEvaluation } from './clocks.service.ts'
 import { checkNamedUsers } from './escalation-recipients.ts'
 import { matches } from './policy-match.ts'
 import type { SlaClock } from './sla.clock.ts'
+import { page } from '../../platform/http/cursor.ts'
+import { pagePolicies } from './lists.repository.ts'
 import * as repo from './sla.repository.ts'
 import type { Policy, PolicyInput, PolicyPatch, simulateBody, simulateHistoryBody } from './sla.types.ts'
 
@@ -50,9 +52,12 @@ export function createPolicies(p: Platform, deps: { clocks: Clocks; clock: SlaCl
       }
     },
 
-    async list(actor: Actor): Promise<{ items: Policy[]; nextCursor: null }> {
+    async list(actor: Actor, q: { limit: number; cursor?: string | undefined }): Promise<{ items: Policy[]; nextCursor: string | null }> {
       authorize(actor, 'workspace:read')
-      return { items: await p.tx(actor, (trx) => repo.listPolicies(trx, actor.workspaceId)), nextCursor: null }
+      const after = p.cursors.decode(q.cursor, 3)
+      const rows = await p.tx(actor, (trx) => pagePolicies(trx, actor.workspaceId, { limit: q.limit, after }))
+      const { items, nextCursor } = page(rows, q.limit, (r) => p.cursors.encode(r.cursorKey))
+      return { items: items.map(({ cursorKey: _key, ...policy }) => policy), nextCursor }
     },
 
     async get(actor: Actor, id: string): Promise<Policy> {

@@ -8176,10 +8176,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Queues, in the order their rules are tried */
+        /** Queues, in the order their rules are tried (paginated) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -8821,10 +8824,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My offers (pending by default) */
+        /** My offers (pending by default), newest first (paginated) */
         get: {
             parameters: {
                 query?: {
+                    limit?: number;
+                    cursor?: string;
                     state?: "pending" | "accepted" | "declined" | "expired" | "cancelled";
                 };
                 header?: never;
@@ -9248,10 +9253,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every routing decision about a conversation, oldest first */
+        /** Every routing decision about a conversation, oldest first (paginated; 100 a page by default) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -9647,10 +9655,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List business calendars (all of them, by name) */
+        /** List business calendars by name (paginated) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -9665,7 +9676,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["BusinessCalendar"][];
-                            nextCursor: null;
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -10139,10 +10150,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List SLA policies in matching order */
+        /** List SLA policies in matching order (paginated) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -10157,7 +10171,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["SlaPolicy"][];
-                            nextCursor: null;
+                            nextCursor: string | null;
                         };
                     };
                 };
