@@ -8,6 +8,7 @@ import { createAgentsService } from './agents.service.ts'
 import { createDecisionsService } from './decisions.service.ts'
 import { createHandover } from './handover.service.ts'
 import { enqueueNewCases, followCaseChanges, followManualAssignment, freeCapacityOnSolve } from './listeners/conversations.route.ts'
+import { createPresenceBoard } from './presence-board.ts'
 import { createQueuesService } from './queues.service.ts'
 import { type ConversationsPort, createEngine, lockRouting, OFFER_EXPIRE_QUEUE, OVERFLOW_QUEUE } from './routing.engine.ts'
 import * as repo from './routing.repository.ts'
@@ -77,7 +78,7 @@ export function createRoutingModule(p: Platform, deps: RoutingDeps) {
   return {
     service,
     listeners: [enqueueNewCases(engine), freeCapacityOnSolve(engine), followManualAssignment(engine), followCaseChanges(engine)],
-    routes: routingRoutes({ agents, queues, handover, decisions, getConversation: (actor, id) => deps.conversations.get(actor, id) }),
+    routes: routingRoutes({ agents, queues, handover, decisions, presence: createPresenceBoard(p), getConversation: (actor, id) => deps.conversations.get(actor, id) }),
     /** Starts the offer and overflow timers' workers, and the presence sweeper. */
     async start() {
       await p.jobs.work<{ workspaceId: string; offerId: string }>(OFFER_EXPIRE_QUEUE, (d) => handover.expireOffer(d.workspaceId, d.offerId))

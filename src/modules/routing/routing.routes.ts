@@ -5,6 +5,7 @@ import { conversationSchema, type Conversation } from '../conversations/index.ts
 import type { AgentsService } from './agents.service.ts'
 import type { DecisionsService } from './decisions.service.ts'
 import type { Handover } from './handover.service.ts'
+import { agentPresenceSchema, type PresenceBoard, presenceBoardQuery } from './presence-board.ts'
 import type { QueuesService } from './queues.service.ts'
 import {
   abReportSchema,
@@ -26,6 +27,7 @@ export interface RoutingRouteDeps {
   queues: QueuesService
   handover: Handover
   decisions: DecisionsService
+  presence: PresenceBoard
   getConversation(actor: Parameters<AgentsService['getRouting']>[0], id: string): Promise<Conversation>
 }
 
@@ -51,6 +53,15 @@ export const routingRoutes =
     app.get('/users/:id/routing', { schema: { tags, summary: 'An agent’s presence, capacity, skills and current load', params: idParam, response: { 200: agentRoutingSchema, ...commonErrors } } }, async (req) =>
       d.agents.getRouting(req.actor, req.params.id),
     )
+
+    app.get('/routing/agents', {
+      schema: {
+        tags,
+        summary: 'Supervisors: every agent’s presence, its reason and since when, and load against capacity per channel (paginated, by name)',
+        querystring: presenceBoardQuery,
+        response: { 200: listOf(agentPresenceSchema), ...commonErrors },
+      },
+    }, async (req) => d.presence.list(req.actor, req.query))
 
     app.put('/users/:id/routing', {
       schema: { tags, summary: 'Set an agent’s capacity per channel and skills (supervisors and admins)', params: idParam, body: routingProfileBody, response: { 200: agentRoutingSchema, ...commonErrors } },

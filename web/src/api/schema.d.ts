@@ -8169,6 +8169,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/routing/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Supervisors: every agent’s presence, its reason and since when, and load against capacity per channel (paginated, by name) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    status?: "online" | "away" | "busy" | "offline";
+                    teamId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["AgentPresence"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/queues": {
         parameters: {
             query?: never;
@@ -15089,6 +15196,34 @@ export interface components {
                 };
             };
         };
+        AgentPresenceInput: {
+            /** Format: uuid */
+            userId: string;
+            /** @enum {string} */
+            status: "online" | "away" | "busy" | "offline";
+            reason: string | null;
+            statusChangedAt: string;
+            lastSeenAt: string | null;
+            capacity: {
+                [key: string]: number;
+            };
+            skills: {
+                name: string;
+                level: number;
+            }[];
+            load: {
+                [key: string]: number;
+            };
+            name: string;
+            email: string;
+            role: string;
+            channels: {
+                channel: string;
+                load: number;
+                capacity: number;
+                free: number;
+            }[];
+        };
         BusinessCalendarInput: {
             /** Format: uuid */
             id: string;
@@ -15991,6 +16126,34 @@ export interface components {
                     };
                 };
             };
+        };
+        AgentPresence: {
+            /** Format: uuid */
+            userId: string;
+            /** @enum {string} */
+            status: "online" | "away" | "busy" | "offline";
+            reason: string | null;
+            statusChangedAt: string;
+            lastSeenAt: string | null;
+            capacity: {
+                [key: string]: number;
+            };
+            skills: {
+                name: string;
+                level: number;
+            }[];
+            load: {
+                [key: string]: number;
+            };
+            name: string;
+            email: string;
+            role: string;
+            channels: {
+                channel: string;
+                load: number;
+                capacity: number;
+                free: number;
+            }[];
         };
         BusinessCalendar: {
             /** Format: uuid */
