@@ -90,3 +90,37 @@ test('an agent’s offers and a case’s routing decisions come in pages too', a
   const other = await t.workspace()
   assert.equal((await other.get(`/api/v1/conversations/${id}/routing-decisions`)).status, 404)
 })
+
+test('the decision log is queryable by chosen agent, kind, strategy and time, within the workspace only', async () => {
+  const ws = await t.workspace()
+  const rr = await queue(ws, { name: 'RR', strategy: 'round_robin' })
+  const ann = await agent(ws, 'ann', { api: 5 })
+  const bob = await agent(ws, 'bob', { api: 5 })
+  const started = new Date(Date.now() - 1000).toISOString()
+  const cases = []
+  for (let i = 0; i < 4; i++) cases.push(await newCase(ws))
+  await until('all assigned', async () => {
+    const log = (await ws.get('/api/v1/routing-decisions?kind=assigned&limit=100')).body.items
+    return log.length === 4 && log
+  })
+  const q = async (query: string) => {
+    const res = await ws.get(`/api/v1/routing-decisions?limit=100&${query}`)
+    assert.equal(res.status, 200, JSON.stringify(res.body))
+    return res.body.items as Array<{ winnerId: string; kind: string; strategy: string; queueId: string }>
+  }
+  const anns = await q(`winnerId=${ann.id}`)
+  const bobs = await q(`winnerId=${bob.id}`)
+  assert.equal(anns.length + bobs.length, 4)
+  assert.ok(anns.length > 0 && bobs.length > 0, 'round robin spreads them')
+  assert.ok(anns.every((d) => d.winnerId === ann.id))
+  assert.equal((await q(`strategy=round_robin&queueId=${rr.id}&kind=assigned`)).length, 4)
+  assert.equal((await q('strategy=skills')).length, 0)
+  assert.equal((await q(`since=${encodeURIComponent(started)}&kind=assigned`)).length, 4)
+  assert.equal((await q(`until=${encodeURIComponent(started)}`)).length, 0)
+  assert.equal((await q(`since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).length, 0)
+  assert.equal((await ws.get('/api/v1/routing-decisions?since=yesterday')).status, 400)
+
+  const other = await t.workspace()
+  assert.deepEqual((await other.get(`/api/v1/routing-decisions?winnerId=${ann.id}`)).body.items, [])
+  assert.deepEqual((await other.get('/api/v1/routing-decisions')).body.items, [])
+})

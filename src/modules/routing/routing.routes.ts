@@ -13,6 +13,7 @@ import {
   createQueueBody,
   decisionKinds,
   decisionSchema,
+  strategies,
   offerSchema,
   presenceBody,
   queueSchema,
@@ -118,7 +119,20 @@ export const routingRoutes =
       schema: { tags, summary: 'Every routing decision about a conversation, oldest first (paginated; 100 a page by default)', params: idParam, querystring: decisionsOfCaseQuery, response: { 200: listOf(decisionSchema), ...commonErrors } },
     }, async (req) => d.decisions.ofConversation(req.actor, req.params.id, req.query))
     app.get('/routing-decisions', {
-      schema: { tags, summary: 'Routing decisions, newest first', querystring: listQuery.extend({ queueId: z.uuid().optional(), kind: z.enum(decisionKinds).optional() }), response: { 200: listOf(decisionSchema), ...commonErrors } },
+      schema: {
+        tags,
+        summary: 'Routing decisions, newest first, filtered by queue, kind, chosen agent, strategy, A/B arm and time',
+        querystring: listQuery.extend({
+          queueId: z.uuid().optional(),
+          kind: z.enum(decisionKinds).optional(),
+          winnerId: z.uuid().optional(),
+          strategy: z.enum(strategies).optional(),
+          arm: z.enum(['A', 'B']).optional(),
+          since: z.iso.datetime({ offset: true }).optional(),
+          until: z.iso.datetime({ offset: true }).optional(),
+        }),
+        response: { 200: listOf(decisionSchema), ...commonErrors },
+      },
     }, async (req) => d.decisions.list(req.actor, req.query))
 
     app.get('/routing/settings', { schema: { tags, summary: 'The workspace’s routing settings', response: { 200: routingSettingsSchema, ...commonErrors } } }, async (req) => d.decisions.settings(req.actor))

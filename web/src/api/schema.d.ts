@@ -9467,7 +9467,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Routing decisions, newest first */
+        /** Routing decisions, newest first, filtered by queue, kind, chosen agent, strategy, A/B arm and time */
         get: {
             parameters: {
                 query?: {
@@ -9475,6 +9475,11 @@ export interface paths {
                     cursor?: string;
                     queueId?: string;
                     kind?: "assigned" | "offered" | "no_candidate" | "offer_accepted" | "offer_declined" | "offer_expired" | "requeued" | "released" | "transferred" | "moved" | "overflowed";
+                    winnerId?: string;
+                    strategy?: "least_loaded" | "round_robin" | "skills" | "sticky";
+                    arm?: "A" | "B";
+                    since?: string;
+                    until?: string;
                 };
                 header?: never;
                 path?: never;
