@@ -1,6 +1,6 @@
 import type { Tx } from '../../platform/db/tenant.ts'
 import { AppError } from '../../platform/errors.ts'
-import { type CaseAttributes, teamLeads } from './sla.repository.ts'
+import type { CaseAttributes } from './sla.repository.ts'
 import type { EscalationAction } from './sla.types.ts'
 
 /** Who an escalation level notifies, and in which role; the `sla.escalated` event carries the list. */
@@ -16,19 +16,24 @@ async function supervisors(trx: Tx, ws: string): Promise<string[]> {
   return rows.map((r) => r.id)
 }
 
-async function teamMembers(trx: Tx, ws: string, teamId: string | null): Promise<string[]> {
+/** Active members of a team, optionally only those with one of `roles`. */
+async function teamMembers(trx: Tx, ws: string, teamId: string | null, roles?: string[]): Promise<string[]> {
   if (!teamId) return []
-  const rows = await trx
+  let q = trx
     .selectFrom('team_members as m')
     .innerJoin('users as u', (j) => j.onRef('u.id', '=', 'm.user_id').onRef('u.workspace_id', '=', 'm.workspace_id'))
     .select('u.id')
     .where('m.workspace_id', '=', ws)
     .where('m.team_id', '=', teamId)
     .where('u.active', '=', true)
-    .orderBy('u.id')
-    .limit(200)
-    .execute()
-  return rows.map((r) => r.id)
+  if (roles) q = q.where('u.role', 'in', roles)
+  return (await q.orderBy('u.id').limit(200).execute()).map((r) => r.id)
+}
+
+/** Supervisors and admins of a team (a team's leads), or of the workspace when the case has no team or the team none. */
+async function teamLeads(trx: Tx, ws: string, teamId: string | null): Promise<string[]> {
+  const leads = await teamMembers(trx, ws, teamId, ['supervisor', 'admin', 'owner'])
+  return leads.length ? leads : supervisors(trx, ws)
 }
 
 /** Of these ids, the users of the workspace (`active`: only active ones), in the order given. */

@@ -89,30 +89,28 @@ test('a level notifying the assignee, supervisors, the team and named users: eac
   assert.equal(relay.mailTo(sue.email).length, 1)
 })
 
-test('without an email inbox the notification stands and says why no email went', async () => {
+/** A workspace whose assignee is notified at breach, where no mail can go: the reason recorded on the notification. */
+async function notSentBecause(setup: (ws: Ws) => Promise<unknown>): Promise<string> {
   clock.set('2026-11-16T09:00:00Z')
   const ws = await s.workspace()
+  await setup(ws)
   const ann = await user(ws, 'Ann')
   await breach(ws, [{ percent: 100, actions: [{ type: 'notify_assignee' }] }], ann.id)
   const [n] = await eventually(async () => {
     const got = await notes(ann)
     return got[0]?.email?.status === 'not_sent' && got
   }, 'the delivery settled as not sent')
-  assert.match(n!.email!.detail ?? '', /no active email inbox/)
   assert.equal(relay.mailTo(ann.email).length, 0)
+  return n!.email!.detail ?? ''
+}
+
+test('without an email inbox the notification stands and says why no email went', async () => {
+  assert.match(await notSentBecause(async () => {}), /no active email inbox/)
 })
 
 test('an email inbox with no relay (and no OUTBOUND_SMTP_URL) records that there is no outbound server', async () => {
-  clock.set('2026-11-16T09:00:00Z')
-  const ws = await s.workspace()
-  await created(await ws.post('/api/v1/inboxes', { name: 'Support', channel: 'email', config: { address: uniqueAddress() } }))
-  const ann = await user(ws, 'Ann')
-  await breach(ws, [{ percent: 100, actions: [{ type: 'notify_assignee' }] }], ann.id)
-  const [n] = await eventually(async () => {
-    const got = await notes(ann)
-    return got[0]?.email?.status === 'not_sent' && got
-  }, 'not sent: no relay')
-  assert.match(n!.email!.detail ?? '', /no smtp relay and OUTBOUND_SMTP_URL is not set/)
+  const detail = await notSentBecause(async (ws) => created(await ws.post('/api/v1/inboxes', { name: 'Support', channel: 'email', config: { address: uniqueAddress() } })))
+  assert.match(detail, /no smtp relay and OUTBOUND_SMTP_URL is not set/)
 })
 
 test('a policy cannot name another workspace’s user (400), and one workspace never sees another’s escalations', async () => {

@@ -184,26 +184,6 @@ export async function caseAttributes(trx: Tx, workspaceId: string, conversationI
   }
 }
 
-/** Supervisors and admins of a team (a team's leads), or of the workspace when the case has no team or the team none. */
-export async function teamLeads(trx: Tx, workspaceId: string, teamId: string | null): Promise<string[]> {
-  const leads = ['supervisor', 'admin', 'owner']
-  if (teamId) {
-    const rows = await trx
-      .selectFrom('team_members as m')
-      .innerJoin('users as u', (j) => j.onRef('u.id', '=', 'm.user_id').onRef('u.workspace_id', '=', 'm.workspace_id'))
-      .select('u.id')
-      .where('m.workspace_id', '=', workspaceId)
-      .where('m.team_id', '=', teamId)
-      .where('u.active', '=', true)
-      .where('u.role', 'in', leads)
-      .orderBy('u.id')
-      .execute()
-    if (rows.length) return rows.map((r) => r.id)
-  }
-  const rows = await trx.selectFrom('users').select('id').where('workspace_id', '=', workspaceId).where('active', '=', true).where('role', '=', 'supervisor').orderBy('id').limit(50).execute()
-  return rows.map((r) => r.id)
-}
-
 // ---------------------------------------------------------------------------
 // Conversation clocks
 // ---------------------------------------------------------------------------
