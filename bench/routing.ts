@@ -1,3 +1,4 @@
+import os from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
@@ -12,8 +13,10 @@ import { startTestApp } from '../test/harness.ts'
  * backlog, measured against the bare candidate query in the same run (the
  * floor: a decision can never be cheaper than finding its candidates).
  *
- * Full size: 1,000 online agents (10 api seats each) and 10,000 waiting cases;
- * --quick: 100 agents and 1,000 cases. Agents, cases and queue entries are
+ * Full size (the default): 1,000 online agents (10 api seats each) and 10,000
+ * waiting cases, two in three with an SLA due time on their entry;
+ * --quick: 100 agents and 1,000 cases. The ratio of a decision to the
+ * candidate query (the baseline, same run) is printed at the end. Agents, cases and queue entries are
  * written with bulk SQL; each measured decision is one tenant transaction
  * that takes the routing lock and routes the next waiting case, as a drain does
  * (the candidate query, scoring, the conversation's assignment with its event
@@ -73,8 +76,11 @@ try {
       SELECT ${wsId}, g, 'case ' || g, ${contact.id}, ${inbox.id}, 'api', (ARRAY['low','normal','high','urgent'])[1 + g % 4], now() - make_interval(secs => g)
         FROM generate_series(1, ${cases}) g`.execute(trx)
     await sql`
-      INSERT INTO routing_entries (workspace_id, conversation_id, queue_id, state, waiting_since, priority_rank)
-      SELECT c.workspace_id, c.id, q.id, 'waiting', c.created_at, ${repo.priorityRankSql} FROM conversations c, routing_queues q
+      INSERT INTO routing_entries (workspace_id, conversation_id, queue_id, state, waiting_since, priority_rank, next_breach_at)
+      SELECT c.workspace_id, c.id, q.id, 'waiting', c.created_at, ${repo.priorityRankSql},
+             -- Two cases in three have a running SLA clock (the copy the SLA module keeps on the entry).
+             CASE WHEN c.number % 3 <> 0 THEN c.created_at + make_interval(mins => (30 + c.number % 240)::int) END
+        FROM conversations c, routing_queues q
        WHERE c.workspace_id = ${wsId} AND q.workspace_id = ${wsId}`.execute(trx)
     await sql`UPDATE workspaces SET conversation_seq = ${cases} WHERE id = ${wsId}`.execute(trx)
   })
@@ -116,6 +122,7 @@ try {
   const result = {
     backend: t.database.backend,
     size: { agents, waitingCases: cases, samples },
+    loadAverage: os.loadavg().map((l) => +l.toFixed(1)),
     setupSeconds: +(setupMs / 1000).toFixed(1),
     candidateQuery: summary('candidate query alone', floor, floorWall),
     decision: summary('routing decision (lock, candidates, score, assign, record)', decisions, decisionWall),
@@ -124,7 +131,8 @@ try {
   console.log(JSON.stringify(result, null, 2))
   console.log(
     `\n${result.backend}: ${agents} agents, ${cases} waiting — candidate query ${result.candidateQuery.perSecond}/s (p99 ${result.candidateQuery.p99} ms); ` +
-      `decisions ${result.decision.perSecond}/s (p99 ${result.decision.p99} ms), ${(result.decision.p50 / result.candidateQuery.p50).toFixed(1)}× the floor at the median`,
+      `decisions ${result.decision.perSecond}/s (p99 ${result.decision.p99} ms), ${(result.decision.p50 / result.candidateQuery.p50).toFixed(1)}× the floor at the median; ` +
+      `load average ${result.loadAverage.join(' ')}`,
   )
 } finally {
   await t.close()

@@ -130,7 +130,7 @@ export async function build(opts: BuildOptions) {
   const board = createBoardModule(platform)
   const cannedReplies = createCannedRepliesModule(platform, { conversations: conversations.service, contacts: contacts.service })
   const routing = createRoutingModule(platform, { conversations: conversations.service, connectedUsers: realtime.connectedUsers })
-  const sla = createSlaModule(platform, { conversations: conversations.service, clock: opts.slaClock, ports: { moveToQueue: (actor, conversationId, queueId, note) => routing.service.moveToQueue(actor, conversationId, queueId, note), ...opts.slaPorts } })
+  const sla = createSlaModule(platform, { conversations: conversations.service, clock: opts.slaClock, ports: { moveToQueue: (actor, conversationId, queueId, note) => routing.service.moveToQueue(actor, conversationId, queueId, note), nextBreachChanged: routing.service.nextBreachChanged, ...opts.slaPorts } })
   setSlaSummaryReader(slaSummaries)
   // Channel health per inbox (src/channels/health.ts): send outcomes from delivery events, webhook arrivals from each channel.
   const recordWebhook = webhookRecorder(platform)

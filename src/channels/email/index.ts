@@ -19,3 +19,11 @@ export const emailChannel: ChannelDefinition<'email'> = {
 }
 
 export { emailConfigSchema, emailThreadingSchema, type EmailConfig, type EmailThreading } from './config.ts'
+
+/**
+ * The SMTP sender, for mail that is not a reply on a conversation (the
+ * notifications module's emails to agents): the same relay choice and the
+ * same reading of the relay's answers as replies.
+ */
+export { relayOptions, sendMail, type SmtpRelay } from './sender.ts'
+export { generateMessageId, OWN_LOOP_HEADER } from './message-id.ts'

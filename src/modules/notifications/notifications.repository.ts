@@ -27,7 +27,7 @@ export async function usersMentioned(trx: Tx, workspaceId: string, m: { emails: 
 }
 
 export function findUserName(trx: Tx, workspaceId: string, id: string) {
-  return trx.selectFrom('users').select(['name', 'active']).where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()
+  return trx.selectFrom('users').select(['name', 'active', 'email']).where('workspace_id', '=', workspaceId).where('id', '=', id).executeTakeFirst()
 }
 
 export function findMessage(trx: Tx, workspaceId: string, id: string) {

@@ -4,6 +4,7 @@ import { notFound } from '../../platform/errors.ts'
 import { appendEvent } from '../../platform/events/events.ts'
 import { page } from '../../platform/http/cursor.ts'
 import type { Platform } from '../../platform/platform.ts'
+import { deliveriesOf } from './deliveries.repository.ts'
 import * as repo from './notifications.repository.ts'
 import { type Notification, type NotificationEventPayloads, type NotificationKind, toNotification } from './notifications.types.ts'
 
@@ -35,12 +36,12 @@ export function createNotificationsService(p: Platform) {
       authorize(actor, 'conversations:read')
       const userId = requireUser(actor)
       const after = p.cursors.decode(q.cursor, 2) as [string, string] | null
-      const { rows, unread } = await p.tx(actor, async (trx) => ({
-        rows: await repo.listNotifications(trx, actor.workspaceId, userId, { limit: q.limit, unread: q.unread === true, after }),
-        unread: await repo.unreadCount(trx, actor.workspaceId, userId),
-      }))
+      const { rows, unread, emails } = await p.tx(actor, async (trx) => {
+        const rows = await repo.listNotifications(trx, actor.workspaceId, userId, { limit: q.limit, unread: q.unread === true, after })
+        return { rows, unread: await repo.unreadCount(trx, actor.workspaceId, userId), emails: await deliveriesOf(trx, actor.workspaceId, rows.map((r) => r.id)) }
+      })
       const { items, nextCursor } = page(rows, q.limit, (r) => p.cursors.encode([r.cursor_at, r.id]))
-      return { items: items.map(toNotification), nextCursor, unreadCount: unread }
+      return { items: items.map((r) => toNotification(r, emails.get(r.id) ?? null)), nextCursor, unreadCount: unread }
     },
 
     async markRead(actor: Actor, id: string): Promise<Notification> {
@@ -49,10 +50,11 @@ export function createNotificationsService(p: Platform) {
       return p.tx(actor, async (trx) => {
         const before = await repo.findNotification(trx, actor.workspaceId, userId, id)
         if (!before) throw notFound('Notification')
-        if (before.read_at) return toNotification(before)
+        const email = (await deliveriesOf(trx, actor.workspaceId, [id])).get(id) ?? null
+        if (before.read_at) return toNotification(before, email)
         const [row] = await repo.markRead(trx, actor.workspaceId, userId, id)
         await emitPersonal(trx, actor.workspaceId, 'notifications.read', { recipientUserId: userId, notificationIds: [id], unreadCount: await repo.unreadCount(trx, actor.workspaceId, userId) })
-        return toNotification(row ?? before)
+        return toNotification(row ?? before, email)
       })
     },
 

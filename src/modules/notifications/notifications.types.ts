@@ -1,10 +1,10 @@
 import { z } from 'zod'
 import type { Row } from '../../platform/db/schema.ts'
 
-export const notificationKinds = ['mention', 'assignment'] as const
+export const notificationKinds = ['mention', 'assignment', 'sla_escalation'] as const
 export type NotificationKind = (typeof notificationKinds)[number]
 
-/** Something that happened to the signed-in user: mentioned in a note, assigned a case. */
+/** Something that happened to the signed-in user: mentioned in a note, assigned a case, an SLA escalation. */
 export const notificationSchema = z
   .object({
     id: z.uuid(),
@@ -19,11 +19,17 @@ export const notificationSchema = z
     text: z.string(),
     readAt: z.string().nullable(),
     createdAt: z.string(),
+    /**
+     * The email sent for it (SLA escalations): `queued`, `sent`, `failed`, or
+     * `not_sent` with the reason in `detail` (no email inbox, no relay); null
+     * when the notification is in-app only.
+     */
+    email: z.object({ status: z.enum(['queued', 'sent', 'failed', 'not_sent']), recipient: z.string().nullable(), detail: z.string().nullable() }).nullable(),
   })
   .meta({ id: 'Notification' })
 export type Notification = z.infer<typeof notificationSchema>
 
-export const toNotification = (r: Row<'notifications'>): Notification => ({
+export const toNotification = (r: Row<'notifications'>, email: Row<'notification_deliveries'> | null = null): Notification => ({
   id: r.id,
   kind: r.kind as NotificationKind,
   conversationId: r.conversation_id,
@@ -33,6 +39,7 @@ export const toNotification = (r: Row<'notifications'>): Notification => ({
   text: r.text,
   readAt: r.read_at?.toISOString() ?? null,
   createdAt: r.created_at.toISOString(),
+  email: email && { status: email.status as NonNullable<Notification['email']>['status'], recipient: email.recipient, detail: email.detail },
 })
 
 /** Realtime events for the user's `notifications` topic; `recipientUserId` routes them to that user only. */

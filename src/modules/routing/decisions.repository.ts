@@ -39,20 +39,41 @@ export async function insertDecision(trx: Tx, actor: Actor, d: NewDecision): Pro
     .execute()
 }
 
-export function decisionsOfConversation(trx: Tx, ws: string, conversationId: string): Promise<Array<Row<'routing_decisions'>>> {
-  return trx.selectFrom('routing_decisions').selectAll().where('workspace_id', '=', ws).where('conversation_id', '=', conversationId).orderBy('created_at').orderBy('id').execute()
+/** A case's decisions, oldest first; `after` is the (created_at, id) of the last row of the previous page. */
+export function decisionsOfConversation(trx: Tx, ws: string, conversationId: string, q: { limit: number; after: string[] | null }): Promise<Array<Row<'routing_decisions'> & { created_key: string }>> {
+  let query = trx.selectFrom('routing_decisions').selectAll().select(sql<string>`created_at::text`.as('created_key')).where('workspace_id', '=', ws).where('conversation_id', '=', conversationId)
+  if (q.after) query = query.where(sql<boolean>`(created_at, id) > (${q.after[0]}::timestamptz, ${q.after[1]}::uuid)`)
+  return query.orderBy('created_at').orderBy('id').limit(q.limit + 1).execute()
+}
+
+/** What the decision log can be filtered by (all optional, all must hold). */
+export interface DecisionFilters {
+  queueId?: string | undefined
+  kind?: string | undefined
+  /** The agent the decision chose (assigned, offered, took back from). */
+  winnerId?: string | undefined
+  strategy?: string | undefined
+  arm?: string | undefined
+  /** ISO instants: decided at or after `since`, before `until`. */
+  since?: string | undefined
+  until?: string | undefined
 }
 
 /** Newest first; `after` is the (created_at, id) of the last row of the previous page. */
 export function listDecisions(
   trx: Tx,
   ws: string,
-  q: { queueId?: string | undefined; kind?: string | undefined; limit: number; after: [string, string] | null },
+  q: DecisionFilters & { limit: number; after: [string, string] | null },
 ): Promise<Array<Row<'routing_decisions'> & { created_key: string }>> {
   // The cursor keeps the timestamp as PostgreSQL prints it: microseconds a JS Date would drop.
   let query = trx.selectFrom('routing_decisions').selectAll().select(sql<string>`created_at::text`.as('created_key')).where('workspace_id', '=', ws)
   if (q.queueId) query = query.where('queue_id', '=', q.queueId)
   if (q.kind) query = query.where('kind', '=', q.kind)
+  if (q.winnerId) query = query.where('winner_id', '=', q.winnerId)
+  if (q.strategy) query = query.where('strategy', '=', q.strategy)
+  if (q.arm) query = query.where('arm', '=', q.arm)
+  if (q.since) query = query.where('created_at', '>=', new Date(q.since))
+  if (q.until) query = query.where('created_at', '<', new Date(q.until))
   if (q.after) query = query.where(sql<boolean>`(created_at, id) < (${q.after[0]}::timestamptz, ${q.after[1]}::uuid)`)
   return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute()
 }

@@ -3,28 +3,31 @@ import { recordAudit } from '../../platform/audit/audit.ts'
 import { page } from '../../platform/http/cursor.ts'
 import { notFound } from '../../platform/errors.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { decisionsOfConversation, listDecisions } from './decisions.repository.ts'
+import { type DecisionFilters, decisionsOfConversation, listDecisions } from './decisions.repository.ts'
 import * as repo from './routing.repository.ts'
 import { type Decision, toDecision } from './routing.types.ts'
 
 /** Reading the decision record, and the workspace's routing settings. */
 export function createDecisionsService(p: Platform) {
   return {
-    async ofConversation(actor: Actor, conversationId: string): Promise<{ items: Decision[]; nextCursor: null }> {
+    async ofConversation(actor: Actor, conversationId: string, q: { limit: number; cursor?: string | undefined }): Promise<{ items: Decision[]; nextCursor: string | null }> {
       authorize(actor, 'conversations:read')
+      const after = p.cursors.decode(q.cursor, 2)
       return p.tx(actor, async (trx) => {
         const c = await trx.selectFrom('conversations').select('id').where('workspace_id', '=', actor.workspaceId).where('id', '=', conversationId).executeTakeFirst()
         if (!c) throw notFound('Conversation')
-        return { items: (await decisionsOfConversation(trx, actor.workspaceId, conversationId)).map(toDecision), nextCursor: null }
+        const { items, nextCursor } = page(await decisionsOfConversation(trx, actor.workspaceId, conversationId, { limit: q.limit, after }), q.limit, (r) => p.cursors.encode([r.created_key, r.id]))
+        return { items: items.map(toDecision), nextCursor }
       })
     },
 
-    async list(actor: Actor, q: { queueId?: string | undefined; kind?: string | undefined; limit: number; cursor?: string | undefined }) {
+    async list(actor: Actor, q: DecisionFilters & { limit: number; cursor?: string | undefined }) {
       authorize(actor, 'conversations:read')
       const after = p.cursors.decode(q.cursor, 2) as [string, string] | null
       return p.tx(actor, async (trx) => {
         if (q.queueId && !(await repo.findQueue(trx, actor.workspaceId, q.queueId))) throw notFound('Queue')
-        const rows = await listDecisions(trx, actor.workspaceId, { queueId: q.queueId, kind: q.kind, limit: q.limit, after })
+        const { cursor: _cursor, ...filters } = q
+        const rows = await listDecisions(trx, actor.workspaceId, { ...filters, after })
         const { items, nextCursor } = page(rows, q.limit, (last) => p.cursors.encode([last.created_key, last.id]))
         return { items: items.map(toDecision), nextCursor }
       })

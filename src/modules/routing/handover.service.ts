@@ -3,6 +3,7 @@ import { type Actor, authorize, can, requireUser } from '../../platform/auth/act
 import { recordAudit } from '../../platform/audit/audit.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import { AppError, forbidden, notFound } from '../../platform/errors.ts'
+import { page } from '../../platform/http/cursor.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { usersRepository } from '../users/index.ts'
 import { insertDecision } from './decisions.repository.ts'
@@ -49,21 +50,13 @@ export function createHandover(p: Platform, engine: Engine, conversations: Conve
   return {
     moveToQueueInTx,
 
-    async listOffers(actor: Actor, state: Offer['state'] = 'pending'): Promise<{ items: Offer[]; nextCursor: null }> {
+    async listOffers(actor: Actor, q: { state?: Offer['state'] | undefined; limit: number; cursor?: string | undefined }): Promise<{ items: Offer[]; nextCursor: string | null }> {
       authorize(actor, 'conversations:read')
       const userId = requireUser(actor)
-      return p.tx(actor, async (trx) => {
-        const rows = await trx
-          .selectFrom('routing_offers')
-          .selectAll()
-          .where('workspace_id', '=', actor.workspaceId)
-          .where('user_id', '=', userId)
-          .where('state', '=', state)
-          .orderBy('created_at', 'desc')
-          .limit(100)
-          .execute()
-        return { items: rows.map(toOffer), nextCursor: null }
-      })
+      const after = p.cursors.decode(q.cursor, 2)
+      const rows = await p.tx(actor, (trx) => repo.pageOffers(trx, actor.workspaceId, { userId, state: q.state ?? 'pending', limit: q.limit, after }))
+      const { items, nextCursor } = page(rows, q.limit, (r) => p.cursors.encode([r.created_key, r.id]))
+      return { items: items.map(toOffer), nextCursor }
     },
 
     async accept(actor: Actor, id: string): Promise<Offer> {

@@ -1,14 +1,17 @@
 import type { Actor } from '../../platform/auth/actor.ts'
 import { authorize } from '../../platform/auth/actor.ts'
 import { recordAudit } from '../../platform/audit/audit.ts'
+import type { Tx } from '../../platform/db/tenant.ts'
 import type { ModuleParts, Platform } from '../../platform/platform.ts'
 import type { Conversation } from '../conversations/index.ts'
 import { createAgentsService } from './agents.service.ts'
 import { createDecisionsService } from './decisions.service.ts'
 import { createHandover } from './handover.service.ts'
-import { enqueueNewCases, followManualAssignment, followPriority, freeCapacityOnSolve } from './listeners/conversations.route.ts'
+import { enqueueNewCases, followCaseChanges, followManualAssignment, freeCapacityOnSolve } from './listeners/conversations.route.ts'
+import { createPresenceBoard } from './presence-board.ts'
 import { createQueuesService } from './queues.service.ts'
 import { type ConversationsPort, createEngine, lockRouting, OFFER_EXPIRE_QUEUE, OVERFLOW_QUEUE } from './routing.engine.ts'
+import * as repo from './routing.repository.ts'
 import { routingRoutes } from './routing.routes.ts'
 import { createSweeper } from './routing.sweeper.ts'
 
@@ -46,6 +49,12 @@ export function createRoutingModule(p: Platform, deps: RoutingDeps) {
     queues,
     handover,
     decisions,
+    /**
+     * The SLA module's port: the case's next breach time, copied onto its
+     * backlog entry in the SLA transaction (no routing lock: it touches only
+     * that entry's sort key, never who holds the case).
+     */
+    nextBreachChanged: (trx: Tx, workspaceId: string, conversationId: string, at: Date | null) => repo.setNextBreach(trx, workspaceId, conversationId, at),
     /** One sweep now (tests; the sweeper runs by itself after start()). */
     sweep: () => sweeper.sweep(),
     /**
@@ -69,8 +78,8 @@ export function createRoutingModule(p: Platform, deps: RoutingDeps) {
 
   return {
     service,
-    listeners: [enqueueNewCases(engine), freeCapacityOnSolve(engine), followManualAssignment(engine), followPriority()],
-    routes: routingRoutes({ agents, queues, handover, decisions, getConversation: (actor, id) => deps.conversations.get(actor, id) }),
+    listeners: [enqueueNewCases(engine), freeCapacityOnSolve(engine), followManualAssignment(engine), followCaseChanges(engine)],
+    routes: routingRoutes({ agents, queues, handover, decisions, presence: createPresenceBoard(p), getConversation: (actor, id) => deps.conversations.get(actor, id) }),
     /** Starts the offer and overflow timers' workers, and the presence sweeper. */
     async start() {
       await p.jobs.work<{ workspaceId: string; offerId: string }>(OFFER_EXPIRE_QUEUE, (d) => handover.expireOffer(d.workspaceId, d.offerId))

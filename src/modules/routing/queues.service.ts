@@ -3,6 +3,7 @@ import { recordAudit } from '../../platform/audit/audit.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { RowUpdate } from '../../platform/db/schema.ts'
 import { AppError, conflict, isUniqueViolation, notFound } from '../../platform/errors.ts'
+import { page } from '../../platform/http/cursor.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { usersRepository } from '../users/index.ts'
 import { abReport, type ArmRow } from './decisions.repository.ts'
@@ -54,11 +55,13 @@ export function createQueuesService(p: Platform, engine: Engine) {
   }
 
   return {
-    async list(actor: Actor): Promise<{ items: Queue[]; nextCursor: null }> {
+    async list(actor: Actor, q: { limit: number; cursor?: string | undefined }): Promise<{ items: Queue[]; nextCursor: string | null }> {
       authorize(actor, 'teams:read')
+      const after = p.cursors.decode(q.cursor, 2)
       return p.tx(actor, async (trx) => {
         const counts = await repo.waitingCounts(trx, actor.workspaceId)
-        return { items: (await repo.listQueues(trx, actor.workspaceId)).map((q) => toQueue(q, counts.get(q.id) ?? 0)), nextCursor: null }
+        const { items, nextCursor } = page(await repo.pageQueues(trx, actor.workspaceId, { limit: q.limit, after }), q.limit, (r) => p.cursors.encode([r.position, r.id]))
+        return { items: items.map((r) => toQueue(r, counts.get(r.id) ?? 0)), nextCursor }
       })
     },
 

@@ -55,7 +55,11 @@ export function createEngine(p: Platform, deps: { conversations: ConversationsPo
   }
 
   /** Puts a case into a queue (the first whose rules match, or the one given) and routes it. Caller holds the routing lock. */
-  async function enqueueInTx(trx: Tx, actor: Actor, conversationId: string, opts: { queueId?: string; reason: string; kind?: DecisionKind }): Promise<RouteResult> {
+  /**
+   * `queueId`: put in that queue by name (pinned: attribute changes do not re-match it), unless `rematch`,
+   * which also keeps the time the case has waited so far.
+   */
+  async function enqueueInTx(trx: Tx, actor: Actor, conversationId: string, opts: { queueId?: string; reason: string; kind?: DecisionKind; rematch?: boolean }): Promise<RouteResult> {
     const ws = actor.workspaceId
     const kase = await repo.routableCase(trx, ws, conversationId)
     if (!kase || ['solved', 'closed'].includes(kase.conversation.status)) return 'skipped'
@@ -66,7 +70,19 @@ export function createEngine(p: Platform, deps: { conversations: ConversationsPo
     const existing = await repo.findEntry(trx, ws, conversationId, { forUpdate: true })
     const ab = queue.ab_test as { percentB: number } | null
     const arm = ab && !existing?.ab_queue_id ? { arm: abArm(queue.id, conversationId, ab.percentB), ab_queue_id: queue.id } : {}
-    const fresh = { queue_id: queue.id, state: 'waiting', skill_level_drop: 0, priority_rank: priorityRank[kase.conversation.priority] ?? 2, entered_queue_at: sql<Date>`now()`, waiting_since: sql<Date>`now()`, assignee_id: null, assigned_at: null, ...arm }
+    const fresh = {
+      queue_id: queue.id,
+      queue_pinned: Boolean(opts.queueId) && !opts.rematch,
+      state: 'waiting',
+      skill_level_drop: 0,
+      priority_rank: priorityRank[kase.conversation.priority] ?? 2,
+      next_breach_at: repo.currentNextBreach(ws, conversationId),
+      entered_queue_at: sql<Date>`now()`,
+      ...(!(opts.rematch && existing) && { waiting_since: sql<Date>`now()` }),
+      assignee_id: null,
+      assigned_at: null,
+      ...arm,
+    }
     if (existing) await repo.updateEntry(trx, ws, conversationId, fresh)
     else await repo.insertEntry(trx, { workspace_id: ws, conversation_id: conversationId, ...fresh })
     const overflow = queue.overflow as { afterMinutes: number } | null

@@ -10,8 +10,8 @@ export const priorityRankSql = sql<number>`CASE c.priority WHEN 'urgent' THEN 4 
 /** SQL of the routing module. Every function takes the transaction first and the workspace id. */
 
 /** Column values, where a timestamp may also be an SQL expression such as now(). */
-export type SetOf<T extends keyof DB> = { [K in keyof RowUpdate<T>]?: RowUpdate<T>[K] | RawBuilder<Date> }
-export type ValuesOf<T extends keyof DB> = { [K in keyof NewRow<T>]: NewRow<T>[K] | RawBuilder<Date> }
+export type SetOf<T extends keyof DB> = { [K in keyof RowUpdate<T>]?: RowUpdate<T>[K] | RawBuilder<Date | null> }
+export type ValuesOf<T extends keyof DB> = { [K in keyof NewRow<T>]: NewRow<T>[K] | RawBuilder<Date | null> }
 
 // ---------------------------------------------------------------------------
 // Agents: presence, capacity, skills, load
@@ -118,6 +118,13 @@ export async function saveSettings(trx: Tx, ws: string, s: { transferNoteRequire
 // Queues
 // ---------------------------------------------------------------------------
 
+/** A page of queues in the order their rules are tried (positions are renumbered 0..n-1, so unique); `after` is the [position, id] of the previous page's last row. */
+export function pageQueues(trx: Tx, ws: string, q: { limit: number; after: string[] | null }): Promise<Array<Row<'routing_queues'>>> {
+  let query = trx.selectFrom('routing_queues').selectAll().where('workspace_id', '=', ws)
+  if (q.after) query = query.where(sql<boolean>`(position, id) > (${Number(q.after[0])}::int, ${q.after[1]}::uuid)`)
+  return query.orderBy('position').orderBy('id').limit(q.limit + 1).execute()
+}
+
 export function listQueues(trx: Tx, ws: string): Promise<Array<Row<'routing_queues'>>> {
   return trx.selectFrom('routing_queues').selectAll().where('workspace_id', '=', ws).orderBy('position').orderBy('created_at').execute()
 }
@@ -174,33 +181,54 @@ export function updateEntry(trx: Tx, ws: string, conversationId: string, set: Se
 
 /**
  * The order in which waiting cases are served: priority, then time to SLA
- * breach, then time waiting. Each key is one line, over the entry `e` and its
- * conversation `c`. Priority is the entry's copy (kept in step by a listener),
- * so without the SLA key the order is the index routing_entries_waiting_idx
- * and the next case is found without sorting the backlog. The SLA key can
- * read the conversation (`c.<due time>`): correct at once; to keep it an index
- * walk, keep the due time on the entry too and add it to that index.
+ * breach, then time waiting. Each key is a column of the entry `e`: priority
+ * and the next breach time are copies (a listener follows priority changes;
+ * the SLA module tells routing every new breach time through its port), so
+ * the order is the index routing_entries_waiting_idx and the next case is
+ * found by walking it, without sorting the backlog or joining another table.
  */
 const waitingOrder = [
   sql`e.priority_rank DESC`,
-  // The SLA module keeps each case's next breach time (conversation_slas, read-only here): sooner first.
-  sql`s.next_breach_at ASC NULLS LAST`,
+  // Sooner breach first; cases without a running SLA clock after those with one.
+  sql`e.next_breach_at ASC NULLS LAST`,
   sql`e.waiting_since ASC`,
   sql`e.conversation_id ASC`,
 ]
 
+/** The query of the next waiting cases in service order, optionally only on some channels (exported for its plan test). */
+export function waitingCasesQuery(ws: string, q: { channels?: string[]; limit: number }) {
+  // The channel filter reads each candidate's conversation by primary key while walking the index in order.
+  const channelFilter = q.channels
+    ? sql`AND EXISTS (SELECT 1 FROM conversations c WHERE c.workspace_id = e.workspace_id AND c.id = e.conversation_id AND c.channel = ANY(${sql.val(q.channels)}::text[]))`
+    : sql``
+  return sql<{ conversation_id: string }>`
+    SELECT e.conversation_id FROM routing_entries e
+     WHERE e.workspace_id = ${ws} AND e.state = 'waiting' ${channelFilter}
+     ORDER BY ${sql.join(waitingOrder)}
+     LIMIT ${q.limit}`
+}
+
 /** Waiting cases in service order, optionally only on some channels. */
 export async function waitingCases(trx: Tx, ws: string, q: { channels?: string[]; limit: number }): Promise<string[]> {
   if (q.channels && q.channels.length === 0) return []
-  const channelFilter = q.channels ? sql`AND c.channel = ANY(${sql.val(q.channels)}::text[])` : sql``
-  const rows = await sql<{ conversation_id: string }>`
-    SELECT e.conversation_id FROM routing_entries e
-      JOIN conversations c ON c.workspace_id = e.workspace_id AND c.id = e.conversation_id
-      LEFT JOIN conversation_slas s ON s.workspace_id = e.workspace_id AND s.conversation_id = e.conversation_id AND s.active
-     WHERE e.workspace_id = ${ws} AND e.state = 'waiting' ${channelFilter}
-     ORDER BY ${sql.join(waitingOrder)}
-     LIMIT ${q.limit}`.execute(trx)
+  const rows = await waitingCasesQuery(ws, q).execute(trx)
   return rows.rows.map((r) => r.conversation_id)
+}
+
+/** Keeps the entry's copy of the case's next SLA breach (the SLA module's port, in its transaction). */
+export async function setNextBreach(trx: Tx, ws: string, conversationId: string, at: Date | null): Promise<void> {
+  await trx
+    .updateTable('routing_entries')
+    .set({ next_breach_at: at })
+    .where('workspace_id', '=', ws)
+    .where('conversation_id', '=', conversationId)
+    .where(sql<boolean>`next_breach_at IS DISTINCT FROM ${at}::timestamptz`)
+    .execute()
+}
+
+/** The case's next breach as the SLA module last stored it (read only): an entry's starting copy. */
+export function currentNextBreach(ws: string, conversationId: string): RawBuilder<Date | null> {
+  return sql<Date | null>`(SELECT s.next_breach_at FROM conversation_slas s WHERE s.workspace_id = ${ws} AND s.conversation_id = ${conversationId} AND s.active)`
 }
 
 /** Cases of one agent that routing handed out (for re-queueing when the agent leaves). */
@@ -240,6 +268,19 @@ export function pendingOffers(trx: Tx, ws: string, by: { userId?: string; conver
   if (by.userId) q = q.where('user_id', '=', by.userId)
   if (by.conversationId) q = q.where('conversation_id', '=', by.conversationId)
   return q.orderBy('created_at').execute()
+}
+
+/** One agent's offers in a state, newest first; `after` is the [created_at as PostgreSQL prints it, id] of the previous page's last row. */
+export function pageOffers(trx: Tx, ws: string, q: { userId: string; state: string; limit: number; after: string[] | null }) {
+  let query = trx
+    .selectFrom('routing_offers')
+    .selectAll()
+    .select(sql<string>`created_at::text`.as('created_key'))
+    .where('workspace_id', '=', ws)
+    .where('user_id', '=', q.userId)
+    .where('state', '=', q.state)
+  if (q.after) query = query.where(sql<boolean>`(created_at, id) < (${q.after[0]}::timestamptz, ${q.after[1]}::uuid)`)
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(q.limit + 1).execute()
 }
 
 /** Offers past their deadline that are still pending (a lost timer job is caught by the sweeper). */

@@ -5,6 +5,7 @@ import { conversationSchema, type Conversation } from '../conversations/index.ts
 import type { AgentsService } from './agents.service.ts'
 import type { DecisionsService } from './decisions.service.ts'
 import type { Handover } from './handover.service.ts'
+import { agentPresenceSchema, type PresenceBoard, presenceBoardQuery } from './presence-board.ts'
 import type { QueuesService } from './queues.service.ts'
 import {
   abReportSchema,
@@ -12,6 +13,7 @@ import {
   createQueueBody,
   decisionKinds,
   decisionSchema,
+  strategies,
   offerSchema,
   presenceBody,
   queueSchema,
@@ -26,8 +28,12 @@ export interface RoutingRouteDeps {
   queues: QueuesService
   handover: Handover
   decisions: DecisionsService
+  presence: PresenceBoard
   getConversation(actor: Parameters<AgentsService['getRouting']>[0], id: string): Promise<Conversation>
 }
+
+/** A case has few decisions: one page usually holds them all. */
+const decisionsOfCaseQuery = listQuery.extend({ limit: z.coerce.number().int().min(1).max(100).default(100) })
 
 export const routingRoutes =
   (d: RoutingRouteDeps): FastifyPluginAsyncZod =>
@@ -49,11 +55,22 @@ export const routingRoutes =
       d.agents.getRouting(req.actor, req.params.id),
     )
 
+    app.get('/routing/agents', {
+      schema: {
+        tags,
+        summary: 'Supervisors: every agent’s presence, its reason and since when, and load against capacity per channel (paginated, by name)',
+        querystring: presenceBoardQuery,
+        response: { 200: listOf(agentPresenceSchema), ...commonErrors },
+      },
+    }, async (req) => d.presence.list(req.actor, req.query))
+
     app.put('/users/:id/routing', {
       schema: { tags, summary: 'Set an agent’s capacity per channel and skills (supervisors and admins)', params: idParam, body: routingProfileBody, response: { 200: agentRoutingSchema, ...commonErrors } },
     }, async (req) => d.agents.setRouting(req.actor, req.params.id, req.body))
 
-    app.get('/queues', { schema: { tags, summary: 'Queues, in the order their rules are tried', response: { 200: listOf(queueSchema), ...commonErrors } } }, async (req) => d.queues.list(req.actor))
+    app.get('/queues', { schema: { tags, summary: 'Queues, in the order their rules are tried (paginated)', querystring: listQuery, response: { 200: listOf(queueSchema), ...commonErrors } } }, async (req) =>
+      d.queues.list(req.actor, req.query),
+    )
     app.post('/queues', { schema: { tags, summary: 'Create a queue', body: createQueueBody, response: { 201: queueSchema, ...commonErrors } } }, async (req, reply) =>
       reply.status(201).send(await d.queues.create(req.actor, req.body)),
     )
@@ -70,8 +87,13 @@ export const routingRoutes =
     )
 
     app.get('/offers', {
-      schema: { tags, summary: 'My offers (pending by default)', querystring: z.strictObject({ state: z.enum(['pending', 'accepted', 'declined', 'expired', 'cancelled']).optional() }), response: { 200: listOf(offerSchema), ...commonErrors } },
-    }, async (req) => d.handover.listOffers(req.actor, req.query.state))
+      schema: {
+        tags,
+        summary: 'My offers (pending by default), newest first (paginated)',
+        querystring: listQuery.extend({ state: z.enum(['pending', 'accepted', 'declined', 'expired', 'cancelled']).optional() }),
+        response: { 200: listOf(offerSchema), ...commonErrors },
+      },
+    }, async (req) => d.handover.listOffers(req.actor, req.query))
     app.post('/offers/:id/accept', { schema: { tags, summary: 'Accept an offer: the case is assigned to me', params: idParam, response: { 200: offerSchema, ...commonErrors } } }, async (req) =>
       d.handover.accept(req.actor, req.params.id),
     )
@@ -93,11 +115,24 @@ export const routingRoutes =
       return d.getConversation(req.actor, req.params.id)
     })
 
-    app.get('/conversations/:id/routing-decisions', { schema: { tags, summary: 'Every routing decision about a conversation, oldest first', params: idParam, response: { 200: listOf(decisionSchema), ...commonErrors } } }, async (req) =>
-      d.decisions.ofConversation(req.actor, req.params.id),
-    )
+    app.get('/conversations/:id/routing-decisions', {
+      schema: { tags, summary: 'Every routing decision about a conversation, oldest first (paginated; 100 a page by default)', params: idParam, querystring: decisionsOfCaseQuery, response: { 200: listOf(decisionSchema), ...commonErrors } },
+    }, async (req) => d.decisions.ofConversation(req.actor, req.params.id, req.query))
     app.get('/routing-decisions', {
-      schema: { tags, summary: 'Routing decisions, newest first', querystring: listQuery.extend({ queueId: z.uuid().optional(), kind: z.enum(decisionKinds).optional() }), response: { 200: listOf(decisionSchema), ...commonErrors } },
+      schema: {
+        tags,
+        summary: 'Routing decisions, newest first, filtered by queue, kind, chosen agent, strategy, A/B arm and time',
+        querystring: listQuery.extend({
+          queueId: z.uuid().optional(),
+          kind: z.enum(decisionKinds).optional(),
+          winnerId: z.uuid().optional(),
+          strategy: z.enum(strategies).optional(),
+          arm: z.enum(['A', 'B']).optional(),
+          since: z.iso.datetime({ offset: true }).optional(),
+          until: z.iso.datetime({ offset: true }).optional(),
+        }),
+        response: { 200: listOf(decisionSchema), ...commonErrors },
+      },
     }, async (req) => d.decisions.list(req.actor, req.query))
 
     app.get('/routing/settings', { schema: { tags, summary: 'The workspace’s routing settings', response: { 200: routingSettingsSchema, ...commonErrors } } }, async (req) => d.decisions.settings(req.actor))

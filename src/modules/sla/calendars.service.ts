@@ -3,6 +3,8 @@ import { recordAudit } from '../../platform/audit/audit.ts'
 import { conflict, isUniqueViolation, notFound } from '../../platform/errors.ts'
 import { appendEvent } from '../../platform/events/events.ts'
 import type { Platform } from '../../platform/platform.ts'
+import { page } from '../../platform/http/cursor.ts'
+import { pageCalendars } from './lists.repository.ts'
 import * as repo from './sla.repository.ts'
 import type { Calendar, CalendarInput } from './sla.types.ts'
 
@@ -28,9 +30,11 @@ export function createCalendars(p: Platform) {
       }
     },
 
-    async list(actor: Actor): Promise<{ items: Calendar[]; nextCursor: null }> {
+    async list(actor: Actor, q: { limit: number; cursor?: string | undefined }): Promise<{ items: Calendar[]; nextCursor: string | null }> {
       authorize(actor, 'workspace:read')
-      return { items: await p.tx(actor, (trx) => repo.listCalendars(trx, actor.workspaceId)), nextCursor: null }
+      const after = p.cursors.decode(q.cursor, 2)
+      const rows = await p.tx(actor, (trx) => pageCalendars(trx, actor.workspaceId, { limit: q.limit, after }))
+      return page(rows, q.limit, (c) => p.cursors.encode([c.name, c.id]))
     },
 
     async get(actor: Actor, id: string): Promise<Calendar> {

@@ -6,8 +6,10 @@ import { appendEvent } from '../../platform/events/events.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { compileCalendar, elapsedTime, type TimeCounter } from './calendar.ts'
 import { type Evaluation, evaluate, type ExplanationEntry } from './clock-engine.ts'
+import { recipientsOf } from './escalation-recipients.ts'
 import { firstMatch } from './policy-match.ts'
 import type { SlaClock } from './sla.clock.ts'
+import type { SlaPorts } from './sla.ports.ts'
 import * as repo from './sla.repository.ts'
 import type { Policy, PolicyRules } from './sla.types.ts'
 
@@ -49,8 +51,12 @@ export function presentEvaluation(ev: Evaluation) {
  * start, pause, resume, fulfilment, warning, breach and escalation, and a
  * durable timer for the next threshold.
  */
-export function createClocks(p: Platform, deps: { clock: SlaClock }) {
+export function createClocks(p: Platform, deps: { clock: SlaClock; onNextBreach?: SlaPorts['nextBreachChanged'] }) {
   const { clock } = deps
+  /** Tells routing (through its port) when the case's earliest running clock falls due now. */
+  const tellNextBreach = async (trx: Tx, ws: string, conversationId: string, at: Date | null) => {
+    if (deps.onNextBreach) await deps.onNextBreach(trx, ws, conversationId, at)
+  }
   const compiled = new Map<string, { stamp: string; counter: TimeCounter }>()
   let timersReady = false
 
@@ -79,12 +85,7 @@ export function createClocks(p: Platform, deps: { clock: SlaClock }) {
       if (e.kind === 'warning') await appendEvent(trx, actor, { type: 'sla.warning', ...conv, payload: base })
       else if (e.kind === 'breached') await appendEvent(trx, actor, { type: 'sla.breached', ...conv, payload: base })
       else if (e.kind === 'escalation') {
-        const notify: Array<{ userId: string; as: 'assignee' | 'team_lead'; message: string | null }> = []
-        for (const a of e.actions ?? []) {
-          if (a.type === 'notify_assignee' && attrs.assigneeId) notify.push({ userId: attrs.assigneeId, as: 'assignee', message: a.message ?? null })
-          if (a.type === 'notify_team_lead')
-            for (const id of await repo.teamLeads(trx, ws, attrs.teamId)) notify.push({ userId: id, as: 'team_lead', message: a.message ?? null })
-        }
+        const notify = await recipientsOf(trx, ws, attrs, e.actions ?? [])
         await appendEvent(trx, actor, { type: 'sla.escalated', ...conv, payload: { ...base, level: (e.level ?? 0) + 1, actions: e.actions ?? [], notify } })
       }
     }
@@ -124,6 +125,7 @@ export function createClocks(p: Platform, deps: { clock: SlaClock }) {
       await repo.saveClockRow(trx, ws, conversationId, {
         policyId: null, facts, evaluation: null, firstResponseDueAt: null, nextResponseDueAt: null, resolutionDueAt: null, breached: false, active, nextCheckAt: null, evaluatedAt: now,
       })
+      await tellNextBreach(trx, ws, conversationId, null)
       return
     }
     const ev = await run(trx, ws, policy, facts, now)
@@ -133,7 +135,7 @@ export function createClocks(p: Platform, deps: { clock: SlaClock }) {
     await emitCrossings(trx, ws, attrs, policy, ev.entries.filter((e) => fresh.has(e.key) && ['warning', 'breached', 'escalation'].includes(e.kind)))
 
     const { explanation: _explanation, ...summary } = presentEvaluation(ev)
-    await repo.saveClockRow(trx, ws, conversationId, {
+    const nextBreach = await repo.saveClockRow(trx, ws, conversationId, {
       policyId: policy.id,
       facts,
       evaluation: { policyId: policy.id, ...summary },
@@ -145,6 +147,7 @@ export function createClocks(p: Platform, deps: { clock: SlaClock }) {
       nextCheckAt: ev.nextAt,
       evaluatedAt: now,
     })
+    await tellNextBreach(trx, ws, conversationId, active ? nextBreach : null)
     if (ev.nextAt && timersReady && row.next_check_at?.getTime() !== ev.nextAt.getTime()) {
       // The previous wake-up (if any) stays queued; when it runs it finds a later next_check_at and does nothing.
       const startAfterSeconds = Math.max(0, Math.ceil((ev.nextAt.getTime() - now.getTime()) / 1000))

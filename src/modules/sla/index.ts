@@ -26,7 +26,7 @@ export { nextBreachAt } from './sla.repository.ts'
  */
 export function createSlaModule(p: Platform, deps: { conversations: ConversationsService; clock?: SlaClock; ports?: SlaPorts }) {
   const clock = deps.clock ?? systemClock
-  const clocks = createClocks(p, { clock })
+  const clocks = createClocks(p, { clock, onNextBreach: deps.ports?.nextBreachChanged })
   const calendars = createCalendars(p)
   const policies = createPolicies(p, { clocks, clock })
   const log = p.logger.child({ component: 'sla' })

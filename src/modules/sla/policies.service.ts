@@ -7,8 +7,11 @@ import { appendEvent } from '../../platform/events/events.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { CONFIG_CHANGED } from './calendars.service.ts'
 import { type Clocks, presentEvaluation } from './clocks.service.ts'
+import { checkNamedUsers } from './escalation-recipients.ts'
 import { matches } from './policy-match.ts'
 import type { SlaClock } from './sla.clock.ts'
+import { page } from '../../platform/http/cursor.ts'
+import { pagePolicies } from './lists.repository.ts'
 import * as repo from './sla.repository.ts'
 import type { Policy, PolicyInput, PolicyPatch, simulateBody, simulateHistoryBody } from './sla.types.ts'
 
@@ -37,6 +40,7 @@ export function createPolicies(p: Platform, deps: { clocks: Clocks; clock: SlaCl
         return await p.tx(actor, async (trx) => {
           const ws = actor.workspaceId
           await checkCalendar(trx, ws, input.calendarId)
+          await checkNamedUsers(trx, ws, input.escalations)
           const position = input.position ?? (await repo.nextPolicyPosition(trx, ws))
           const policy = await repo.insertPolicy(trx, ws, { ...input, calendarId: input.calendarId ?? null, position })
           await recordAudit(trx, actor, { action: 'sla-policy.created', entityType: 'sla_policy', entityId: policy.id, changes: { after: policy } })
@@ -48,9 +52,12 @@ export function createPolicies(p: Platform, deps: { clocks: Clocks; clock: SlaCl
       }
     },
 
-    async list(actor: Actor): Promise<{ items: Policy[]; nextCursor: null }> {
+    async list(actor: Actor, q: { limit: number; cursor?: string | undefined }): Promise<{ items: Policy[]; nextCursor: string | null }> {
       authorize(actor, 'workspace:read')
-      return { items: await p.tx(actor, (trx) => repo.listPolicies(trx, actor.workspaceId)), nextCursor: null }
+      const after = p.cursors.decode(q.cursor, 3)
+      const rows = await p.tx(actor, (trx) => pagePolicies(trx, actor.workspaceId, { limit: q.limit, after }))
+      const { items, nextCursor } = page(rows, q.limit, (r) => p.cursors.encode(r.cursorKey))
+      return { items: items.map(({ cursorKey: _key, ...policy }) => policy), nextCursor }
     },
 
     async get(actor: Actor, id: string): Promise<Policy> {
@@ -69,6 +76,7 @@ export function createPolicies(p: Platform, deps: { clocks: Clocks; clock: SlaCl
           const before = await repo.findPolicy(trx, ws, id, { forUpdate: true })
           if (!before) throw notFound('SLA policy')
           if (patch.calendarId !== undefined) await checkCalendar(trx, ws, patch.calendarId)
+          await checkNamedUsers(trx, ws, patch.escalations)
           const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
           const after = await repo.updatePolicy(trx, ws, id, { ...before, ...defined } as repo.PolicyValues)
           await recordAudit(trx, actor, { action: 'sla-policy.updated', entityType: 'sla_policy', entityId: id, changes: { before, after } })

@@ -184,26 +184,6 @@ export async function caseAttributes(trx: Tx, workspaceId: string, conversationI
   }
 }
 
-/** Supervisors and admins of a team (a team's leads), or of the workspace when the case has no team or the team none. */
-export async function teamLeads(trx: Tx, workspaceId: string, teamId: string | null): Promise<string[]> {
-  const leads = ['supervisor', 'admin', 'owner']
-  if (teamId) {
-    const rows = await trx
-      .selectFrom('team_members as m')
-      .innerJoin('users as u', (j) => j.onRef('u.id', '=', 'm.user_id').onRef('u.workspace_id', '=', 'm.workspace_id'))
-      .select('u.id')
-      .where('m.workspace_id', '=', workspaceId)
-      .where('m.team_id', '=', teamId)
-      .where('u.active', '=', true)
-      .where('u.role', 'in', leads)
-      .orderBy('u.id')
-      .execute()
-    if (rows.length) return rows.map((r) => r.id)
-  }
-  const rows = await trx.selectFrom('users').select('id').where('workspace_id', '=', workspaceId).where('active', '=', true).where('role', '=', 'supervisor').orderBy('id').limit(50).execute()
-  return rows.map((r) => r.id)
-}
-
 // ---------------------------------------------------------------------------
 // Conversation clocks
 // ---------------------------------------------------------------------------
@@ -248,8 +228,10 @@ export interface ClockRowUpdate {
   evaluatedAt: Date
 }
 
-export async function saveClockRow(trx: Tx, workspaceId: string, conversationId: string, u: ClockRowUpdate): Promise<void> {
+/** Saves an evaluation; returns the next breach time it stored (the earliest due time, null when no clock runs). */
+export async function saveClockRow(trx: Tx, workspaceId: string, conversationId: string, u: ClockRowUpdate): Promise<Date | null> {
   const dues = [u.firstResponseDueAt, u.nextResponseDueAt, u.resolutionDueAt].filter((d): d is Date => d !== null)
+  const nextBreach = dues.length ? new Date(Math.min(...dues.map((d) => d.getTime()))) : null
   await trx
     .updateTable('conversation_slas')
     .set({
@@ -259,7 +241,7 @@ export async function saveClockRow(trx: Tx, workspaceId: string, conversationId:
       first_response_due_at: u.firstResponseDueAt,
       next_response_due_at: u.nextResponseDueAt,
       resolution_due_at: u.resolutionDueAt,
-      next_breach_at: dues.length ? new Date(Math.min(...dues.map((d) => d.getTime()))) : null,
+      next_breach_at: nextBreach,
       breached: u.breached,
       active: u.active,
       next_check_at: u.nextCheckAt,
@@ -269,6 +251,7 @@ export async function saveClockRow(trx: Tx, workspaceId: string, conversationId:
     .where('workspace_id', '=', workspaceId)
     .where('conversation_id', '=', conversationId)
     .execute()
+  return nextBreach
 }
 
 /** Stores explanation entries not stored yet; returns the keys that were new. */

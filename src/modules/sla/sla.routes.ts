@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { commonErrors, idParam } from '../../platform/http/schemas.ts'
+import { commonErrors, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
 import type { Calendars } from './calendars.service.ts'
 import type { Clocks } from './clocks.service.ts'
 import type { Policies } from './policies.service.ts'
@@ -18,8 +18,6 @@ import {
   simulationSchema,
 } from './sla.types.ts'
 
-const list = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.null() })
-
 export const slaRoutes =
   (s: { calendars: Calendars; policies: Policies; clocks: Clocks }): FastifyPluginAsyncZod =>
   async (app) => {
@@ -30,8 +28,8 @@ export const slaRoutes =
     }, async (req, reply) => reply.status(201).send(await s.calendars.create(req.actor, req.body)))
 
     app.get('/business-calendars', {
-      schema: { tags, summary: 'List business calendars (all of them, by name)', response: { 200: list(calendarSchema), ...commonErrors } },
-    }, async (req) => s.calendars.list(req.actor))
+      schema: { tags, summary: 'List business calendars by name (paginated)', querystring: listQuery, response: { 200: listOf(calendarSchema), ...commonErrors } },
+    }, async (req) => s.calendars.list(req.actor, req.query))
 
     app.get('/business-calendars/:id', {
       schema: { tags, summary: 'Get a business calendar', params: idParam, response: { 200: calendarSchema, ...commonErrors } },
@@ -53,8 +51,8 @@ export const slaRoutes =
     }, async (req, reply) => reply.status(201).send(await s.policies.create(req.actor, req.body)))
 
     app.get('/sla-policies', {
-      schema: { tags, summary: 'List SLA policies in matching order', response: { 200: list(policySchema), ...commonErrors } },
-    }, async (req) => s.policies.list(req.actor))
+      schema: { tags, summary: 'List SLA policies in matching order (paginated)', querystring: listQuery, response: { 200: listOf(policySchema), ...commonErrors } },
+    }, async (req) => s.policies.list(req.actor, req.query))
 
     app.post('/sla-policies/simulate-history', {
       schema: {

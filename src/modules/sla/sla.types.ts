@@ -89,6 +89,12 @@ const clockChoice = z.enum(clockNames).optional()
 export const actionSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('notify_assignee'), message: humanText(500).optional() }),
   z.strictObject({ type: z.literal('notify_team_lead'), message: humanText(500).optional() }),
+  /** Every active supervisor of the workspace. */
+  z.strictObject({ type: z.literal('notify_supervisors'), message: humanText(500).optional() }),
+  /** Every active member of the case's team (nobody when it has none). */
+  z.strictObject({ type: z.literal('notify_team'), message: humanText(500).optional() }),
+  /** Named users of the workspace (checked when the policy is saved; inactive ones are skipped). */
+  z.strictObject({ type: z.literal('notify_users'), userIds: z.array(z.uuid()).min(1).max(50), message: humanText(500).optional() }),
   /** One step up (low → normal → high → urgent), or to `to` when given; never lowers. */
   z.strictObject({ type: z.literal('raise_priority'), to: z.enum(priorities).optional() }),
   /** A tier change (L1 → L2 → L3) through the routing module's queues; the handover note is mandatory. */

@@ -382,6 +382,10 @@ export interface RoutingEntriesTable {
   first_assigned_at: NullableTimestamp
   assignee_id: string | null
   updated_at: Timestamp
+  /** A copy of the case's next SLA breach (migration 0019), kept in step by the SLA module: the backlog's second sort key. */
+  next_breach_at: NullableTimestamp
+  /** Put in this queue by name (transfer, escalation, overflow): not re-matched by entry rules (migration 0019). */
+  queue_pinned: Generated<boolean>
 }
 
 export interface RoutingOffersTable {
@@ -649,6 +653,7 @@ export interface DB {
   routing_entries: RoutingEntriesTable
   routing_offers: RoutingOffersTable
   routing_decisions: RoutingDecisionsTable
+  notification_deliveries: NotificationDeliveriesTable
 }
 
 /** A web chat visitor (migration 0009): one browser's anonymous id and what it told us. */
@@ -672,3 +677,18 @@ export interface ChatVisitorsTable {
 export type Row<T extends keyof DB> = Selectable<DB[T]>
 export type NewRow<T extends keyof DB> = Insertable<DB[T]>
 export type RowUpdate<T extends keyof DB> = Updateable<DB[T]>
+
+/** Each email sent (or not) for a notification (migration 0019): status, relay message id or why no mail went. */
+export interface NotificationDeliveriesTable {
+  id: Generated<string>
+  workspace_id: string
+  notification_id: string
+  channel: string
+  recipient: string | null
+  status: string
+  detail: string | null
+  provider_message_id: string | null
+  attempts: Generated<number>
+  created_at: Generated<Date>
+  updated_at: Generated<Date>
+}

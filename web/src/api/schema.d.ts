@@ -8385,6 +8385,113 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/routing/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Supervisors: every agent’s presence, its reason and since when, and load against capacity per channel (paginated, by name) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                    status?: "online" | "away" | "busy" | "offline";
+                    teamId?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["AgentPresence"][];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/queues": {
         parameters: {
             query?: never;
@@ -8392,10 +8499,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Queues, in the order their rules are tried */
+        /** Queues, in the order their rules are tried (paginated) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -9037,10 +9147,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My offers (pending by default) */
+        /** My offers (pending by default), newest first (paginated) */
         get: {
             parameters: {
                 query?: {
+                    limit?: number;
+                    cursor?: string;
                     state?: "pending" | "accepted" | "declined" | "expired" | "cancelled";
                 };
                 header?: never;
@@ -9464,10 +9576,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every routing decision about a conversation, oldest first */
+        /** Every routing decision about a conversation, oldest first (paginated; 100 a page by default) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -9568,7 +9683,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Routing decisions, newest first */
+        /** Routing decisions, newest first, filtered by queue, kind, chosen agent, strategy, A/B arm and time */
         get: {
             parameters: {
                 query?: {
@@ -9576,6 +9691,11 @@ export interface paths {
                     cursor?: string;
                     queueId?: string;
                     kind?: "assigned" | "offered" | "no_candidate" | "offer_accepted" | "offer_declined" | "offer_expired" | "requeued" | "released" | "transferred" | "moved" | "overflowed";
+                    winnerId?: string;
+                    strategy?: "least_loaded" | "round_robin" | "skills" | "sticky";
+                    arm?: "A" | "B";
+                    since?: string;
+                    until?: string;
                 };
                 header?: never;
                 path?: never;
@@ -9863,10 +9983,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List business calendars (all of them, by name) */
+        /** List business calendars by name (paginated) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -9881,7 +10004,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["BusinessCalendar"][];
-                            nextCursor: null;
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -10355,10 +10478,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List SLA policies in matching order */
+        /** List SLA policies in matching order (paginated) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -10373,7 +10499,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["SlaPolicy"][];
-                            nextCursor: null;
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -10493,6 +10619,19 @@ export interface paths {
                             } | {
                                 /** @enum {string} */
                                 type: "notify_team_lead";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_supervisors";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_team";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_users";
+                                userIds: string[];
                                 message?: string;
                             } | {
                                 /** @enum {string} */
@@ -10658,6 +10797,19 @@ export interface paths {
                                 } | {
                                     /** @enum {string} */
                                     type: "notify_team_lead";
+                                    message?: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "notify_supervisors";
+                                    message?: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "notify_team";
+                                    message?: string;
+                                } | {
+                                    /** @enum {string} */
+                                    type: "notify_users";
+                                    userIds: string[];
                                     message?: string;
                                 } | {
                                     /** @enum {string} */
@@ -10989,6 +11141,19 @@ export interface paths {
                             } | {
                                 /** @enum {string} */
                                 type: "notify_team_lead";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_supervisors";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_team";
+                                message?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "notify_users";
+                                userIds: string[];
                                 message?: string;
                             } | {
                                 /** @enum {string} */
@@ -14909,6 +15074,34 @@ export interface components {
                 };
             };
         };
+        AgentPresenceInput: {
+            /** Format: uuid */
+            userId: string;
+            /** @enum {string} */
+            status: "online" | "away" | "busy" | "offline";
+            reason: string | null;
+            statusChangedAt: string;
+            lastSeenAt: string | null;
+            capacity: {
+                [key: string]: number;
+            };
+            skills: {
+                name: string;
+                level: number;
+            }[];
+            load: {
+                [key: string]: number;
+            };
+            name: string;
+            email: string;
+            role: string;
+            channels: {
+                channel: string;
+                load: number;
+                capacity: number;
+                free: number;
+            }[];
+        };
         ConversationSlaSummaryInput: {
             /** Format: uuid */
             policyId: string;
@@ -15239,7 +15432,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "mention" | "assignment";
+            kind: "mention" | "assignment" | "sla_escalation";
             conversationId: string | null;
             messageId: string | null;
             actorId: string | null;
@@ -15247,6 +15440,12 @@ export interface components {
             text: string;
             readAt: string | null;
             createdAt: string;
+            email: {
+                /** @enum {string} */
+                status: "queued" | "sent" | "failed" | "not_sent";
+                recipient: string | null;
+                detail: string | null;
+            } | null;
         };
         SearchResultInput: {
             /** @enum {string} */
@@ -15821,6 +16020,34 @@ export interface components {
                 };
             };
         };
+        AgentPresence: {
+            /** Format: uuid */
+            userId: string;
+            /** @enum {string} */
+            status: "online" | "away" | "busy" | "offline";
+            reason: string | null;
+            statusChangedAt: string;
+            lastSeenAt: string | null;
+            capacity: {
+                [key: string]: number;
+            };
+            skills: {
+                name: string;
+                level: number;
+            }[];
+            load: {
+                [key: string]: number;
+            };
+            name: string;
+            email: string;
+            role: string;
+            channels: {
+                channel: string;
+                load: number;
+                capacity: number;
+                free: number;
+            }[];
+        };
         ConversationSlaSummary: {
             /** Format: uuid */
             policyId: string;
@@ -16151,7 +16378,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            kind: "mention" | "assignment";
+            kind: "mention" | "assignment" | "sla_escalation";
             conversationId: string | null;
             messageId: string | null;
             actorId: string | null;
@@ -16159,6 +16386,12 @@ export interface components {
             text: string;
             readAt: string | null;
             createdAt: string;
+            email: {
+                /** @enum {string} */
+                status: "queued" | "sent" | "failed" | "not_sent";
+                recipient: string | null;
+                detail: string | null;
+            } | null;
         };
         SearchResult: {
             /** @enum {string} */

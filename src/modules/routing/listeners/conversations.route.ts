@@ -3,6 +3,8 @@ import type { DatabaseListener, DomainEvent } from '../../../platform/events/eve
 import { insertDecision } from '../decisions.repository.ts'
 import { type Engine, lockRouting, routingActor } from '../routing.engine.ts'
 import * as repo from '../routing.repository.ts'
+import { matchesQueue } from '../routing.match.ts'
+import type { QueueMatch } from '../routing.types.ts'
 
 /**
  * Routing follows the case's life through the conversations module's events.
@@ -91,16 +93,38 @@ export function followManualAssignment(engine: Engine): DatabaseListener {
   }
 }
 
-/** A waiting case whose priority changed moves in the backlog's order (the entry keeps a copy of the priority). */
-export function followPriority(): DatabaseListener {
+/** The case attributes queue entry rules read: a change re-matches a waiting case. */
+const matchedFields = ['priority', 'categoryId', 'tags', 'customFields']
+
+/**
+ * A waiting case whose attributes changed: its priority copy is kept in step
+ * (its place in the backlog's order), and, unless a person or a rule put it
+ * in its queue by name, it is matched against the queues' entry rules again
+ * and moves to the first queue that now takes it (keeping the time it has
+ * waited). A case no queue takes any more stays where it is. A change of
+ * inbox shows as `conversation.channel-switched`; contact attributes are not
+ * followed (they change on another entity).
+ */
+export function followCaseChanges(engine: Engine): DatabaseListener {
   return {
     id: 'routing.follow-priority',
-    types: ['conversation.updated'],
+    types: ['conversation.updated', 'conversation.channel-switched'],
     async handle(event, trx) {
-      const fields = event.payload.fields
-      if (!event.conversationId || !Array.isArray(fields) || !fields.includes('priority')) return
-      await lockRouting(trx, event.workspaceId)
-      await repo.syncPriority(trx, event.workspaceId, event.conversationId)
+      const id = event.conversationId
+      if (!id) return
+      const fields = Array.isArray(event.payload.fields) ? (event.payload.fields as string[]) : ['inboxId']
+      const relevant = fields.filter((f) => matchedFields.includes(f) || f === 'inboxId')
+      if (!relevant.length) return
+      const ws = event.workspaceId
+      await lockRouting(trx, ws)
+      if (fields.includes('priority')) await repo.syncPriority(trx, ws, id)
+      const entry = await repo.findEntry(trx, ws, id, { forUpdate: true })
+      if (!entry || entry.state !== 'waiting' || entry.queue_pinned) return
+      const kase = await repo.routableCase(trx, ws, id)
+      if (!kase || kase.conversation.assignee_id) return
+      const target = (await repo.listQueues(trx, ws)).find((q) => matchesQueue(q.match as QueueMatch, kase))
+      if (!target || target.id === entry.queue_id) return
+      await engine.enqueueInTx(trx, routingActor(ws), id, { queueId: target.id, rematch: true, kind: 'moved', reason: `re-matched: ${relevant.join(', ')} changed` })
     },
   }
 }

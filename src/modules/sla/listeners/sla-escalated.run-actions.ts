@@ -10,9 +10,9 @@ import type { SlaPorts } from '../sla.ports.ts'
 
 /**
  * Carries out an escalation level's actions after its `sla.escalated` event
- * committed. Notifications need nothing more: the event names its recipients
- * and the realtime module pushes it to connected agents (it is stored on the
- * timeline too). `raise_priority` and `move_to_queue` go through the owning
+ * committed. Notify actions need nothing here: the event names its
+ * recipients, the notifications module notifies them (in the app and by
+ * email) and the timeline shows it. `raise_priority` and `move_to_queue` go through the owning
  * modules' use cases, each in its own transaction, so this listener runs
  * without one (at least once: raising to a level and moving to a queue are
  * idempotent). Without the routing module, a move is recorded as
