@@ -194,6 +194,32 @@ test('an agent sets their presence from the top bar, the board follows, and a su
   await sam.context().close()
 })
 
+test('an email and password of two workspaces: the sign-in asks which by name, and Switch workspace signs in to the other', opts, async () => {
+  const other = await t!.workspace('Other Co')
+  const email = `two-${Date.now().toString(36)}@example.com`
+  for (const w of [ws, other]) assert.equal((await w.post('/api/v1/users', { email, name: 'Two Places', role: 'agent', password })).status, 201)
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' })
+  const page = await context.newPage()
+  await page.goto('/')
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByRole('alert').getByText('several workspaces').waitFor()
+  const choice = page.getByRole('combobox', { name: 'Workspace' })
+  assert.deepEqual((await choice.locator('option').allTextContents()).sort(), ['Admin Co', 'Other Co'])
+  await choice.selectOption({ label: 'Other Co' })
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByText(`${email} · Other Co`).waitFor()
+  await page.getByRole('button', { name: 'Switch workspace' }).click()
+  await page.getByRole('button', { name: 'Sign in' }).waitFor()
+  assert.equal(await page.getByLabel('Email').inputValue(), email)
+  assert.equal(await choice.inputValue(), ws.workspaceId, 'the workspace not just left is chosen')
+  await page.getByLabel('Password').fill(password)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.getByText(`${email} · Admin Co`).waitFor()
+  await context.close()
+})
+
 test('axe finds no serious or critical violation on any admin screen, in light and dark themes', opts, async () => {
   const nav = admin.getByRole('navigation', { name: 'Main' })
   const screens = ['Live board', 'Inboxes', 'Inbound mail', 'Users', 'Teams', 'Merge suggestions', 'Taxonomy', 'API tokens', 'Audit log', 'Settings']

@@ -37,8 +37,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const signOut = useCallback(async () => {
     await unwrap(api.POST('/api/v1/auth/logout')).catch(() => undefined)
     realtime.stop()
-    qc.clear()
+    // The signed-in user's query is set, not removed: clear() would detach the
+    // mounted observer from it and the app would go on showing the desk.
     qc.setQueryData(meKey, null)
+    qc.removeQueries({ predicate: (q) => q.queryKey[0] !== meKey[0] })
   }, [qc])
 
   const signedIn = Boolean(me.data)
