@@ -34,8 +34,8 @@ export const en = {
   },
   inbox: {
     views: { mine: 'Mine', unassigned: 'Unassigned', all: 'All cases' },
-    count_one: '{{count}}{{more}} case',
-    count_other: '{{count}}{{more}} cases',
+    count_one: '{{count, number}}{{more}} case',
+    count_other: '{{count, number}}{{more}} cases',
     empty: 'No cases here.',
     listLabel: 'Cases: {{view}}',
     select: 'Select {{title}}',
