@@ -189,8 +189,9 @@ export async function scrollInboxToEnd(page: Page, total: string, opts: { timeou
     if (Date.now() > deadline) throw new Error(`the inbox count stayed at "${before}", never "${total}"`)
     await scroller.evaluate((el) => el.scrollTo(0, el.scrollHeight))
     // The next page loads when the last rows come into view; a live update may also change the count.
-    await page
-      .waitForFunction(`document.querySelector('.page-head .count')?.textContent !== ${JSON.stringify(before)}`, undefined, { timeout: 15_000, polling: 100 })
+    await count
+      .filter({ hasNotText: new RegExp(`^${before.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) })
+      .waitFor({ timeout: 15_000 })
       .catch(() => undefined)
   }
 }

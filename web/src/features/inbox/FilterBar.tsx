@@ -1,3 +1,4 @@
+import { useId } from 'react'
 import { useSearchParams } from 'react-router'
 import { useCategories, useInboxes, useTeams, useUsers } from '../../api/lookups'
 import { useT } from '../../i18n'
@@ -46,10 +47,12 @@ export function FilterBar({ hideAssignee }: { hideAssignee: boolean }) {
       else n.delete(k)
       return n
     })
+  const id = useId()
+  // Label and control side by side (not nested), so a control's name is its label alone, not its options too.
   const select = (k: Key, label: string, options: Array<[string, string]>, any = t('inbox.filters.any')) => (
-    <label>
-      {label}
-      <select value={params.get(k) ?? ''} onChange={(e) => set(k, e.target.value)}>
+    <span className="field" key={k}>
+      <label htmlFor={`${id}-${k}`}>{label}</label>
+      <select id={`${id}-${k}`} value={params.get(k) ?? ''} onChange={(e) => set(k, e.target.value)}>
         <option value="">{any}</option>
         {options.map(([v, l]) => (
           <option key={v} value={v}>
@@ -57,7 +60,7 @@ export function FilterBar({ hideAssignee }: { hideAssignee: boolean }) {
           </option>
         ))}
       </select>
-    </label>
+    </span>
   )
   const named = (items: Array<{ id: string; name: string }> | undefined) => (items ?? []).map((x): [string, string] => [x.id, x.name])
   return (
@@ -68,16 +71,17 @@ export function FilterBar({ hideAssignee }: { hideAssignee: boolean }) {
       {select('teamId', t('inbox.filters.team'), [['none', t('inbox.filters.noTeam')], ...named(teams.data?.items)])}
       {!hideAssignee && select('assigneeId', t('inbox.filters.assignee'), [['me', t('inbox.filters.me')], ['none', t('inbox.unassigned')], ...named(users.data?.items)])}
       {select('priority', t('inbox.filters.priority'), priorities.map((s) => [s, t(`priority.${s}`)]))}
-      <label>
-        {t('inbox.filters.tag')}
+      <span className="field">
+        <label htmlFor={`${id}-tag`}>{t('inbox.filters.tag')}</label>
         <input
+          id={`${id}-tag`}
           key={params.get('tag') ?? ''}
           type="text"
           defaultValue={params.get('tag') ?? ''}
           onBlur={(e) => set('tag', e.target.value.trim())}
           onKeyDown={(e) => e.key === 'Enter' && set('tag', e.currentTarget.value.trim())}
         />
-      </label>
+      </span>
       {select('categoryId', t('inbox.filters.category'), [['none', t('inbox.filters.noCategory')], ...named(categories.data?.items)])}
       {select(
         'sort',

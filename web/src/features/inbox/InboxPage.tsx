@@ -30,7 +30,7 @@ export function InboxPage() {
   const views = useViews()
   const saved = viewId ? (views.data?.items.find((v) => v.id === viewId) ?? null) : null
 
-  // A saved view opened without parameters (a bookmark of /views/:id) takes its own.
+  // A saved view opened without parameters (a bookmark of /inbox/views/:id) takes its own.
   const applied = useRef<string | null>(null)
   useEffect(() => {
     if (!saved || applied.current === saved.id) return

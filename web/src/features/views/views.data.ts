@@ -12,7 +12,7 @@ export const useViews = () => useQuery({ queryKey: ['views'], queryFn: () => unw
 /** Where a saved view opens: its page, with its filters and sort in the URL (so the filter bar shows them). */
 export function viewHref(v: SavedView): string {
   const q = paramsFromFilters({ ...v.filters, sort: v.sort }).toString()
-  return `/views/${v.id}${q ? `?${q}` : ''}`
+  return `/inbox/views/${v.id}${q ? `?${q}` : ''}`
 }
 
 /** A list's filters and sort as a view stores them: the same names; the sort apart. */
