@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { after, before } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import { type Database, openDatabase } from '../../src/platform/db/database.ts'
@@ -25,6 +26,26 @@ export function browserSkipReason(): string | null {
   if (fs.existsSync(chromiumPath)) return null
   if (process.env.CI) throw new Error(`${chromiumPath} is missing: .ci/run installs it with apt-get (chromium)`)
   return `${chromiumPath} is not installed (apt-get install -y chromium); browser tests skipped`
+}
+
+/**
+ * One desk for the calling test file: started before its tests (then `ready`
+ * runs, e.g. to open and sign in a page), closed after them. `opts` skips the
+ * tests where chromium is missing.
+ */
+export function deskForFile(ready: (desk: Desk) => Promise<void>): { opts: { skip: string | false } } {
+  const skip = browserSkipReason()
+  if (skip) console.log(`# ${skip}`)
+  let desk: Desk | undefined
+  before(async () => {
+    if (skip) return
+    desk = await startDesk()
+    await ready(desk)
+  })
+  after(async () => {
+    await desk?.close()
+  })
+  return { opts: { skip: skip ?? false } }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import { sql } from 'kysely'
 import type { Page } from 'playwright-core'
-import { axeViolations, browserSkipReason, type Desk, screenshot, scrollInboxToEnd, startDesk } from './desk-harness.ts'
+import { axeViolations, type Desk, deskForFile, screenshot, scrollInboxToEnd } from './desk-harness.ts'
 
 /**
  * The inbox and the search box in a real browser against the real server:
@@ -10,20 +10,12 @@ import { axeViolations, browserSkipReason, type Desk, screenshot, scrollInboxToE
  * the filters and sort; rows that carry contact, last message and SLA without
  * a request per row; 10,000 cases scrolled to the end with few rows in the DOM.
  */
-const skip = browserSkipReason()
-if (skip) console.log(`# ${skip}`)
-const opts = { skip: skip ?? false }
-
 let desk: Desk
 let page: Page
-before(async () => {
-  if (skip) return
-  desk = await startDesk()
-  page = await desk.newPage()
-  await desk.signIn(page, desk.admin)
-})
-after(async () => {
-  await desk?.close()
+const { opts } = deskForFile(async (d) => {
+  desk = d
+  page = await d.newPage()
+  await d.signIn(page, d.admin)
 })
 
 async function openCase(body: Record<string, unknown>): Promise<{ id: string; number: number; contactId: string; inboxId: string }> {
