@@ -10,9 +10,11 @@ import fs from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { after, before } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { type Browser, chromium, type Page } from 'playwright-core'
 import type { TestApp } from '../harness.ts'
+import { type Database, openDatabase } from '../../src/platform/db/database.ts'
 import { freePort } from '../net.ts'
 import { createThrowawayDatabase } from '../server-database.ts'
 import { ensureWebBuilt } from '../web/built-app.ts'
@@ -40,6 +42,26 @@ export async function serveTestApp(t: TestApp): Promise<string> {
   return `http://127.0.0.1:${(t.omnidesk.app.server.address() as AddressInfo).port}`
 }
 
+/**
+ * One desk for the calling test file: started before its tests (then `ready`
+ * runs, e.g. to open and sign in a page), closed after them. `opts` skips the
+ * tests where chromium is missing.
+ */
+export function deskForFile(ready: (desk: Desk) => Promise<void>): { opts: { skip: string | false } } {
+  const skip = browserSkipReason()
+  if (skip) console.log(`# ${skip}`)
+  let desk: Desk | undefined
+  before(async () => {
+    if (skip) return
+    desk = await startDesk()
+    await ready(desk)
+  })
+  after(async () => {
+    await desk?.close()
+  })
+  return { opts: { skip: skip ?? false } }
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export interface Desk {
@@ -54,6 +76,12 @@ export interface Desk {
   api(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON
   newPage(opts?: { colorScheme?: 'light' | 'dark' }): Promise<Page>
   signIn(page: Page, who: { email: string; password: string }): Promise<void>
+  /**
+   * Stops the server, hands its database to `fn` (bulk test data through the
+   * product's own database layer: PGlite lets one process open its directory
+   * at a time), then starts the server again on the same port and data.
+   */
+  withServerStopped(fn: (database: Database) => Promise<void>): Promise<void>
   close(): Promise<void>
 }
 
@@ -65,32 +93,19 @@ export async function startDesk(): Promise<Desk> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-browser-'))
   const adminToken = `browser-admin-${randomBytes(12).toString('hex')}`
   const serverDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_browser') : null
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      SMTP_PORT: String(smtpPort),
-      SMTP_HOST: '127.0.0.1',
-      OMNIDESK_ADMIN_TOKEN: adminToken,
-      API_RATE_LIMIT: '1000000',
-      LOG_LEVEL: 'warn',
-      DATABASE_URL: serverDb?.url ?? '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()))
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
-  const deadline = Date.now() + 90_000
-  while (!out.includes('Inbound SMTP:')) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the server exited before it was ready:\n${out}`)
-    if (Date.now() > deadline) throw new Error(`the server was not ready within 90 s:\n${out}`)
-    await sleep(100)
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    SMTP_PORT: String(smtpPort),
+    SMTP_HOST: '127.0.0.1',
+    OMNIDESK_ADMIN_TOKEN: adminToken,
+    API_RATE_LIMIT: '1000000',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: serverDb?.url ?? '',
   }
+  let server = await launch(env)
 
   async function api(method: string, url: string, body?: unknown, token = adminToken) {
     const res = await fetch(`${base}${url}`, {
@@ -130,13 +145,47 @@ export async function startDesk(): Promise<Desk> {
       await page.getByRole('button', { name: 'Sign in' }).click()
       await page.getByRole('button', { name: 'Sign out' }).waitFor()
     },
+    async withServerStopped(fn) {
+      await server.stop()
+      const database = await openDatabase(serverDb ? { url: serverDb.url, poolSize: 2 } : { dataDir })
+      try {
+        await fn(database)
+      } finally {
+        await database.close()
+      }
+      server = await launch(env)
+    },
     async close() {
       await browser.close().catch(() => undefined)
-      proc.kill('SIGTERM')
-      await Promise.race([exited, sleep(10_000)])
-      if (proc.exitCode === null) proc.kill('SIGKILL')
+      await server.stop()
       await serverDb?.drop()
       fs.rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** The server process (`src/main.ts`) until it prints that it is ready. */
+async function launch(env: NodeJS.ProcessEnv): Promise<{ stop(): Promise<void> }> {
+  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
+  const deadline = Date.now() + 90_000
+  while (!out.includes('Inbound SMTP:')) {
+    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the server exited before it was ready:\n${out}`)
+    if (Date.now() > deadline) throw new Error(`the server was not ready within 90 s:\n${out}`)
+    await sleep(100)
+  }
+  return {
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return
+      proc.kill('SIGTERM')
+      await Promise.race([exited, sleep(10_000)])
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL')
+        await exited
+      }
     },
   }
 }
@@ -156,4 +205,28 @@ export async function axeViolations(page: Page): Promise<string[]> {
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(screenshots, { recursive: true })
   await page.screenshot({ path: path.join(screenshots, `${name}.png`) })
+}
+
+/**
+ * Scrolls the inbox list to its end, page after page, until the count reads
+ * `total` (e.g. "10,000 cases"): each step waits for the count to change, never
+ * for a fixed time. Returns the most rows the DOM held at any step.
+ */
+export async function scrollInboxToEnd(page: Page, total: string, opts: { timeoutMs?: number } = {}): Promise<number> {
+  const scroller = page.locator('.inbox-scroll')
+  const count = page.locator('.page-head .count')
+  const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000)
+  let most = 0
+  for (;;) {
+    const before = (await count.textContent()) ?? ''
+    most = Math.max(most, await page.locator('.inbox-row').count())
+    if (before === total) return most
+    if (Date.now() > deadline) throw new Error(`the inbox count stayed at "${before}", never "${total}"`)
+    await scroller.evaluate((el) => el.scrollTo(0, el.scrollHeight))
+    // The next page loads when the last rows come into view; a live update may also change the count.
+    await count
+      .filter({ hasNotText: new RegExp(`^${before.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) })
+      .waitFor({ timeout: 15_000 })
+      .catch(() => undefined)
+  }
 }

@@ -60,6 +60,41 @@ export async function identitiesOf(trx: Tx, workspaceId: string, contactIds: str
   return byContact
 }
 
+/** Name and first identity of each contact, for lists that label rows (the inbox); merged-away contacts included. */
+export async function summariesOf(trx: Tx, workspaceId: string, contactIds: string[]): Promise<Map<string, ContactSummary>> {
+  const map = new Map<string, ContactSummary>()
+  if (contactIds.length === 0) return map
+  const rows = await trx
+    .selectFrom('contacts as k')
+    .select((eb) => [
+      'k.id',
+      'k.name',
+      eb
+        .selectFrom('contact_identities as i')
+        .select('i.raw_value')
+        .where('i.workspace_id', '=', workspaceId)
+        .whereRef('i.contact_id', '=', 'k.id')
+        .orderBy('i.created_at')
+        .orderBy('i.kind')
+        .orderBy('i.value')
+        .limit(1)
+        .as('identity'),
+    ])
+    .where('k.workspace_id', '=', workspaceId)
+    .where('k.id', 'in', [...new Set(contactIds)])
+    .execute()
+  for (const r of rows) map.set(r.id, { id: r.id, name: r.name, identity: r.identity ?? null })
+  return map
+}
+
+/** What a list row shows of a contact: no attributes, no audit entry. */
+export interface ContactSummary {
+  id: string
+  name: string | null
+  /** The first identity (an email, a phone…), as the customer wrote it. */
+  identity: string | null
+}
+
 export function findIdentity(trx: Tx, workspaceId: string, kind: IdentityKind, value: string) {
   return trx
     .selectFrom('contact_identities')

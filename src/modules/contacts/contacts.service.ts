@@ -65,6 +65,8 @@ export function createContactsService(p: Platform) {
     getContactInTx,
     /** The contact's latest word on being messaged on a channel (null: never said). */
     findConsentInTx: findConsent,
+    /** Name and first identity per contact, for list rows (not audited: no attributes, one query per page). */
+    summariesInTx: repo.summariesOf,
     ...merges,
     ...createSuggestionUseCases(p, merges),
     ...createDeliverabilityUseCases(p),

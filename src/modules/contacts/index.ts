@@ -6,6 +6,7 @@ import { suggestionsRoutes } from './suggestions.routes.ts'
 import { createContactsService } from './contacts.service.ts'
 
 export type { ContactsService, NewContact } from './contacts.service.ts'
+export type { ContactSummary } from './contacts.repository.ts'
 export type { ResolveInput } from './resolve.service.ts'
 export type { Contact, ContactIdentity, ContactMerge, IdentityKind, MergeConflict } from './contacts.types.ts'
 export type { BounceOutcome, Deliverability, EmailBounce, IdentityBounceResult, SoftBouncePolicy } from './deliverability.types.ts'

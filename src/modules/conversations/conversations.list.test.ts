@@ -70,3 +70,33 @@ test('filters: status, priority, assignee (or none), team, inbox, tag, contact',
   assert.equal((await ws.get('/api/v1/conversations?status=bogus')).status, 400)
   assert.equal((await ws.get('/api/v1/conversations?assigneeId=someone')).status, 400)
 })
+
+test('list rows carry the contact’s name and first identity and the last message, without auditing a contact read per row', async () => {
+  const ws = await t.workspace()
+  const other = await t.workspace()
+  const a = await openConversation(ws, { contact: { name: 'Grace Hopper', email: 'Grace@Navy.example' }, subject: 'Compiler', message: { text: 'The compiler ate my moth.' } })
+  const b = await openConversation(ws, { contact: { phone: '+14155550123' }, subject: undefined, message: { text: 'x'.repeat(500) } })
+  assert.equal((await ws.post(`/api/v1/conversations/${a.id}/messages`, { text: 'We are looking at it.' })).status, 201)
+  assert.equal((await ws.post(`/api/v1/conversations/${a.id}/messages`, { text: 'secret note', private: true })).status, 201)
+  await openConversation(other, { contact: { name: 'Someone Else', email: 'else@other.example' } })
+
+  const res = await ws.get('/api/v1/conversations')
+  assert.equal(res.status, 200)
+  const byId = new Map(res.body.items.map((c: { id: string }) => [c.id, c]))
+  const rowA = byId.get(a.id) as { contact: unknown; lastMessage: { direction: string; text: string } }
+  const rowB = byId.get(b.id) as { contact: { name: string | null; identity: string }; lastMessage: { direction: string; text: string } }
+  assert.deepEqual(rowA.contact, { id: a.contactId, name: 'Grace Hopper', identity: 'Grace@Navy.example' })
+  assert.equal(rowA.lastMessage.direction, 'outbound', 'the reply, not the later internal note')
+  assert.equal(rowA.lastMessage.text, 'We are looking at it.')
+  assert.equal(rowB.contact.name, null)
+  assert.equal(rowB.contact.identity, '+14155550123')
+  assert.equal(rowB.lastMessage.text.length, 160)
+  assert.equal(res.body.items.length, 2, 'nothing of the other workspace')
+
+  const one = await ws.get(`/api/v1/conversations/${a.id}`)
+  assert.deepEqual(one.body.contact, rowA.contact, 'a single case carries the same, for live row updates')
+  assert.deepEqual(one.body.lastMessage, rowA.lastMessage)
+  const audit = await ws.get('/api/v1/audit-events?action=contact.viewed')
+  assert.equal(audit.status, 200)
+  assert.deepEqual(audit.body.items, [], 'listing is not reading a contact record')
+})

@@ -15,6 +15,8 @@ export interface ContactsPort {
   findConsentInTx(trx: Tx, workspaceId: string, contactId: string, channel: string): Promise<{ status: 'granted' | 'withdrawn'; keyword: string | null; changedAt: string } | null>
   /** Finds or creates the contact for these details; 400 on an invalid email or phone. */
   resolveContactInTx(trx: Tx, actor: Actor, input: { name?: string; email?: string; phone?: string }): Promise<{ contactId: string; created: boolean }>
+  /** Name and first identity of each contact, for list rows (no audit entry: no attributes are read). */
+  summariesInTx(trx: Tx, workspaceId: string, contactIds: string[]): Promise<Map<string, { id: string; name: string | null; identity: string | null }>>
   /** The contact (or the one it was merged into) with the identities a channel can reach. */
   getContactInTx(
     trx: Tx,

@@ -156,6 +156,24 @@ export function listConversations(
     .execute()
 }
 
+/** The latest message to or from the customer of each conversation (notes left out), its text cut to 160 characters. */
+export async function lastMessagesOf(trx: Tx, workspaceId: string, conversationIds: string[]) {
+  const map = new Map<string, { direction: 'inbound' | 'outbound'; text: string; at: string }>()
+  if (conversationIds.length === 0) return map
+  // One index scan per conversation (messages_conversation_idx, read backwards).
+  const { rows } = await sql<{ conversation_id: string; direction: 'inbound' | 'outbound'; text: string; created_at: Date }>`
+    select c.id as conversation_id, m.direction, left(m.text, 160) as text, m.created_at
+    from unnest(${conversationIds}::uuid[]) as c(id)
+    cross join lateral (
+      select direction, text, created_at from messages
+      where conversation_id = c.id and workspace_id = ${workspaceId} and direction <> 'note'
+      order by created_at desc, id desc
+      limit 1
+    ) m`.execute(trx)
+  for (const r of rows) map.set(r.conversation_id, { direction: r.direction, text: r.text, at: r.created_at.toISOString() })
+  return map
+}
+
 // Tags
 
 export async function tagsOf(trx: Tx, workspaceId: string, conversationIds: string[]): Promise<Map<string, string[]>> {

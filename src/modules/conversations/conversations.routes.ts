@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { bodyText, commonErrors, freeformObject, humanText, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
 import type { ConversationsService } from './conversations.service.ts'
-import { channels, conversationSchema, conversationSorts, conversationStatuses, priorities } from './conversations.types.ts'
+import { channels, conversationListItemSchema, conversationSchema, conversationSorts, conversationStatuses, priorities } from './conversations.types.ts'
 
 const nonEmpty = (max: number) => humanText(max).pipe(z.string().min(1))
 
@@ -69,11 +69,11 @@ export const conversationsRoutes =
           sort: z.enum(conversationSorts).optional().describe('recent (default): last activity first; oldest/newest: by creation; priority: urgent first; waiting: longest since the customer wrote first'),
           view: z.uuid().optional().describe('a saved view: its filters and sort apply; explicit parameters override them'),
         }),
-        response: { 200: listOf(conversationSchema), ...commonErrors },
+        response: { 200: listOf(conversationListItemSchema), ...commonErrors },
       },
     }, async (req) => conversations.list(req.actor, req.query))
 
-    app.get('/conversations/:id', { schema: { tags, summary: 'Get a conversation', params: idParam, response: { 200: conversationSchema, ...commonErrors } } }, async (req) =>
+    app.get('/conversations/:id', { schema: { tags, summary: 'Get a conversation (with its contact’s name and last message, as list rows show it)', params: idParam, response: { 200: conversationListItemSchema, ...commonErrors } } }, async (req) =>
       conversations.get(req.actor, req.params.id),
     )
 

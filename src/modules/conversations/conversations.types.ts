@@ -97,6 +97,23 @@ export const conversationSchema = z
   .meta({ id: 'Conversation' })
 export type Conversation = z.infer<typeof conversationSchema>
 
+/**
+ * A conversation as lists show it: the conversation plus what its row needs
+ * (the contact's name and first identity, the last message that is not an
+ * internal note), so a page of rows costs no request per row.
+ */
+export const conversationListItemSchema = conversationSchema
+  .extend({
+    contact: z.object({ id: z.uuid(), name: z.string().nullable(), identity: z.string().nullable().describe('the first identity (email, phone…)') }).nullable(),
+    lastMessage: z
+      .object({ direction: z.enum(['inbound', 'outbound']), text: z.string().describe('its first 160 characters'), at: z.string() })
+      .nullable()
+      .describe('the latest message to or from the customer (internal notes left out)'),
+  })
+  .meta({ id: 'ConversationListItem' })
+export type ConversationListItem = z.infer<typeof conversationListItemSchema>
+export type RowExtras = Pick<ConversationListItem, 'contact' | 'lastMessage'>
+
 const iso = (d: Date | null) => (d ? d.toISOString() : null)
 
 export const toConversation = (r: Row<'conversations'>, tags: string[], sla: ConversationSlaSummary | null = null): Conversation => ({

@@ -19,6 +19,8 @@ export type { ConversationEventPayloads, ConversationEventType } from './convers
 export type { ViewsPort } from './conversations.ports.ts'
 export {
   conversationSchema,
+  conversationListItemSchema,
+  type ConversationListItem,
   conversationStatuses,
   conversationSorts,
   channels,

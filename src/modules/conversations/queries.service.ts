@@ -4,7 +4,9 @@ import { page } from '../../platform/http/cursor.ts'
 import type { Platform } from '../../platform/platform.ts'
 import * as repo from './conversations.repository.ts'
 import { type ConversationsDeps, loadConversation, presentConversation } from './conversations.shared.ts'
-import { type Conversation, type ConversationFilters, toConversation } from './conversations.types.ts'
+import type { Tx } from '../../platform/db/tenant.ts'
+import type { Row } from '../../platform/db/schema.ts'
+import { type ConversationFilters, type ConversationListItem, type RowExtras, toConversation } from './conversations.types.ts'
 import * as messages from './messages.repository.ts'
 import { referencedContentIds, resolveInlineImages } from './inline-images.ts'
 import { slaSummariesOf } from './sla-hook.ts'
@@ -31,11 +33,23 @@ function compareEntries(a: Entry, b: Entry): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
 }
 
-export function createQueries(p: Platform, deps: Pick<ConversationsDeps, 'views'>) {
+export function createQueries(p: Platform, deps: Pick<ConversationsDeps, 'views' | 'contacts'>) {
+  /** What list rows show besides the conversation: two queries per page, whatever its length. */
+  async function extrasOf(trx: Tx, workspaceId: string, rows: Array<Row<'conversations'>>): Promise<Map<string, RowExtras>> {
+    const contacts = await deps.contacts.summariesInTx(trx, workspaceId, rows.map((r) => r.contact_id))
+    const last = await repo.lastMessagesOf(trx, workspaceId, rows.map((r) => r.id))
+    return new Map(rows.map((r) => [r.id, { contact: contacts.get(r.contact_id) ?? null, lastMessage: last.get(r.id) ?? null }]))
+  }
+
   return {
-    async get(actor: Actor, id: string): Promise<Conversation> {
+    /** One conversation, with what its inbox row shows (so a live update can replace the row). */
+    async get(actor: Actor, id: string): Promise<ConversationListItem> {
       authorize(actor, 'conversations:read')
-      return p.tx(actor, async (trx) => presentConversation(trx, actor.workspaceId, await loadConversation(trx, actor.workspaceId, id)))
+      return p.tx(actor, async (trx) => {
+        const row = await loadConversation(trx, actor.workspaceId, id)
+        const extras = await extrasOf(trx, actor.workspaceId, [row])
+        return { ...(await presentConversation(trx, actor.workspaceId, row)), contact: null, lastMessage: null, ...extras.get(row.id) }
+      })
     },
 
     /**
@@ -62,13 +76,22 @@ export function createQueries(p: Platform, deps: Pick<ConversationsDeps, 'views'
       // A cursor from another order (a view whose sort changed) is not resumable.
       if (c && c[0] !== sort) throw new AppError('INVALID_CURSOR', 'The cursor is not valid for this list; start again from the first page')
       const after = c ? ([c[1], c[2], c[3]] as [string, string, string]) : null
-      const { rows, tags, sla } = await p.tx(actor, async (trx) => {
+      const { rows, tags, sla, extras } = await p.tx(actor, async (trx) => {
         const rows = await repo.listConversations(trx, actor.workspaceId, { ...filters, sort }, { limit, after })
-        const ids = rows.map((r) => r.id)
-        return { rows, tags: await repo.tagsOf(trx, actor.workspaceId, ids), sla: await slaSummariesOf(trx, actor.workspaceId, ids) }
+        const shown = rows.slice(0, limit)
+        const ids = shown.map((r) => r.id)
+        return {
+          rows,
+          tags: await repo.tagsOf(trx, actor.workspaceId, ids),
+          sla: await slaSummariesOf(trx, actor.workspaceId, ids),
+          extras: await extrasOf(trx, actor.workspaceId, shown),
+        }
       })
       const { items, nextCursor } = page(rows, limit, (r) => p.cursors.encode([sort, r.cursor_k1, r.cursor_k2 ?? '', r.id]))
-      return { items: items.map((r) => toConversation(r, tags.get(r.id) ?? [], sla.get(r.id) ?? null)), nextCursor }
+      return {
+        items: items.map((r): ConversationListItem => ({ ...toConversation(r, tags.get(r.id) ?? [], sla.get(r.id) ?? null), contact: null, lastMessage: null, ...extras.get(r.id) })),
+        nextCursor,
+      }
     },
 
     /** Oldest first, as a conversation reads. */

@@ -8,6 +8,10 @@ import type { components, paths } from './schema'
 
 export type Schemas = components['schemas']
 export type Conversation = Schemas['Conversation']
+/** A conversation as list rows show it (with its contact's name and last message). */
+export type ConversationListItem = Schemas['ConversationListItem']
+export type SavedView = Schemas['SavedView']
+export type SearchResult = Schemas['SearchResult']
 export type Message = Schemas['Message']
 export type TimelineItem = Schemas['TimelineItem']
 export type Contact = Schemas['Contact']

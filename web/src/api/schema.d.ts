@@ -5919,7 +5919,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: components["schemas"]["Conversation"][];
+                            items: components["schemas"]["ConversationListItem"][];
                             nextCursor: string | null;
                         };
                     };
@@ -6119,7 +6119,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a conversation */
+        /** Get a conversation (with its contact’s name and last message, as list rows show it) */
         get: {
             parameters: {
                 query?: never;
@@ -6137,7 +6137,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Conversation"];
+                        "application/json": components["schemas"]["ConversationListItem"];
                     };
                 };
                 /** @description Default Response */
@@ -15151,6 +15151,55 @@ export interface components {
             updatedAt: string;
             sla: components["schemas"]["ConversationSlaSummaryInput"] | null;
         };
+        ConversationListItemInput: {
+            /** Format: uuid */
+            id: string;
+            number: number;
+            subject: string | null;
+            /** @enum {string} */
+            status: "open" | "pending" | "on_hold" | "solved" | "closed";
+            /** @enum {string} */
+            priority: "low" | "normal" | "high" | "urgent";
+            /** Format: uuid */
+            contactId: string;
+            /** Format: uuid */
+            inboxId: string;
+            channel: string;
+            teamId: string | null;
+            assigneeId: string | null;
+            categoryId: string | null;
+            tags: string[];
+            customFields: {
+                [key: string]: unknown;
+            };
+            firstInboundAt: string | null;
+            firstResponseAt: string | null;
+            lastCustomerMessageAt: string | null;
+            lastMessageAt: string | null;
+            solvedAt: string | null;
+            closedAt: string | null;
+            reopenedAt: string | null;
+            reopenCount: number;
+            followUpOf: string | null;
+            createdAt: string;
+            updatedAt: string;
+            sla: components["schemas"]["ConversationSlaSummaryInput"] | null;
+            contact: {
+                /** Format: uuid */
+                id: string;
+                name: string | null;
+                /** @description the first identity (email, phone…) */
+                identity: string | null;
+            } | null;
+            /** @description the latest message to or from the customer (internal notes left out) */
+            lastMessage: {
+                /** @enum {string} */
+                direction: "inbound" | "outbound";
+                /** @description its first 160 characters */
+                text: string;
+                at: string;
+            } | null;
+        };
         AttachmentInput: {
             /** Format: uuid */
             id: string;
@@ -16096,6 +16145,55 @@ export interface components {
             createdAt: string;
             updatedAt: string;
             sla: components["schemas"]["ConversationSlaSummary"] | null;
+        };
+        ConversationListItem: {
+            /** Format: uuid */
+            id: string;
+            number: number;
+            subject: string | null;
+            /** @enum {string} */
+            status: "open" | "pending" | "on_hold" | "solved" | "closed";
+            /** @enum {string} */
+            priority: "low" | "normal" | "high" | "urgent";
+            /** Format: uuid */
+            contactId: string;
+            /** Format: uuid */
+            inboxId: string;
+            channel: string;
+            teamId: string | null;
+            assigneeId: string | null;
+            categoryId: string | null;
+            tags: string[];
+            customFields: {
+                [key: string]: unknown;
+            };
+            firstInboundAt: string | null;
+            firstResponseAt: string | null;
+            lastCustomerMessageAt: string | null;
+            lastMessageAt: string | null;
+            solvedAt: string | null;
+            closedAt: string | null;
+            reopenedAt: string | null;
+            reopenCount: number;
+            followUpOf: string | null;
+            createdAt: string;
+            updatedAt: string;
+            sla: components["schemas"]["ConversationSlaSummary"] | null;
+            contact: {
+                /** Format: uuid */
+                id: string;
+                name: string | null;
+                /** @description the first identity (email, phone…) */
+                identity: string | null;
+            } | null;
+            /** @description the latest message to or from the customer (internal notes left out) */
+            lastMessage: {
+                /** @enum {string} */
+                direction: "inbound" | "outbound";
+                /** @description its first 160 characters */
+                text: string;
+                at: string;
+            } | null;
         };
         Attachment: {
             /** Format: uuid */

@@ -40,6 +40,7 @@ function Gate() {
       <Routes>
         <Route path="/" element={<Navigate to="/inbox/mine" replace />} />
         <Route path="/inbox/:view" element={<InboxPage />} />
+        <Route path="/inbox/views/:viewId" element={<InboxPage />} />
         <Route path="/cases/:id" element={<CasePage />} />
         <Route path="/contacts/:id" element={<ContactPage />} />
         <Route path="/search" element={<SearchPage />} />

@@ -8,6 +8,7 @@ import { NotificationBell } from '../features/notifications/NotificationBell'
 import { PresenceControl } from '../features/presence/PresenceControl'
 import { useT } from '../i18n'
 import { useLiveConversations } from '../features/inbox/inbox.data'
+import { useViews, viewHref } from '../features/views/views.data'
 import { useRealtimeStatus } from '../realtime/hooks'
 import { realtime } from '../realtime/realtime'
 import { shortcutHelp, useShortcuts } from './shortcuts'
@@ -26,6 +27,7 @@ export function Shell({ children }: { children: ReactNode }) {
   const mayAdmin = ['owner', 'admin', 'supervisor'].includes(session.me.role)
   const qc = useQueryClient()
   const realtimeStatus = useRealtimeStatus()
+  const views = useViews()
   useLiveConversations(qc)
   // Events are not replayed: after a lost connection, refetch what is on screen.
   useEffect(() => realtime.onReconnect(() => void qc.invalidateQueries()), [qc])
@@ -52,6 +54,11 @@ export function Shell({ children }: { children: ReactNode }) {
           <NavLink to="/inbox/unassigned">{t('inbox.views.unassigned')}</NavLink>
           <NavLink to="/inbox/all">{t('inbox.views.all')}</NavLink>
           <NavLink to="/settings/canned-replies">{t('canned.nav')}</NavLink>
+          {(views.data?.items ?? []).map((v) => (
+            <NavLink key={v.id} to={viewHref(v)} className="saved-view" title={v.shared ? t('views.sharedTitle') : undefined}>
+              {v.name}
+            </NavLink>
+          ))}
           {mayAdmin &&
             adminRoutesFor(session.me.role).map((r) => (
               <NavLink key={r.path} to={`/admin/${r.path}`}>

@@ -1,39 +1,56 @@
 import { useVirtualizer } from '@tanstack/react-virtual'
-import { useEffect, useMemo, useRef, useState } from 'react'
-import { Link, useNavigate, useParams, useSearchParams } from 'react-router'
-import type { Conversation } from '../../api/client'
-import { caseTitle, contactLabel, useContact, useUsers } from '../../api/lookups'
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react'
+import { useNavigate, useParams, useSearchParams } from 'react-router'
+import { useUsers } from '../../api/lookups'
 import { setCaseOrder } from '../../app/case-order'
 import { errorText } from '../../app/errors'
 import { useShortcuts } from '../../app/shortcuts'
 import { useT } from '../../i18n'
 import { useMe } from '../auth/session'
+import { SavedViewBar } from '../views/SavedViewBar'
+import { useViews, viewHref } from '../views/views.data'
 import { BulkBar } from './BulkBar'
 import { FilterBar, filtersFromParams } from './FilterBar'
-import { type Filters, useConversationList } from './inbox.data'
-import { waitingSince } from './waiting'
+import { type Filters, rowsOf, useConversationList } from './inbox.data'
+import { InboxRow } from './InboxRow'
+import { useNow } from './waiting'
 
 export const inboxViews = ['mine', 'unassigned', 'all'] as const
 
-/** The inbox: a view (mine, unassigned, all) narrowed by filters, virtualised, live. */
+/**
+ * The inbox: a view (mine, unassigned, all, or a saved view) narrowed by the
+ * filters and sort in the URL, virtualised, live.
+ */
 export function InboxPage() {
   const t = useT()
   const { me } = useMe()
-  const { view = 'mine' } = useParams()
+  const { view = 'all', viewId } = useParams()
   const [params] = useSearchParams()
   const navigate = useNavigate()
-  const filters: Filters = useMemo(() => {
+  const views = useViews()
+  const saved = viewId ? (views.data?.items.find((v) => v.id === viewId) ?? null) : null
+
+  // A saved view opened without parameters (a bookmark of /inbox/views/:id) takes its own.
+  const applied = useRef<string | null>(null)
+  useEffect(() => {
+    if (!saved || applied.current === saved.id) return
+    applied.current = saved.id
+    if (params.size === 0 && viewHref(saved).includes('?')) navigate(viewHref(saved), { replace: true })
+  }, [saved, params, navigate])
+
+  /** The filters as a view stores them ("me" for whoever uses it). */
+  const stored: Filters = useMemo(() => {
     const f = filtersFromParams(params)
-    if (view === 'mine') f.assigneeId = me.userId
-    if (view === 'unassigned') f.assigneeId = 'none'
+    if (!viewId && view === 'mine') f.assigneeId = 'me'
+    if (!viewId && view === 'unassigned') f.assigneeId = 'none'
     return f
-  }, [params, view, me.userId])
+  }, [params, view, viewId])
+  // Resolved here, so that live updates match the list ("me" is no assignee id).
+  const filters: Filters = useMemo(() => (stored.assigneeId === 'me' ? { ...stored, assigneeId: me.userId ?? 'none' } : stored), [stored, me.userId])
   const list = useConversationList(filters)
-  // A case moved to the top live may also come back in a page fetched later: keep its first place only.
-  const rows = useMemo(() => {
-    const seen = new Set<string>()
-    return (list.data?.pages.flatMap((p) => p.items) ?? []).filter((c) => !seen.has(c.id) && seen.add(c.id))
-  }, [list.data])
+  const rows = useMemo(() => rowsOf(list.data), [list.data])
+  const users = useUsers()
+  const now = useNow(30_000)
   const [selected, setSelected] = useState<Set<string>>(new Set())
   const [cursor, setCursor] = useState(0)
   const scrollRef = useRef<HTMLDivElement>(null)
@@ -42,9 +59,10 @@ export function InboxPage() {
   const last = items[items.length - 1]
 
   useEffect(() => setCaseOrder(rows.map((r) => r.id)), [rows])
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = list
   useEffect(() => {
-    if (last && last.index >= rows.length - 20 && list.hasNextPage && !list.isFetchingNextPage) void list.fetchNextPage()
-  }, [last, rows.length, list])
+    if (last && last.index >= rows.length - 20 && hasNextPage && !isFetchingNextPage) void fetchNextPage()
+  }, [last, rows.length, hasNextPage, isFetchingNextPage, fetchNextPage])
 
   const move = (step: number) => {
     const next = Math.max(0, Math.min(rows.length - 1, cursor + step))
@@ -56,8 +74,18 @@ export function InboxPage() {
     k: () => move(-1),
     Enter: () => rows[cursor] && navigate(`/cases/${rows[cursor]!.id}`),
   })
+  const onCheck = useCallback(
+    (id: string, on: boolean) =>
+      setSelected((s) => {
+        const n = new Set(s)
+        if (on) n.add(id)
+        else n.delete(id)
+        return n
+      }),
+    [],
+  )
 
-  const title = t(`inbox.views.${view}`, { defaultValue: view })
+  const title = viewId ? (saved?.name ?? (views.isPending ? t('common.loading') : t('views.missing'))) : t(`inbox.views.${view}`, { defaultValue: view })
   return (
     <main id="main" className="page inbox">
       <div className="page-head">
@@ -65,8 +93,9 @@ export function InboxPage() {
         <span className="count" aria-live="polite">
           {t('inbox.count', { count: rows.length, more: list.hasNextPage ? '+' : '' })}
         </span>
+        {(!viewId || saved) && <SavedViewBar key={saved?.id ?? view} view={saved} current={stored} />}
       </div>
-      <FilterBar hideAssignee={view !== 'all'} />
+      <FilterBar hideAssignee={!viewId && view !== 'all'} />
       <BulkBar selected={selected} onDone={() => setSelected(new Set())} />
       {list.isError && (
         <p role="alert" className="error">
@@ -78,23 +107,19 @@ export function InboxPage() {
       <div ref={scrollRef} className="inbox-scroll" tabIndex={-1}>
         <ul aria-label={t('inbox.listLabel', { view: title })} className="inbox-list" style={{ height: virtual.getTotalSize() }}>
           {items.map((v) => {
-            const c = rows[v.index] as Conversation
+            const c = rows[v.index]
+            if (!c) return null
             return (
-              <Row
+              <InboxRow
                 key={c.id}
                 c={c}
                 index={v.index}
                 start={v.start}
+                now={now}
                 active={v.index === cursor}
                 checked={selected.has(c.id)}
-                onCheck={(on) =>
-                  setSelected((s) => {
-                    const n = new Set(s)
-                    if (on) n.add(c.id)
-                    else n.delete(c.id)
-                    return n
-                  })
-                }
+                users={users.data?.items}
+                onCheck={onCheck}
                 measure={virtual.measureElement}
               />
             )
@@ -102,36 +127,5 @@ export function InboxPage() {
         </ul>
       </div>
     </main>
-  )
-}
-
-function Row(props: { c: Conversation; index: number; start: number; active: boolean; checked: boolean; onCheck: (on: boolean) => void; measure: (el: Element | null) => void }) {
-  const { c } = props
-  const t = useT()
-  const contact = useContact(c.contactId)
-  const users = useUsers()
-  const assignee = c.assigneeId ? users.data?.items.find((u) => u.id === c.assigneeId) : null
-  const waiting = waitingSince(c)
-  return (
-    <li
-      ref={props.measure}
-      data-index={props.index}
-      className={`inbox-row${props.active ? ' active' : ''} priority-${c.priority}`}
-      style={{ transform: `translateY(${props.start}px)` }}
-    >
-      <input type="checkbox" aria-label={t('inbox.select', { title: caseTitle(c) })} checked={props.checked} onChange={(e) => props.onCheck(e.target.checked)} />
-      <div className="row-main">
-        <Link to={`/cases/${c.id}`} className="subject">
-          {caseTitle(c)}
-        </Link>
-        <span className="meta">
-          #{c.number} · {contactLabel(contact.data)} · <span className="channel">{t(`channels.${c.channel}`, { defaultValue: c.channel })}</span>
-        </span>
-      </div>
-      <span className={`status status-${c.status}`}>{t(`status.${c.status}`)}</span>
-      <span className="priority">{t(`priority.${c.priority}`)}</span>
-      <span className="waiting">{waiting ? t('inbox.waiting', { time: waiting }) : ''}</span>
-      <span className="assignee">{assignee ? assignee.name : c.assigneeId ? '…' : t('inbox.unassigned')}</span>
-    </li>
   )
 }

@@ -1,3 +1,4 @@
+import { useEffect, useState } from 'react'
 import type { Conversation } from '../../api/client'
 
 /** How long the customer has waited for an answer ("3 h"), or null when they are not waiting. */
@@ -14,4 +15,14 @@ export function duration(ms: number): string {
   const h = Math.floor(m / 60)
   if (h < 48) return `${h} h`
   return `${Math.floor(h / 24)} d`
+}
+
+/** The current time, renewed every `everyMs`, so countdowns in a list move without a timer per row. */
+export function useNow(everyMs: number): number {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), everyMs)
+    return () => clearInterval(timer)
+  }, [everyMs])
+  return now
 }

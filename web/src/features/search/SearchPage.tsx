@@ -1,40 +1,57 @@
 import { useQuery } from '@tanstack/react-query'
 import { Link, useSearchParams } from 'react-router'
-import { api, unwrap } from '../../api/client'
-import { contactLabel } from '../../api/lookups'
+import { api, type SearchResult, unwrap } from '../../api/client'
 import { errorText } from '../../app/errors'
 import { useT } from '../../i18n'
 
+const groups = [
+  ['conversation', 'search.cases'],
+  ['message', 'search.messages'],
+  ['contact', 'search.contacts'],
+] as const
+
+const hrefOf = (r: SearchResult) => (r.type === 'contact' ? `/contacts/${r.contactId ?? r.id}` : `/cases/${r.conversationId ?? ''}`)
+
 /**
- * Search from the one box in the top bar. Contacts come from GET /contacts?query=
- * (name or any identity); a number like "#42" or "42" opens that case's row.
- * Full-text search across messages arrives with GET /api/v1/search.
+ * Search from the one box in the top bar: GET /api/v1/search finds cases (subject,
+ * #number), messages and notes (text) and contacts (name, identities); the hits
+ * are shown grouped, each a link to the case or the contact.
  */
 export function SearchPage() {
   const t = useT()
   const [params] = useSearchParams()
   const q = params.get('q')?.trim() ?? ''
-  const contacts = useQuery({
-    queryKey: ['search-contacts', q],
-    queryFn: () => unwrap(api.GET('/api/v1/contacts', { params: { query: { query: q, limit: 25 } } })),
+  const search = useQuery({
+    queryKey: ['search', q],
+    queryFn: () => unwrap(api.GET('/api/v1/search', { params: { query: { q, limit: 50 } } })),
     enabled: q.length > 0,
   })
+  const items = search.data?.items ?? []
   return (
-    <main id="main" className="page">
+    <main id="main" className="page search-page">
       <h1>{t('search.results', { q })}</h1>
-      <section aria-labelledby="contacts-h">
-        <h2 id="contacts-h">{t('search.contacts')}</h2>
-        {contacts.isError && <p role="alert" className="error">{errorText(t, contacts.error)}</p>}
-        {contacts.isPending && q && <p role="status">{t('common.loading')}</p>}
-        {contacts.data && contacts.data.items.length === 0 && <p>{t('search.none')}</p>}
-        <ul className="plain-list">
-          {contacts.data?.items.map((c) => (
-            <li key={c.id}>
-              <Link to={`/contacts/${c.id}`}>{contactLabel(c)}</Link> <span className="meta">{c.identities.map((i) => i.value).join(', ')}</span>
-            </li>
-          ))}
-        </ul>
-      </section>
+      {search.isError && <p role="alert" className="error">{errorText(t, search.error)}</p>}
+      {search.isPending && q && <p role="status">{t('common.loading')}</p>}
+      {search.data && items.length === 0 && <p>{t('search.none')}</p>}
+      {groups.map(([type, label]) => {
+        const hits = items.filter((r) => r.type === type)
+        if (hits.length === 0) return null
+        return (
+          <section key={type} aria-labelledby={`search-${type}`}>
+            <h2 id={`search-${type}`}>
+              {t(label)} <span className="meta">({hits.length})</span>
+            </h2>
+            <ul className="plain-list search-hits">
+              {hits.map((r) => (
+                <li key={`${r.type}:${r.id}`}>
+                  <Link to={hrefOf(r)}>{r.title}</Link>
+                  {r.type !== 'conversation' && r.snippet && <span className="meta snippet">{r.snippet}</span>}
+                </li>
+              ))}
+            </ul>
+          </section>
+        )
+      })}
     </main>
   )
 }
