@@ -5,6 +5,7 @@ import path from 'node:path'
 import pg from 'pg'
 import { build } from '../src/app.ts'
 import { loadConfig } from '../src/platform/config.ts'
+import { createThrowawayDatabase } from '../test/server-database.ts'
 import { buildMailWorkload, sendMailWorkload } from './mail-workload.ts'
 
 /**
@@ -12,7 +13,7 @@ import { buildMailWorkload, sendMailWorkload } from './mail-workload.ts'
  * store, the processor and the work it leaves to the background (event
  * dispatcher, audit appender), for the 200-mail workload sent over
  * BENCH_SENDERS (default 8) SMTP connections to an in-process app on embedded
- * PGlite (or DATABASE_URL). Prints the total per mail and the statements
+ * PGlite (or a throwaway database on the PostgreSQL server of DATABASE_URL). Prints the total per mail and the statements
  * grouped by their first words, most frequent first.
  * `node --import tsx bench/mail-statements.ts`
  */
@@ -33,7 +34,8 @@ const original = pg.Client.prototype.query
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-mail-stmts-'))
 const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`
-const config = loadConfig({ ...(process.env.DATABASE_URL && { DATABASE_URL: process.env.DATABASE_URL }), DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'error', API_RATE_LIMIT: '100000000' })
+const pgDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_stmts') : null
+const config = loadConfig({ ...(pgDb && { DATABASE_URL: pgDb.url }), DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'error', API_RATE_LIMIT: '100000000' })
 const o = await build({ config })
 try {
   await o.start()
@@ -63,5 +65,6 @@ try {
 } finally {
   pg.Client.prototype.query = original
   await o.close()
+  await pgDb?.drop()
   fs.rmSync(dataDir, { recursive: true, force: true })
 }
