@@ -24,6 +24,8 @@ import { pssMiB, ROOT, type RunningServer, startCommand, startServer } from './s
  *                                    (default $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  *   --json FILE                      default bench/results/latest.json
  *   --log-level LEVEL                the server's LOG_LEVEL (default warn)
+ *   --parts start,api,mail           what to measure after the starts (default all; start alone: starts and idle memory)
+ *   --senders 1,8,32                 the mail rows' sender counts (default 1,8,32)
  */
 const { values: args } = parseArgs({
   options: {
@@ -32,8 +34,13 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string' },
     json: { type: 'string', default: path.join(ROOT, 'bench/results/latest.json') },
     'log-level': { type: 'string', default: 'warn' },
+    parts: { type: 'string', default: 'start,api,mail' },
+    senders: { type: 'string', default: '1,8,32' },
   },
 })
+const parts = new Set((args.parts as string).split(',').map((p) => p.trim()))
+const senderLevels = (args.senders as string).split(',').map(Number)
+if (senderLevels.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--senders takes positive integers, e.g. 8,32')
 const backendArg = args.backend as string
 if (!['pglite', 'postgres', 'both'].includes(backendArg)) throw new Error('--backend must be pglite, postgres or both')
 const backends = (backendArg === 'both' ? ['pglite', 'postgres'] : [backendArg]) as Array<'pglite' | 'postgres'>
@@ -123,16 +130,18 @@ async function runBackend(backend: 'pglite' | 'postgres'): Promise<BackendResult
     result.start.existingMedianMs = median(result.start.existingMs)
 
     floors = await startFloors(db ? { databaseUrl: db.url } : { dataDir: floorDir })
-    log(`${backend}: POST /api/v1/conversations at 1 and 8 connections, against raw INSERTs`)
-    result.api = await benchApi({ base: srv.base, adminToken, floors, levels: [1, 8], seconds: settings.apiSeconds, rounds: settings.apiRounds })
-    log(`${backend}: inbound email at 1, 8 and 32 senders, against parse-only smtp-server + mailparser`)
-    result.mail = await benchMail({
+    if (parts.has('api')) {
+      log(`${backend}: POST /api/v1/conversations at 1 and 8 connections, against raw INSERTs`)
+      result.api = await benchApi({ base: srv.base, adminToken, floors, levels: [1, 8], seconds: settings.apiSeconds, rounds: settings.apiRounds })
+    }
+    if (parts.has('mail')) log(`${backend}: inbound email at ${senderLevels.join(', ')} senders, against parse-only smtp-server + mailparser`)
+    result.mail = !parts.has('mail') ? [] : await benchMail({
       base: srv.base,
       smtpPort: srv.smtpPort,
       adminToken,
       serverPid: srv.pid,
       floors,
-      levels: [1, 8, 32],
+      levels: senderLevels,
       rounds: settings.mailRounds,
       sampleAt: 8,
       timeoutMs: 180_000,

@@ -25,6 +25,9 @@ export { parseEmail, dedupeKeyOf, messageIdsIn, normaliseMessageId, type ParsedE
 export { extractReplyText } from './reply-text.ts'
 export { generateMessageId, isOwnMessageId, OWN_MESSAGE_ID_MARKER, OWN_LOOP_HEADER } from './message-id.ts'
 
+/** Mails written at once on PostgreSQL (see createEmailModule). */
+const POSTGRES_WRITERS = 4
+
 export interface EmailModuleDeps {
   conversations: Pick<ConversationsService, 'ingestInboundInTx' | 'addAutomaticMessageInTx'>
   /** Replaces the mail parser (tests inject failures). */
@@ -42,10 +45,10 @@ export function createEmailModule(p: Platform, deps: EmailModuleDeps) {
   const processor = createInboundProcessor(
     { ...p, conversations: deps.conversations, ...(deps.parse && { parse: deps.parse }) },
     // One process owns an embedded database, so claims found at start are a dead process's.
-    // One mail is written at a time on both backends: on PostgreSQL, 4 at once measured 2.5x slower
-    // per mail (deadlocks between the workspace's audit lock and its conversation counter, each
-    // costing deadlock_timeout before the retry). Raise it once those locks are taken in one order.
-    { soleOwner: p.database.backend === 'pglite', concurrency: 1 },
+    // PGlite is one session: one mail is written at a time (more would only queue on the pool).
+    // PostgreSQL writes a few at once: the audit lock is off the write path and the conversation
+    // number is taken last, so concurrent mails no longer deadlock on them (a rare deadlock is retried).
+    { soleOwner: p.database.backend === 'pglite', concurrency: p.database.backend === 'pglite' ? 1 : POSTGRES_WRITERS },
   )
   const store = createInboundStore(p, { onStored: () => processor.kick() })
   const { config } = p

@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import type { Db } from '../../platform/db/database.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { Row, RowUpdate } from '../../platform/db/schema.ts'
 
@@ -10,11 +11,11 @@ export interface RecipientInbox {
 
 /**
  * Active email inboxes for these (lower-cased, plus-stripped) addresses. Looks
- * across workspaces: call only inside withSystem (inbound routing by address).
+ * across workspaces: call only with the system role (inbound routing by address).
  */
-export async function findEmailInboxesByAddressAnyWorkspace(trx: Tx, addresses: string[]): Promise<RecipientInbox[]> {
+export async function findEmailInboxesByAddressAnyWorkspace(db: Db | Tx, addresses: string[]): Promise<RecipientInbox[]> {
   if (addresses.length === 0) return []
-  const rows = await trx
+  const rows = await db
     .selectFrom('inboxes')
     .select(['id', 'workspace_id', sql<string>`lower(config->>'address')`.as('address')])
     .where('channel', '=', 'email')
@@ -34,29 +35,38 @@ export async function releaseClaimsAnyWorkspace(trx: Tx): Promise<number> {
   return Number(r.numUpdatedRows)
 }
 
-/** Inserts one row; a repeat of (inbox, dedupe_key) is absorbed: returns null. */
-export async function insertInbound(
-  trx: Tx,
+/** What storeInboundAnyWorkspace did for one recipient inbox. */
+export interface StoredInbound {
+  inboxId: string
+  /** The new row, or null: the inbox already had this message (same dedupe key). */
+  id: string | null
+}
+
+/**
+ * Stores one row per recipient inbox of `workspaceId` that is still an active
+ * email inbox, in one statement (no transaction of its own: it commits when it
+ * returns, before the SMTP 250). A repeat of (inbox, dedupe_key) is absorbed.
+ * Inboxes deactivated meanwhile are left out of the answer. The workspace id is
+ * checked against each inbox's own row, so a row never lands in another
+ * workspace. Call only with the system role (inbound routing by address).
+ */
+export async function storeInboundAnyWorkspace(
+  db: Db,
   workspaceId: string,
-  v: { inboxId: string; rawBlobKey: string; rawSha256: string; size: number; messageIdHeader: string | null; dedupeKey: string; envelopeFrom: string | null; envelopeTo: string[] },
-): Promise<string | null> {
-  const row = await trx
-    .insertInto('inbound_emails')
-    .values({
-      workspace_id: workspaceId,
-      inbox_id: v.inboxId,
-      raw_blob_key: v.rawBlobKey,
-      raw_sha256: v.rawSha256,
-      size: v.size,
-      message_id_header: v.messageIdHeader,
-      dedupe_key: v.dedupeKey,
-      envelope_from: v.envelopeFrom,
-      envelope_to: v.envelopeTo,
-    })
-    .onConflict((oc) => oc.columns(['workspace_id', 'inbox_id', 'dedupe_key']).doNothing())
-    .returning('id')
-    .executeTakeFirst()
-  return row?.id ?? null
+  v: { inboxIds: string[]; rawBlobKey: string; rawSha256: string; size: number; messageIdHeader: string | null; dedupeKey: string; envelopeFrom: string | null; envelopeTo: string[] },
+): Promise<StoredInbound[]> {
+  const { rows } = await sql<{ inbox_id: string; id: string | null }>`
+    with target as (
+      select id, workspace_id from inboxes
+      where workspace_id = ${workspaceId} and id = any(${v.inboxIds}::uuid[]) and channel = 'email' and active
+    ), stored as (
+      insert into inbound_emails (workspace_id, inbox_id, raw_blob_key, raw_sha256, size, message_id_header, dedupe_key, envelope_from, envelope_to)
+      select workspace_id, id, ${v.rawBlobKey}, ${v.rawSha256}, ${v.size}, ${v.messageIdHeader}, ${v.dedupeKey}, ${v.envelopeFrom}, ${v.envelopeTo}::text[] from target
+      on conflict (workspace_id, inbox_id, dedupe_key) do nothing
+      returning id, inbox_id
+    )
+    select target.id as inbox_id, stored.id from target left join stored on stored.inbox_id = target.id`.execute(db)
+  return rows.map((r) => ({ inboxId: r.inbox_id, id: r.id }))
 }
 
 export function findInbound(trx: Tx, workspaceId: string, id: string, opts: { forUpdate?: boolean } = {}) {
@@ -120,52 +130,83 @@ export async function claimDueAnyWorkspace(trx: Tx, limit: number): Promise<Arra
 }
 
 /**
- * The conversation of a message we sent or received with one of these
- * Message-IDs (messages.provider_message_id of email messages is the
- * `<id>` Message-ID). Reads the conversations module's table: simple
- * threading until that module exposes a lookup.
- */
-export function conversationsByProviderIds(trx: Tx, workspaceId: string, ids: string[]) {
-  if (ids.length === 0) return Promise.resolve([])
-  return trx
-    .selectFrom('messages')
-    .select(['conversation_id', 'provider_message_id'])
-    .where('workspace_id', '=', workspaceId)
-    .where('provider_message_id', 'in', ids)
-    .execute()
-}
-
-/**
  * Takes a transaction-level advisory lock on each Message-ID a mail is or
  * names (its own, In-Reply-To, References), in one sorted order so two mails
- * never wait on each other crosswise. A reply and its parent share at least
- * the parent's id: the second to lock waits until the first committed, then
- * sees its message (READ COMMITTED takes a new snapshot per statement).
- * Must run before the transaction reads anything it decides on.
+ * never wait on each other crosswise, and reads the inbox's `threading`
+ * settings as stored (validated by the caller), in one statement. A reply and
+ * its parent share at least the parent's id: the second to lock waits until
+ * the first committed, then sees its message (READ COMMITTED takes a new
+ * snapshot per statement). Must run before the transaction reads anything it
+ * decides on.
  */
-export async function lockThreadKeys(trx: Tx, workspaceId: string, messageIds: string[]): Promise<void> {
+export async function lockThreadKeysReadSettings(trx: Tx, workspaceId: string, inboxId: string, messageIds: string[]): Promise<unknown> {
   const keys = [...new Set(messageIds)].sort().map((id) => `email-thread:${workspaceId}:${id}`)
-  if (keys.length === 0) return
-  // A function scan of unnest() yields the array in order, so the locks are taken in `keys` order.
-  await sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${keys}::text[]) as k`.execute(trx)
+  // A function scan of unnest() yields the array in order, so the locks are taken in `keys` order;
+  // the settings are not what the locks protect, so reading them in the same statement is fine.
+  const { rows } = await sql<{ locked: string; threading: unknown }>`
+    select (select count(*) from (select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${keys}::text[]) as k) l) as locked,
+           (select config->'threading' from inboxes where workspace_id = ${workspaceId} and id = ${inboxId}) as threading`.execute(trx)
+  return rows[0]?.threading ?? null
+}
+
+/** What threading looks at, read in one statement by threadingCandidates. */
+export interface ThreadingCandidates {
+  /** Messages we sent or received with one of the mail's In-Reply-To/References ids. */
+  byHeader: Array<{ conversationId: string; providerMessageId: string }>
+  /** Inbound emails naming the mail's own Message-ID (replies that arrived first), oldest first. */
+  repliesFirst: Array<{ conversationId: string; providerMessageId: string | null }>
+  /** The sender's still-open conversations active in the last `days` days, most recent first. */
+  openOfSender: Array<{ id: string; number: string; subject: string | null }>
 }
 
 /**
- * Conversations holding an inbound email that names `messageId` in its
- * In-Reply-To or References: replies that arrived before this message, oldest
- * first. The expression is the one indexed by migration 0005.
+ * Everything threading may decide on, in one statement of three parts:
+ * - the conversations of messages (`messages.provider_message_id`, the
+ *   `<id>` Message-ID of email messages) named in `headerIds`;
+ * - conversations holding an inbound email that names `ownId` in its
+ *   In-Reply-To or References (the expression indexed by migration 0005);
+ * - the still-open (not solved or closed) conversations of the contact with
+ *   the email address `sender`, active in the last `days` days (0: none). The
+ *   identity is looked up by its unique key (stored trimmed, lower-cased):
+ *   comparing lower(value) in a join made the planner, short of statistics on
+ *   PGlite, test every identity of the workspace for every open conversation.
+ * Reads the conversations module's tables directly: threading until that
+ * module exposes these lookups.
  */
-export function repliesArrivedFirst(trx: Tx, workspaceId: string, messageId: string) {
-  return trx
-    .selectFrom('messages')
-    .select(['conversation_id', 'provider_message_id'])
-    .where('workspace_id', '=', workspaceId)
-    .where('channel', '=', 'email')
-    .where('direction', '=', 'inbound')
-    .where(sql<boolean>`((metadata->'email'->'inReplyTo') || (metadata->'email'->'references')) @> jsonb_build_array(${messageId}::text)`)
-    .orderBy('created_at')
-    .limit(10)
-    .execute()
+export async function threadingCandidates(
+  trx: Tx,
+  workspaceId: string,
+  q: { headerIds: string[]; ownId: string | null; sender: string | null; days: number },
+): Promise<ThreadingCandidates> {
+  const sender = q.sender?.trim().toLowerCase() ?? null
+  const { rows } = await sql<{ kind: 'header' | 'reply' | 'subject'; conversation_id: string; provider_message_id: string | null; number: string | null; subject: string | null; at: Date | null }>`
+    select 'header' as kind, conversation_id, provider_message_id, null::bigint as number, null::text as subject, null::timestamptz as at
+      from messages where workspace_id = ${workspaceId} and provider_message_id = any(${q.headerIds}::text[])
+    union all
+    (select 'reply', conversation_id, provider_message_id, null, null, created_at
+      from messages
+      where ${q.ownId}::text is not null and workspace_id = ${workspaceId} and channel = 'email' and direction = 'inbound'
+        and ((metadata->'email'->'inReplyTo') || (metadata->'email'->'references')) @> jsonb_build_array(${q.ownId}::text)
+      order by created_at limit 10)
+    union all
+    (select 'subject', c.id, null, c.number, c.subject, coalesce(c.last_message_at, c.created_at)
+      from conversations c
+      where ${q.days}::int > 0 and ${sender}::text is not null and c.workspace_id = ${workspaceId}
+        and c.contact_id = (select contact_id from contact_identities where workspace_id = ${workspaceId} and kind = 'email' and value = ${sender}::text)
+        and c.status not in ('solved', 'closed')
+        and coalesce(c.last_message_at, c.created_at) >= now() - make_interval(days => ${q.days}::int)
+      order by coalesce(c.last_message_at, c.created_at) desc limit 50)`.execute(trx)
+  const at = (r: { at: Date | null }) => r.at?.getTime() ?? 0
+  const of = (kind: string) => rows.filter((r) => r.kind === kind)
+  return {
+    byHeader: of('header').map((r) => ({ conversationId: r.conversation_id, providerMessageId: r.provider_message_id as string })),
+    repliesFirst: of('reply')
+      .sort((a, b) => at(a) - at(b))
+      .map((r) => ({ conversationId: r.conversation_id, providerMessageId: r.provider_message_id })),
+    openOfSender: of('subject')
+      .sort((a, b) => at(b) - at(a))
+      .map((r) => ({ id: r.conversation_id, number: r.number as string, subject: r.subject })),
+  }
 }
 
 /** Whether a conversation with this id exists in the workspace (a verified token may name a deleted one). */
@@ -174,39 +215,3 @@ export async function conversationExists(trx: Tx, workspaceId: string, id: strin
   return r !== undefined
 }
 
-/**
- * Still-open (not solved or closed) conversations of the contact with this
- * email address, active in the last `days` days, most recent first: the
- * candidates of the subject fallback. Reads the conversations and contacts
- * tables directly, like conversationsByProviderIds.
- *
- * The identity is looked up first, by its unique key (email identities are
- * stored trimmed and lower-cased): comparing lower(value) in a join made the
- * planner, short of statistics on PGlite, test every email identity of the
- * workspace for every open conversation (12 ms at 150 conversations).
- */
-export function openConversationsOfSender(trx: Tx, workspaceId: string, email: string, days: number) {
-  return trx
-    .selectFrom('conversations as c')
-    .select(['c.id', 'c.number', 'c.subject'])
-    .where('c.workspace_id', '=', workspaceId)
-    .where('c.contact_id', '=', (eb) =>
-      eb.selectFrom('contact_identities').select('contact_id').where('workspace_id', '=', workspaceId).where('kind', '=', 'email').where('value', '=', email.trim().toLowerCase()),
-    )
-    .where('c.status', 'not in', ['solved', 'closed'])
-    .where(sql<Date>`coalesce(c.last_message_at, c.created_at)`, '>=', sql<Date>`now() - make_interval(days => ${days})`)
-    .orderBy(sql`coalesce(c.last_message_at, c.created_at)`, 'desc')
-    .limit(50)
-    .execute()
-}
-
-/** The `threading` settings of an email inbox as stored (validated by the caller). */
-export async function inboxThreadingSettings(trx: Tx, workspaceId: string, inboxId: string): Promise<unknown> {
-  const r = await trx
-    .selectFrom('inboxes')
-    .select(sql<unknown>`config->'threading'`.as('threading'))
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', inboxId)
-    .executeTakeFirst()
-  return r?.threading ?? null
-}

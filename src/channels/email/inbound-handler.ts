@@ -10,7 +10,7 @@ import * as repo from './email.repository.ts'
 import type { ThreadingDecision } from './email.types.ts'
 import type { ParsedAttachment, ParsedEmail } from './parse.ts'
 import { extractReplyText } from './reply-text.ts'
-import { decideThreading, threadingSettingsInTx } from './threading.ts'
+import { decideThreading, lockThreadReadSettings } from './threading.ts'
 
 export type HandlerDeps = Pick<Platform, 'tx' | 'box' | 'blobs' | 'logger' | 'config'> & {
   conversations: Pick<ConversationsService, 'ingestInboundInTx'>
@@ -122,9 +122,9 @@ export function createInboundHandler(deps: HandlerDeps) {
       // One transaction: the thread decision, contact, conversation, message and the row's outcome
       // commit together, so a crash leaves the row `received` and nothing else written.
       result = await retryOnDeadlock(() => deps.tx(ws, async (trx) => {
-      // Mails of one thread decide one after another (email.repository.ts lockThreadKeys).
-      await repo.lockThreadKeys(trx, ws, [row.message_id_header, ...(parsed?.inReplyTo ?? []), ...(parsed?.references ?? [])].filter((id): id is string => !!id))
-      const settings = await threadingSettingsInTx(trx, ws, row.inbox_id)
+      // Mails of one thread decide one after another (email.repository.ts lockThreadKeysReadSettings).
+      const threadKeys = [row.message_id_header, ...(parsed?.inReplyTo ?? []), ...(parsed?.references ?? [])].filter((id): id is string => !!id)
+      const settings = await lockThreadReadSettings(trx, ws, row.inbox_id, threadKeys)
       const threading: ThreadingDecision = parsed
         ? await decideThreading(trx, deps.box, row, parsed, contact.email ?? null, settings)
         : { matched: null, reason: 'message could not be parsed: new conversation' }

@@ -1,16 +1,17 @@
-import { withSystem } from '../../platform/db/tenant.ts'
 import type { Platform } from '../../platform/platform.ts'
 import * as repo from './email.repository.ts'
 import type { RecipientInbox } from './email.repository.ts'
 import { dedupeKeyOf } from './parse.ts'
 
-export type StoreDeps = Pick<Platform, 'db' | 'tx' | 'blobs' | 'logger'>
+export type StoreDeps = Pick<Platform, 'db' | 'blobs' | 'logger'>
 
 export interface StoreResult {
   /** Ids of new inbound_emails rows. */
   stored: string[]
   /** Recipient inboxes that already had this message (same dedupe key). */
   duplicates: number
+  /** Recipient inboxes deactivated since they were resolved: nothing stored for them. */
+  inactive: number
 }
 
 /** `Support+Tag@Acme.test` → `support@acme.test` (plus-addressing routes to the base address). */
@@ -34,11 +35,17 @@ export function createInboundStore(deps: StoreDeps, hooks: { onStored?: () => vo
     async resolveRecipient(address: string): Promise<RecipientInbox | null> {
       const exact = address.trim().toLowerCase()
       const base = baseAddress(exact)
-      const found = await withSystem(deps.db, (trx) => repo.findEmailInboxesByAddressAnyWorkspace(trx, [...new Set([exact, base])]))
+      // One statement, no transaction: a read needs none (this runs for every RCPT).
+      const found = await repo.findEmailInboxesByAddressAnyWorkspace(deps.db, [...new Set([exact, base])])
       return found.find((f) => f.address === exact) ?? found.find((f) => f.address === base) ?? null
     },
 
-    /** Stores the message for each recipient inbox; throws if anything could not be made durable. */
+    /**
+     * Stores the message for each recipient inbox that is still active; throws
+     * if anything could not be made durable. `inboxes` come from
+     * resolveRecipient (at RCPT); an inbox deactivated since is counted in
+     * `inactive`, and nothing is stored for it.
+     */
     async store(input: { raw: Buffer; envelopeFrom: string | null; envelopeTo: string[]; inboxes: RecipientInbox[] }): Promise<StoreResult> {
       const { messageIdHeader, dedupeKey } = dedupeKeyOf(input.raw)
       const byWorkspace = new Map<string, Set<string>>()
@@ -47,31 +54,26 @@ export function createInboundStore(deps: StoreDeps, hooks: { onStored?: () => vo
         set.add(r.inboxId)
         byWorkspace.set(r.workspaceId, set)
       }
-      const result: StoreResult = { stored: [], duplicates: 0 }
+      const result: StoreResult = { stored: [], duplicates: 0, inactive: 0 }
       // One blob per workspace keeps each workspace's data separable (export, deletion).
       for (const [workspaceId, inboxIds] of byWorkspace) {
         const blob = await deps.blobs.put(input.raw, { workspaceId, filename: 'message.eml' })
-        const ids = await deps.tx(workspaceId, async (trx) => {
-          const out: Array<string | null> = []
-          for (const inboxId of inboxIds)
-            out.push(
-              await repo.insertInbound(trx, workspaceId, {
-                inboxId,
-                rawBlobKey: blob.key,
-                rawSha256: blob.sha256,
-                size: blob.size,
-                messageIdHeader,
-                dedupeKey,
-                envelopeFrom: input.envelopeFrom,
-                envelopeTo: input.envelopeTo,
-              }),
-            )
-          return out
+        // One statement per workspace: the active check and the rows, committed before the 250.
+        const rows = await repo.storeInboundAnyWorkspace(deps.db, workspaceId, {
+          inboxIds: [...inboxIds],
+          rawBlobKey: blob.key,
+          rawSha256: blob.sha256,
+          size: blob.size,
+          messageIdHeader,
+          dedupeKey,
+          envelopeFrom: input.envelopeFrom,
+          envelopeTo: input.envelopeTo,
         })
-        const fresh = ids.filter((id): id is string => id !== null)
+        const fresh = rows.flatMap((r) => (r.id === null ? [] : [r.id]))
         result.stored.push(...fresh)
-        result.duplicates += ids.length - fresh.length
-        if (fresh.length === 0) await deps.blobs.delete(blob.key).catch((err: unknown) => deps.logger.warn({ err }, 'could not delete the blob of a duplicate message'))
+        result.duplicates += rows.length - fresh.length
+        result.inactive += inboxIds.size - rows.length
+        if (fresh.length === 0) await deps.blobs.delete(blob.key).catch((err: unknown) => deps.logger.warn({ err }, 'could not delete the blob of a message stored for no inbox'))
       }
       if (result.stored.length > 0) hooks.onStored?.()
       return result

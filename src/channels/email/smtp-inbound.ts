@@ -35,9 +35,13 @@ const sameSecret = (a: string, b: string) => {
 export function createSmtpInbound(store: InboundStore, opts: SmtpInboundOptions, logger: Logger) {
   let server: SMTPServer | null = null
 
-  const resolveAll = async (addresses: string[]): Promise<RecipientInbox[]> => {
-    const found = await Promise.all(addresses.map((a) => store.resolveRecipient(a)))
-    return found.filter((r): r is RecipientInbox => r !== null)
+  // What RCPT resolved, per session and address: DATA stores for those inboxes without looking them
+  // up again (the store's insert checks each is still active, in the same statement).
+  const resolved = new WeakMap<object, Map<string, RecipientInbox>>()
+  const recipientsOf = async (session: object, addresses: string[]): Promise<RecipientInbox[]> => {
+    const known = resolved.get(session)
+    const found = await Promise.all(addresses.map((a) => known?.get(a) ?? store.resolveRecipient(a)))
+    return found.filter((r): r is RecipientInbox => r !== null && r !== undefined)
   }
 
   const options: SMTPServerOptions = {
@@ -59,9 +63,15 @@ export function createSmtpInbound(store: InboundStore, opts: SmtpInboundOptions,
       if (!ok) return callback(smtpError(535, 'Authentication failed'))
       callback(null, { user: auth.username })
     },
-    onRcptTo(address, _session, callback) {
+    onRcptTo(address, session, callback) {
       store.resolveRecipient(address.address).then(
-        (inbox) => callback(inbox ? null : smtpError(550, `<${address.address}>: no such mailbox here`)),
+        (inbox) => {
+          if (!inbox) return callback(smtpError(550, `<${address.address}>: no such mailbox here`))
+          const known = resolved.get(session) ?? new Map<string, RecipientInbox>()
+          known.set(address.address, inbox)
+          resolved.set(session, known)
+          callback(null)
+        },
         (err: unknown) => {
           logger.error({ err }, 'inbound SMTP: recipient lookup failed')
           callback(smtpError(451, 'Temporary failure looking up the recipient; try again later'))
@@ -87,11 +97,11 @@ export function createSmtpInbound(store: InboundStore, opts: SmtpInboundOptions,
         const raw = Buffer.concat(chunks)
         const envelopeTo = session.envelope.rcptTo.map((r) => r.address)
         const envelopeFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : null
-        resolveAll(envelopeTo)
+        recipientsOf(session, envelopeTo)
           .then(async (inboxes) => {
-            // An inbox deactivated between RCPT and DATA: nobody left to deliver to.
-            if (inboxes.length === 0) return callback(smtpError(550, 'No such mailbox here'))
             const result = await store.store({ raw, envelopeFrom, envelopeTo, inboxes })
+            // Every inbox deactivated between RCPT and DATA: nobody left to deliver to.
+            if (result.stored.length === 0 && result.duplicates === 0) return callback(smtpError(550, 'No such mailbox here'))
             callback(null, result.stored.length > 0 ? `Message stored (${result.stored.length})` : 'Message already received')
           })
           .catch((err: unknown) => {

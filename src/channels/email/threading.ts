@@ -27,9 +27,13 @@ export function normaliseSubject(subject: string | null | undefined): string {
   return s
 }
 
-/** The inbox's threading settings; stored values were validated when the inbox was saved, defaults fill the rest. */
-export async function threadingSettingsInTx(trx: Tx, workspaceId: string, inboxId: string): Promise<ThreadingSettings> {
-  const stored = await repo.inboxThreadingSettings(trx, workspaceId, inboxId)
+/**
+ * Takes the mail's thread locks (repo.lockThreadKeysReadSettings) and returns
+ * the inbox's threading settings: stored values were validated when the inbox
+ * was saved, defaults fill the rest.
+ */
+export async function lockThreadReadSettings(trx: Tx, workspaceId: string, inboxId: string, messageIds: string[]): Promise<ThreadingSettings> {
+  const stored = await repo.lockThreadKeysReadSettings(trx, workspaceId, inboxId, messageIds)
   const parsed = emailThreadingSchema.safeParse(stored ?? {})
   return parsed.success ? parsed.data : emailThreadingSchema.parse({})
 }
@@ -46,13 +50,14 @@ const looksLikeToken = (s: string) => /odk-[0-9a-f]{8,}/i.test(s)
  *    text, naming a conversation of this workspace;
  * 3. a reply that arrived first: a stored inbound email names this mail's
  *    own Message-ID in In-Reply-To/References, so this mail joins that
- *    reply's conversation (the caller holds lockThreadKeys, so a reply being
+ *    reply's conversation (the caller holds the thread locks, so a reply being
  *    stored concurrently is either visible here or waits for this mail);
  * 4. the subject fallback: the sender's still-open case with the same
  *    normalised subject active within `subjectFallbackDays` (0: off).
  * Whether a solved or closed match reopens or gets a follow-up is decided by
  * conversations.ingestInbound, under the conversation's row lock. Runs in the
- * caller's transaction, which also writes the message.
+ * caller's transaction, which also writes the message; what the rules look
+ * at is read in one statement (repo.threadingCandidates).
  */
 export async function decideThreading(
   trx: Tx,
@@ -64,17 +69,20 @@ export async function decideThreading(
 ): Promise<ThreadingDecision> {
   const ws = row.workspace_id
   const notes: string[] = []
+  const candidates = [...parsed.inReplyTo.map((id) => ['in-reply-to', id] as const), ...[...parsed.references].reverse().map((id) => ['references', id] as const)]
+  const own = parsed.messageId ?? row.message_id_header
+  const subject = normaliseSubject(parsed.subject)
+  const days = settings.subjectFallbackDays
+  const found = await repo.threadingCandidates(trx, ws, { headerIds: [...new Set(candidates.map(([, id]) => id))], ownId: own, sender: subject ? sender : null, days })
 
   // 1. Headers.
-  const candidates = [...parsed.inReplyTo.map((id) => ['in-reply-to', id] as const), ...[...parsed.references].reverse().map((id) => ['references', id] as const)]
   if (candidates.length === 0) notes.push('no In-Reply-To/References header')
   else {
-    const known = await repo.conversationsByProviderIds(trx, ws, candidates.map(([, id]) => id))
     for (const [headerName, id] of candidates) {
-      const hit = known.find((k) => k.provider_message_id === id)
+      const hit = found.byHeader.find((k) => k.providerMessageId === id)
       if (hit) {
         const label = headerName === 'in-reply-to' ? 'In-Reply-To' : 'References'
-        return { matched: headerName, header: id, conversationId: hit.conversation_id, reason: `matched ${label} header ${id}` }
+        return { matched: headerName, header: id, conversationId: hit.conversationId, reason: `matched ${label} header ${id}` }
       }
     }
     notes.push('no known Message-ID in In-Reply-To/References')
@@ -100,27 +108,23 @@ export async function decideThreading(
   if (tokens.length === 0) notes.push('no conversation token')
 
   // 3. A reply that arrived (and was stored) before this mail.
-  const own = parsed.messageId ?? row.message_id_header
   if (own) {
-    const reply = (await repo.repliesArrivedFirst(trx, ws, own))[0]
+    const reply = found.repliesFirst[0]
     if (reply)
       return {
         matched: 'reply-arrived-first',
-        header: reply.provider_message_id ?? own,
-        conversationId: reply.conversation_id,
-        reason: `a reply to this message arrived first (${reply.provider_message_id ?? 'a stored reply'} names ${own} in In-Reply-To/References): joined its conversation`,
+        header: reply.providerMessageId ?? own,
+        conversationId: reply.conversationId,
+        reason: `a reply to this message arrived first (${reply.providerMessageId ?? 'a stored reply'} names ${own} in In-Reply-To/References): joined its conversation`,
       }
     notes.push('no stored reply to this message')
   }
 
   // 4. Subject fallback.
-  const subject = normaliseSubject(parsed.subject)
-  const days = settings.subjectFallbackDays
   if (days === 0) notes.push('subject fallback off')
   else if (!subject || !sender) notes.push(!subject ? 'no subject' : 'no sender address')
   else {
-    const open = await repo.openConversationsOfSender(trx, ws, sender, days)
-    const hit = open.find((c) => normaliseSubject(c.subject).toLowerCase() === subject.toLowerCase())
+    const hit = found.openOfSender.find((c) => normaliseSubject(c.subject).toLowerCase() === subject.toLowerCase())
     if (hit)
       return { matched: 'subject', conversationId: hit.id, reason: `same contact and subject "${subject}" within ${days} days (conversation #${hit.number})` }
     notes.push(`no open conversation of this contact with subject "${subject}" in the last ${days} days`)

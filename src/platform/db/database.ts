@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { createPgConfig } from '@electric-sql/pglite/node-postgres'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
+import { migrationNames } from './migrate.ts'
 import { pgliteStartParams, preferSmallWasmCode, prepareDataDir } from './pglite.ts'
 import type { DB } from './schema.ts'
 
@@ -29,6 +30,8 @@ export interface DatabaseOptions {
   /** PGlite data directory; `memory://` or undefined keeps it in memory. */
   dataDir?: string | undefined
   poolSize?: number
+  /** A new PGlite data directory starts from the plain (initdb) template, not the migrated one: for making the latter. */
+  plainTemplate?: boolean
 }
 
 
@@ -49,8 +52,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     }
   }
   const dir = opts.dataDir && opts.dataDir !== 'memory://' ? path.join(opts.dataDir, 'pglite') : undefined
-  // initdb never runs in this process: a new data directory is a copy of a template made by a child.
-  if (dir) await prepareDataDir(dir)
+  // initdb never runs in this process: a new data directory is a copy of a template made by a child
+  // (migrated at build time when the build's migrations match: the first start then runs none).
+  if (dir) await prepareDataDir(dir, opts.plainTemplate ? {} : { migrations: migrationNames() })
   preferSmallWasmCode()
   const lite = await PGlite.create(dir, { startParams: pgliteStartParams })
   // PGlite is one session: max 1 makes the pool serialise whole checkouts, so a

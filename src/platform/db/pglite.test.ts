@@ -5,8 +5,9 @@ import path from 'node:path'
 import { after, test } from 'node:test'
 import { sql } from 'kysely'
 import { openDatabase } from './database.ts'
-import { migrateToLatest } from './migrate.ts'
+import { migrateToLatest, migrationNames } from './migrate.ts'
 import { prepareDataDir } from './pglite.ts'
+import { ensureMigratedTemplate } from './template.ts'
 
 // The embedded database on disk, as `npm start` opens it. Skipped on PostgreSQL.
 const onPglite = !process.env.DATABASE_URL
@@ -64,5 +65,29 @@ test('migrations that apply leave statistics behind them', { skip: !onPglite }, 
     assert.equal(rows[0]?.n, '0', 'every table has been analysed')
   } finally {
     await database.close()
+  }
+})
+
+test('a new data directory starts from the migrated template when its migrations match: the first start runs none', { skip: !onPglite }, async () => {
+  await ensureMigratedTemplate()
+  const migrated = path.join(tmp, 'migrated')
+  await prepareDataDir(path.join(migrated, 'pglite'), { migrations: migrationNames() })
+  const database = await openDatabase({ dataDir: migrated })
+  try {
+    const { rows } = await database.pool.query<{ name: string }>('select name from kysely_migration order by name')
+    assert.deepEqual(rows.map((r) => r.name), migrationNames())
+    assert.deepEqual(await migrateToLatest(database.db), [], 'nothing left to apply')
+  } finally {
+    await database.close()
+  }
+  // A build whose migrations the template does not hold (another order, an unknown name) gets the plain template.
+  const plain = path.join(tmp, 'plain', 'pglite')
+  await prepareDataDir(plain, { migrations: ['0000-other', ...migrationNames()] })
+  const other = await openDatabase({ dataDir: path.dirname(plain) })
+  try {
+    const { rows } = await other.pool.query<{ t: string | null }>(`select to_regclass('public.kysely_migration')::text as t`)
+    assert.equal(rows[0]?.t, null)
+  } finally {
+    await other.close()
   }
 })

@@ -44,7 +44,7 @@ const PG_VERSION = 'PG_VERSION'
 const require = createRequire(import.meta.url)
 
 /** node_modules/.cache/omnidesk: rebuilt with node_modules, so it never outlives the PGlite that wrote it. */
-function templateDir(): string {
+export function templateDir(): string {
   // The package exports no ./package.json: walk up from its entry point.
   let pkg = path.dirname(require.resolve('@electric-sql/pglite'))
   while (!fs.existsSync(path.join(pkg, 'package.json'))) pkg = path.dirname(pkg)
@@ -88,12 +88,34 @@ export async function ensureTemplate(): Promise<string> {
   return template
 }
 
+/** The template with the migrations of a build applied (template.ts makes it at build time). */
+export const migratedTemplateDir = () => `${templateDir()}-migrated`
+/** Beside the migrated template: the names of the migrations it holds, in order (JSON). */
+export const migratedStampFile = () => `${migratedTemplateDir()}.json`
+
+/**
+ * The migrated template when every migration it holds is one of `migrations`,
+ * in the same order (the migrator then applies only the rest), else null.
+ */
+function migratedTemplateFor(migrations: string[]): string | null {
+  const dir = migratedTemplateDir()
+  try {
+    const held = JSON.parse(fs.readFileSync(migratedStampFile(), 'utf8')) as unknown
+    const ok = Array.isArray(held) && held.length <= migrations.length && held.every((n, i) => n === migrations[i])
+    return ok && fs.existsSync(path.join(dir, PG_VERSION)) ? dir : null
+  } catch {
+    return null
+  }
+}
+
 /**
  * Makes `dir` a PostgreSQL data directory without running initdb in this process:
- * an existing one is left alone; a missing or empty one is copied from the template
- * (or, when node_modules is not writable, initdb'd in a child). Returns what it did.
+ * an existing one is left alone; a missing or empty one is copied from the migrated
+ * template when it matches `opts.migrations` (the first start then skips running them),
+ * else from the plain template (or, when node_modules is not writable, initdb'd in a
+ * child). Returns what it did.
  */
-export async function prepareDataDir(dir: string): Promise<'existing' | 'template' | 'initdb'> {
+export async function prepareDataDir(dir: string, opts: { migrations?: string[] } = {}): Promise<'existing' | 'template' | 'initdb'> {
   if (fs.existsSync(path.join(dir, PG_VERSION))) return 'existing'
   // A non-empty directory without PG_VERSION is not ours to overwrite: PGlite decides.
   if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) return 'existing'
@@ -102,7 +124,7 @@ export async function prepareDataDir(dir: string): Promise<'existing' | 'templat
   fs.rmSync(tmp, { recursive: true, force: true })
   let made: 'template' | 'initdb'
   try {
-    fs.cpSync(await ensureTemplate(), tmp, { recursive: true })
+    fs.cpSync((opts.migrations && migratedTemplateFor(opts.migrations)) ?? (await ensureTemplate()), tmp, { recursive: true })
     made = 'template'
   } catch (err) {
     // node_modules read-only (a container image, a shared install): initdb straight into the data directory.
