@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { after, test } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import nodemailer from 'nodemailer'
 import { createThrowawayDatabase } from './server-database.ts'
 import { freePort } from './net.ts'
+import { type ServerProcess, serverEnv, startServerProcess } from './server-process.ts'
 
 /**
  * Crash safety of inbound SMTP, on the real process: N distinct messages are
- * streamed to `src/main.ts`, the server is killed with SIGKILL mid-stream and
+ * streamed to the server (`npm start`'s process), the server is killed with SIGKILL mid-stream and
  * restarted on the same data directory (and database). Every message that got
  * a 250 must then be in exactly one conversation message, read through the
  * REST API. The messages that did not get a 250 are then retried, as a real
@@ -25,13 +24,12 @@ const KILL_AFTER = 18
 const SENDERS = 4
 const WAIT_MS = 90_000
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const run = randomBytes(4).toString('hex')
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-kill-'))
 const adminToken = `kill-admin-${randomBytes(12).toString('hex')}`
 const serverDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_kill') : null
 
-let server: Server | null = null
+let server: ServerProcess | null = null
 after(async () => {
   server?.proc.kill('SIGKILL')
   await server?.exited
@@ -39,49 +37,13 @@ after(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true })
 })
 
-interface Server {
-  proc: ChildProcess
-  exited: Promise<void>
-  output: () => string
-}
-
 const httpPort = await freePort()
 const smtpPort = await freePort()
 const base = `http://127.0.0.1:${httpPort}`
 
-/** Starts `node --import tsx src/main.ts`, as `npm start` does; resolves once HTTP and SMTP are listening. */
-async function startServer(): Promise<Server> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: String(httpPort),
-      HOST: '127.0.0.1',
-      SMTP_PORT: String(smtpPort),
-      SMTP_HOST: '127.0.0.1',
-      OMNIDESK_ADMIN_TOKEN: adminToken,
-      API_RATE_LIMIT: '1000000',
-      LOG_LEVEL: 'warn',
-      // Empty means unset (config.ts): PGlite in DATA_DIR unless we made a throwaway database.
-      DATABASE_URL: serverDb?.url ?? '',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()))
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
-  const s: Server = { proc, exited, output: () => out }
-  const deadline = Date.now() + 60_000
-  // main.ts prints its banner after both HTTP and SMTP listen.
-  while (!out.includes('Inbound SMTP:')) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the server exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${out}`)
-    if (Date.now() > deadline) throw new Error(`the server was not ready within 60 s:\n${out}`)
-    await sleep(100)
-  }
-  return s
-}
+/** Starts the server as `npm start` does; resolves once HTTP and SMTP are listening. */
+const startServer = (): Promise<ServerProcess> =>
+  startServerProcess(serverEnv({ dataDir, port: httpPort, smtpPort, adminToken, databaseUrl: serverDb?.url }), 60_000)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 

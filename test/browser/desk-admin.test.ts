@@ -44,13 +44,19 @@ after(async () => {
   await browser?.close()
 })
 
-async function signIn(email: string): Promise<Page> {
+/** A new browser context on the sign-in form, filled in and sent. */
+async function submitSignIn(email: string): Promise<Page> {
   const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' })
   const page = await context.newPage()
   await page.goto('/')
   await page.getByLabel('Email').fill(email)
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Sign in' }).click()
+  return page
+}
+
+async function signIn(email: string): Promise<Page> {
+  const page = await submitSignIn(email)
   await page.getByRole('navigation', { name: 'Main' }).waitFor()
   return page
 }
@@ -198,12 +204,7 @@ test('an email and password of two workspaces: the sign-in asks which by name, a
   const other = await t!.workspace('Other Co')
   const email = `two-${Date.now().toString(36)}@example.com`
   for (const w of [ws, other]) assert.equal((await w.post('/api/v1/users', { email, name: 'Two Places', role: 'agent', password })).status, 201)
-  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' })
-  const page = await context.newPage()
-  await page.goto('/')
-  await page.getByLabel('Email').fill(email)
-  await page.getByLabel('Password').fill(password)
-  await page.getByRole('button', { name: 'Sign in' }).click()
+  const page = await submitSignIn(email)
   await page.getByRole('alert').getByText('several workspaces').waitFor()
   const choice = page.getByRole('combobox', { name: 'Workspace' })
   assert.deepEqual((await choice.locator('option').allTextContents()).sort(), ['Admin Co', 'Other Co'])
@@ -217,7 +218,7 @@ test('an email and password of two workspaces: the sign-in asks which by name, a
   await page.getByLabel('Password').fill(password)
   await page.getByRole('button', { name: 'Sign in' }).click()
   await page.getByText(`${email} · Admin Co`).waitFor()
-  await context.close()
+  await page.context().close()
 })
 
 test('axe finds no serious or critical violation on any admin screen, in light and dark themes', opts, async () => {

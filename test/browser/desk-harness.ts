@@ -4,7 +4,6 @@
  * on DATABASE_URL), a workspace with an agent and an admin who sign in with
  * passwords, and Debian's chromium driven by playwright-core.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -16,6 +15,7 @@ import { type Browser, chromium, type Page } from 'playwright-core'
 import type { TestApp } from '../harness.ts'
 import { type Database, openDatabase } from '../../src/platform/db/database.ts'
 import { freePort } from '../net.ts'
+import { serverEnv, startServerProcess } from '../server-process.ts'
 import { createThrowawayDatabase } from '../server-database.ts'
 import { ensureWebBuilt } from '../web/built-app.ts'
 
@@ -62,8 +62,6 @@ export function deskForFile(ready: (desk: Desk) => Promise<void>): { opts: { ski
   return { opts: { skip: skip ?? false } }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
 export interface Desk {
   base: string
   /** The server's inbound SMTP port (127.0.0.1). */
@@ -93,19 +91,8 @@ export async function startDesk(): Promise<Desk> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-browser-'))
   const adminToken = `browser-admin-${randomBytes(12).toString('hex')}`
   const serverDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_browser') : null
-  const env = {
-    ...process.env,
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    SMTP_PORT: String(smtpPort),
-    SMTP_HOST: '127.0.0.1',
-    OMNIDESK_ADMIN_TOKEN: adminToken,
-    API_RATE_LIMIT: '1000000',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: serverDb?.url ?? '',
-  }
-  let server = await launch(env)
+  const env = serverEnv({ dataDir, port, smtpPort, adminToken, databaseUrl: serverDb?.url })
+  let server = await startServerProcess(env)
 
   async function api(method: string, url: string, body?: unknown, token = adminToken) {
     const res = await fetch(`${base}${url}`, {
@@ -153,7 +140,7 @@ export async function startDesk(): Promise<Desk> {
       } finally {
         await database.close()
       }
-      server = await launch(env)
+      server = await startServerProcess(env)
     },
     async close() {
       await browser.close().catch(() => undefined)
@@ -165,31 +152,6 @@ export async function startDesk(): Promise<Desk> {
 }
 
 /** The server process (`src/main.ts`) until it prints that it is ready. */
-async function launch(env: NodeJS.ProcessEnv): Promise<{ stop(): Promise<void> }> {
-  const proc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let out = ''
-  proc.stdout?.on('data', (d: Buffer) => (out += d.toString()))
-  proc.stderr?.on('data', (d: Buffer) => (out += d.toString()))
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()))
-  const deadline = Date.now() + 90_000
-  while (!out.includes('Inbound SMTP:')) {
-    if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the server exited before it was ready:\n${out}`)
-    if (Date.now() > deadline) throw new Error(`the server was not ready within 90 s:\n${out}`)
-    await sleep(100)
-  }
-  return {
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return
-      proc.kill('SIGTERM')
-      await Promise.race([exited, sleep(10_000)])
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGKILL')
-        await exited
-      }
-    },
-  }
-}
-
 /** Runs axe-core in the page (evaluated over CDP, so the app's CSP stays as it is) and returns serious/critical violations. */
 export async function axeViolations(page: Page): Promise<string[]> {
   const source = fs.readFileSync(path.join(root, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8')
