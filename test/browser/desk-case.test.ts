@@ -72,6 +72,22 @@ test('an email’s inline cid: pictures show in the email frame at once, while r
   await page.context().close()
 })
 
+test('the composer offers the channels that reach the contact, each with its address, and a reply on email switches the case to email', opts, async () => {
+  const inbox = await desk.api('POST', '/api/v1/inboxes', { name: 'Replies by mail', channel: 'email', config: { address: 'replies@acme.test' } })
+  assert.equal(inbox.status, 201, JSON.stringify(inbox.body))
+  const c = await desk.api('POST', '/api/v1/conversations', { contact: { email: 'two-ways@example.test' }, subject: 'Started by API', message: { text: 'hello' } })
+  assert.equal(c.status, 201, JSON.stringify(c.body))
+  const page = await signedIn(desk.agent)
+  await page.goto(`/cases/${c.body.id}`)
+  const channel = page.getByLabel('Channel')
+  await channel.locator('option', { hasText: 'two-ways@example.test' }).waitFor({ state: 'attached' })
+  await channel.selectOption('email')
+  await page.getByLabel('Reply').fill('We will write to you by mail.')
+  await page.getByRole('button', { name: 'Send' }).click()
+  await until(async () => (await desk.api('GET', `/api/v1/conversations/${c.body.id}`)).body.channel === 'email', 'the case to move to email')
+  await page.context().close()
+})
+
 /** A page whose browser notifications are allowed, with window.Notification recorded (the constructor is what the app calls). */
 async function withNotifications(who: { email: string; password: string }): Promise<Page> {
   const context = await desk.browser.newContext({ baseURL: desk.base, viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce', permissions: ['notifications'] })

@@ -1,4 +1,4 @@
-import { useQueryClient } from '@tanstack/react-query'
+import { useQuery, useQueryClient } from '@tanstack/react-query'
 import { type FormEvent, forwardRef, useId, useImperativeHandle, useRef, useState } from 'react'
 import { api, type Contact, type Conversation, unwrap } from '../../api/client'
 import { errorText } from '../../app/errors'
@@ -13,17 +13,6 @@ import { timelineKey } from './Timeline'
 
 /** At most one "typing" frame per this interval (the server shows typing for 6 s after each). */
 const TYPING_EVERY_MS = 2000
-
-/** Channels an identity kind can be written to. */
-const channelsOfKind: Record<string, string[]> = {
-  email: ['email'],
-  phone: ['sms', 'voice'],
-  whatsapp: ['whatsapp'],
-  messenger: ['messenger'],
-  instagram: ['instagram'],
-  telegram: ['telegram'],
-  widget: ['chat'],
-}
 
 export interface ComposerHandle {
   focus(mode: 'reply' | 'note'): void
@@ -79,7 +68,16 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
       box.current?.focus()
     },
   }))
-  const channels = [...new Set([conversation.channel, ...(contact?.identities ?? []).flatMap((i) => channelsOfKind[i.kind] ?? [])])]
+  // The server says which channels reach this contact now, through which inbox, and what would
+  // stop a reply (an inbox down, WhatsApp's closed window): the same choice POST …/messages makes.
+  const replyChannels = useQuery({
+    // Asked again when the contact's identities change (a merge, a new address).
+    queryKey: ['reply-channels', conversation.id, (contact?.identities ?? []).map((i) => `${i.kind}:${i.value}`).join(' ')],
+    queryFn: () => unwrap(api.GET('/api/v1/conversations/{id}/reply-channels', { params: { path: { id: conversation.id } } })),
+  })
+  const choices = (replyChannels.data?.items ?? []).filter((c) => c.available || c.current)
+  const channels = choices.length > 0 ? choices : [{ channel: conversation.channel, identity: null, blocked: null, available: true, current: true }]
+  const chosen = channels.find((c) => c.channel === channel)
 
   async function send(e: FormEvent) {
     e.preventDefault()
@@ -97,6 +95,7 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
       setMissing([])
       await qc.invalidateQueries({ queryKey: timelineKey(conversation.id) })
       await qc.invalidateQueries({ queryKey: ['conversation', conversation.id] })
+      await qc.invalidateQueries({ queryKey: ['reply-channels', conversation.id] })
     } catch (err) {
       setError(errorText(t, err))
     } finally {
@@ -119,12 +118,18 @@ export const Composer = forwardRef<ComposerHandle, { conversation: Conversation;
             {t('composer.channel')}
             <select value={channel} onChange={(e) => setChannel(e.target.value)}>
               {channels.map((c) => (
-                <option key={c} value={c}>
-                  {t(`channels.${c}`, { defaultValue: c })}
+                <option key={c.channel} value={c.channel}>
+                  {t(`channels.${c.channel}`, { defaultValue: c.channel })}
+                  {c.identity ? ` · ${c.identity.value}` : ''}
                 </option>
               ))}
             </select>
           </label>
+        )}
+        {!note && chosen?.blocked && (
+          <p role="status" className="meta composer-blocked">
+            {chosen.blocked.message}
+          </p>
         )}
       </div>
       {picking && (
