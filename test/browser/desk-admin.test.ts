@@ -221,6 +221,38 @@ test('an email and password of two workspaces: the sign-in asks which by name, a
   await page.context().close()
 })
 
+test('a live case routed to an online agent is offered in the desk: Accept opens it assigned, Decline passes it on', opts, async () => {
+  const shop = await t!.workspace('Offers Co')
+  const email = `olive-${Date.now().toString(36)}@example.com`
+  const olive = await shop.post('/api/v1/users', { email, name: 'Olive', role: 'agent', password })
+  assert.equal(olive.status, 201, JSON.stringify(olive.body))
+  const chat = await shop.post('/api/v1/inboxes', { name: 'Website chat', channel: 'chat', config: {} })
+  assert.equal(chat.status, 201, JSON.stringify(chat.body))
+  assert.equal((await shop.post('/api/v1/queues', { name: 'Chats', strategy: 'least_loaded', match: { channels: ['chat'] }, offerTimeoutSeconds: 600 })).status, 201)
+  assert.equal((await shop.put(`/api/v1/users/${olive.body.id}/routing`, { capacity: { chat: 2 }, skills: [] })).status, 200)
+  const page = await signIn(email)
+  await page.getByRole('combobox', { name: 'Presence' }).selectOption('online')
+  const first = await shop.post('/api/v1/conversations', { inboxId: chat.body.id, contact: { email: 'visitor1@example.com' }, subject: 'Chat about shoes', message: { text: 'hi' } })
+  assert.equal(first.status, 201, JSON.stringify(first.body))
+  const offer = page.getByRole('group', { name: /case offered to you: Chat about shoes/ })
+  await offer.waitFor()
+  await screenshot(page, 'offer')
+  await offer.getByRole('button', { name: 'Accept' }).click()
+  await page.waitForURL(`**/cases/${first.body.id}`)
+  assert.equal((await shop.get(`/api/v1/conversations/${first.body.id}`)).body.assigneeId, olive.body.id)
+  await offer.waitFor({ state: 'detached' })
+
+  const second = await shop.post('/api/v1/conversations', { inboxId: chat.body.id, contact: { email: 'visitor2@example.com' }, subject: 'Chat about hats', message: { text: 'hello' } })
+  assert.equal(second.status, 201, JSON.stringify(second.body))
+  const next = page.getByRole('group', { name: /case offered to you: Chat about hats/ })
+  await next.getByRole('button', { name: 'Decline' }).click()
+  await next.waitFor({ state: 'detached' })
+  const decided = (await shop.get(`/api/v1/conversations/${second.body.id}/routing-decisions`)).body.items.map((d: { kind: string }) => d.kind)
+  assert.ok(decided.includes('offer_declined'), JSON.stringify(decided))
+  assert.equal((await shop.get(`/api/v1/conversations/${second.body.id}`)).body.assigneeId, null)
+  await page.context().close()
+})
+
 test('axe finds no serious or critical violation on any admin screen, in light and dark themes', opts, async () => {
   const nav = admin.getByRole('navigation', { name: 'Main' })
   const screens = ['Live board', 'Inboxes', 'Inbound mail', 'Users', 'Teams', 'Merge suggestions', 'Taxonomy', 'API tokens', 'Audit log', 'Settings']

@@ -5,6 +5,7 @@ import { adminRoutesFor } from '../features/admin/routes'
 import { useMe } from '../features/auth/session'
 import { rememberedWorkspaces } from '../features/auth/SignIn'
 import { NotificationBell } from '../features/notifications/NotificationBell'
+import { OfferBar } from '../features/offers/OfferBar'
 import { PresenceControl } from '../features/presence/PresenceControl'
 import { useT } from '../i18n'
 import { useLiveConversations } from '../features/inbox/inbox.data'
@@ -90,6 +91,7 @@ export function Shell({ children }: { children: ReactNode }) {
         </button>
       </header>
       <RealtimeBanner />
+      <OfferBar />
       {children}
       <dialog ref={helpRef} aria-labelledby="help-title" className="card">
         <h2 id="help-title">{t('shortcuts.title')}</h2>
