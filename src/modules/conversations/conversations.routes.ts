@@ -94,9 +94,13 @@ export const conversationsRoutes =
           customFields: customFields.optional(),
           tags: tagList.optional(),
         }),
-        response: { 200: conversationSchema, ...commonErrors },
+        response: { 200: conversationListItemSchema, ...commonErrors },
       },
-    }, async (req) => conversations.update(req.actor, req.params.id, req.body))
+    }, async (req) => {
+      await conversations.update(req.actor, req.params.id, req.body)
+      // Answered as GET answers it (with what its list row shows), so a client can put it in place as is.
+      return conversations.get(req.actor, req.params.id)
+    })
 
     app.post('/conversations/:id/tags', {
       schema: { tags, summary: 'Add tags (created in the workspace if new)', params: idParam, body: z.strictObject({ tags: tagList.min(1) }), response: { 200: conversationSchema, ...commonErrors } },

@@ -6248,7 +6248,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Conversation"];
+                        "application/json": components["schemas"]["ConversationListItem"];
                     };
                 };
                 /** @description Default Response */
