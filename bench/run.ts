@@ -24,6 +24,8 @@ import { pssMiB, ROOT, type RunningServer, startCommand, startServer } from './s
  *                                    (default $DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  *   --json FILE                      default bench/results/latest.json
  *   --log-level LEVEL                the server's LOG_LEVEL (default warn)
+ *   --only api|mail                  only that load (the start and memory rows are always measured)
+ *   --api-rounds N, --api-seconds S  API load: rounds per level (default 2, --quick 1), seconds per round and side (5, --quick 2)
  */
 const { values: args } = parseArgs({
   options: {
@@ -32,10 +34,15 @@ const { values: args } = parseArgs({
     'database-url': { type: 'string' },
     json: { type: 'string', default: path.join(ROOT, 'bench/results/latest.json') },
     'log-level': { type: 'string', default: 'warn' },
+    only: { type: 'string' },
+    'api-rounds': { type: 'string' },
+    'api-seconds': { type: 'string' },
   },
 })
 const backendArg = args.backend as string
 if (!['pglite', 'postgres', 'both'].includes(backendArg)) throw new Error('--backend must be pglite, postgres or both')
+const only = args.only as string | undefined
+if (only !== undefined && !['api', 'mail'].includes(only)) throw new Error('--only must be api or mail')
 const backends = (backendArg === 'both' ? ['pglite', 'postgres'] : [backendArg]) as Array<'pglite' | 'postgres'>
 const databaseUrl = args['database-url'] ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
 const quick = args.quick as boolean
@@ -43,8 +50,8 @@ const settings = {
   quick,
   starts: quick ? 1 : 3,
   settleSeconds: quick ? 3 : 5,
-  apiSeconds: quick ? 2 : 5,
-  apiRounds: quick ? 1 : 2,
+  apiSeconds: args['api-seconds'] ? Number(args['api-seconds']) : quick ? 2 : 5,
+  apiRounds: args['api-rounds'] ? Number(args['api-rounds']) : quick ? 1 : 2,
   mailRounds: quick ? 1 : 2,
   mailMails: buildMailWorkload({ to: 'support@size.bench.test' }).length,
 }
@@ -123,8 +130,11 @@ async function runBackend(backend: 'pglite' | 'postgres'): Promise<BackendResult
     result.start.existingMedianMs = median(result.start.existingMs)
 
     floors = await startFloors(db ? { databaseUrl: db.url } : { dataDir: floorDir })
-    log(`${backend}: POST /api/v1/conversations at 1 and 8 connections, against raw INSERTs`)
-    result.api = await benchApi({ base: srv.base, adminToken, floors, levels: [1, 8], seconds: settings.apiSeconds, rounds: settings.apiRounds })
+    if (only !== 'mail') {
+      log(`${backend}: POST /api/v1/conversations at 1 and 8 connections, against raw INSERTs`)
+      result.api = await benchApi({ base: srv.base, adminToken, floors, levels: [1, 8], seconds: settings.apiSeconds, rounds: settings.apiRounds })
+    }
+    if (only === 'api') return finish()
     log(`${backend}: inbound email at 1, 8 and 32 senders, against parse-only smtp-server + mailparser`)
     result.mail = await benchMail({
       base: srv.base,
@@ -138,6 +148,7 @@ async function runBackend(backend: 'pglite' | 'postgres'): Promise<BackendResult
       timeoutMs: 180_000,
     })
     result.memory.peakMail8MiB = result.mail.find((m) => m.senders === 8)?.peakPssMiB ?? null
+    return finish()
   } catch (err) {
     if (server) console.error(`server output (last lines):\n${server.output().split('\n').slice(-40).join('\n')}`)
     throw err
@@ -147,8 +158,10 @@ async function runBackend(backend: 'pglite' | 'postgres'): Promise<BackendResult
     for (const db of dbs) await db.drop().catch((err: Error) => console.error(`could not drop a bench database: ${err.message}`))
     fs.rmSync(tmp, { recursive: true, force: true })
   }
-  result.seconds = (performance.now() - t0) / 1000
-  return result
+  function finish(): BackendResult {
+    result.seconds = (performance.now() - t0) / 1000
+    return result
+  }
 }
 
 const commit = (() => {
