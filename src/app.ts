@@ -38,6 +38,7 @@ import { type Database, openDatabase } from './platform/db/database.ts'
 import { migrateToLatest } from './platform/db/migrate.ts'
 import { StatisticsKeeper } from './platform/db/statistics.ts'
 import { withTenant } from './platform/db/tenant.ts'
+import { deferring } from './platform/events/deferred-writes.ts'
 import { AppError } from './platform/errors.ts'
 import { createLocalBus } from './platform/events/bus.ts'
 import { EventDispatcher } from './platform/events/dispatcher.ts'
@@ -97,7 +98,8 @@ export async function build(opts: BuildOptions) {
     dispatcher,
     jobs: createJobs(database.pool, logger),
     async tx(actor: Actor | string, fn) {
-      const result = await withTenant(database.db, typeof actor === 'string' ? actor : actor.workspaceId, fn)
+      // Its events and audit entries are written in one statement just before commit.
+      const result = await withTenant(database.db, typeof actor === 'string' ? actor : actor.workspaceId, (trx) => deferring(trx, fn))
       dispatcher.kick()
       auditAppender.kick()
       return result
