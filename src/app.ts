@@ -99,7 +99,7 @@ export async function build(opts: BuildOptions) {
     jobs: createJobs(database.pool, logger),
     async tx(actor: Actor | string, fn) {
       // Its events and audit entries are written in one statement just before commit.
-      const result = await withTenant(database.db, typeof actor === 'string' ? actor : actor.workspaceId, (trx) => deferring(trx, fn))
+      const result = typeof actor === 'string' ? await withTenant(database.db, actor, (trx) => deferring(trx, fn)) : await withTenant(database.db, actor.workspaceId, (trx) => deferring(trx, fn), actor.recheck)
       dispatcher.kick()
       auditAppender.kick()
       return result
