@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { sql } from 'kysely'
 import { build, type Omnidesk } from '../src/app.ts'
-import type { DatabaseListener, DomainEvent } from '../src/platform/events/events.ts'
+import { appendEvent, type DatabaseListener, type DomainEvent } from '../src/platform/events/events.ts'
+import { recordAudit } from '../src/platform/audit/audit.ts'
+import { systemActor } from '../src/platform/auth/actor.ts'
 import { timelineEventTypes } from '../src/modules/conversations/index.ts'
 import { pruneDispatchedEvents } from '../src/platform/events/retention.ts'
 import { appendTestEvent } from './events-helpers.ts'
@@ -170,4 +172,32 @@ test('a listener that does not accept an event is neither run nor recorded for i
   assert.equal(await runsOf([wanted], 'test.picky'), 1)
   const rows = await t.database.db.selectFrom('events').select('dispatched_at').where('id', 'in', [skipped, wanted]).execute()
   assert.ok(rows.every((r) => r.dispatched_at), 'both dispatched')
+})
+
+test('a p.tx transaction writes its events and audit entries at commit, in the order they were recorded; none when it rolls back', async () => {
+  const o = await instance()
+  const ws = await newWorkspace(o)
+  const actor = systemActor(ws, 'deferred test')
+  await o.platform.tx(actor, async (trx) => {
+    for (const type of ['deferred.first', 'deferred.second', 'deferred.third']) {
+      await appendEvent(trx, actor, { type })
+      await recordAudit(trx, actor, { action: type, entityType: 'test' })
+    }
+    // Not written yet: they go in one statement just before the commit.
+    assert.equal((await trx.selectFrom('events').select('id').where('workspace_id', '=', ws).where('type', 'like', 'deferred.%').execute()).length, 0)
+  })
+  const events = await t.database.db.selectFrom('events').select(['id', 'type']).where('workspace_id', '=', ws).where('type', 'like', 'deferred.%').orderBy('id').execute()
+  assert.deepEqual(events.map((e) => e.type), ['deferred.first', 'deferred.second', 'deferred.third'])
+  const audit = await t.database.db.selectFrom('audit_events').select(['action']).where('workspace_id', '=', ws).where('action', 'like', 'deferred.%').orderBy('id').execute()
+  assert.deepEqual(audit.map((a) => a.action), ['deferred.first', 'deferred.second', 'deferred.third'])
+  await assert.rejects(
+    o.platform.tx(actor, async (trx) => {
+      await appendEvent(trx, actor, { type: 'deferred.rolled-back' })
+      await recordAudit(trx, actor, { action: 'deferred.rolled-back', entityType: 'test' })
+      throw new Error('boom')
+    }),
+    /boom/,
+  )
+  assert.equal((await t.database.db.selectFrom('events').select('id').where('workspace_id', '=', ws).where('type', '=', 'deferred.rolled-back').execute()).length, 0)
+  assert.equal((await t.database.db.selectFrom('audit_events').select('id').where('workspace_id', '=', ws).where('action', '=', 'deferred.rolled-back').execute()).length, 0)
 })
