@@ -83,7 +83,11 @@ export async function build(opts: BuildOptions) {
   const statistics = new StatisticsKeeper(database, logger)
 
   const box = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir))
-  const dispatcher = new EventDispatcher(database.db, [], logger, { retentionDays: config.eventsRetentionDays, keepEventTypes: timelineEventTypes })
+  const dispatcher = new EventDispatcher(database.db, [], logger, {
+    retentionDays: config.eventsRetentionDays,
+    keepEventTypes: timelineEventTypes,
+    shareTransactions: database.backend === 'pglite',
+  })
   // Links committed audit entries into their hash chains, off the request path.
   const auditAppender = new AuditAppender(database.db, logger, 1000, (n) => statistics.noteWrites(n))
   const platform: Platform = {

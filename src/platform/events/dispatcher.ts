@@ -46,6 +46,13 @@ export interface DispatcherOptions {
   pruneEveryMs?: number
   /** Event types never pruned: the history that timelines read from the outbox (given by the composition root). */
   keepEventTypes?: readonly string[]
+  /**
+   * Let the database listeners of consecutive events share one transaction.
+   * For embedded PGlite (one session: no lock can be waited on, and every
+   * statement saved counts); off on PostgreSQL, where a transaction spanning
+   * several listeners would take their locks out of the documented order.
+   */
+  shareTransactions?: boolean
 }
 
 /**
@@ -68,6 +75,7 @@ export class EventDispatcher {
   private readonly retentionDays: number
   private readonly pruneEveryMs: number
   private readonly keepEventTypes: readonly string[]
+  private readonly shareTransactions: boolean
 
   constructor(
     private readonly db: Db,
@@ -79,6 +87,7 @@ export class EventDispatcher {
     this.retentionDays = opts.retentionDays ?? 7
     this.pruneEveryMs = opts.pruneEveryMs ?? 60 * 60 * 1000
     this.keepEventTypes = opts.keepEventTypes ?? []
+    this.shareTransactions = opts.shareTransactions ?? false
   }
 
   register(listener: Listener): void {
@@ -162,7 +171,7 @@ export class EventDispatcher {
     for (const r of runs) done.get(r.event_id)?.add(r.listener_id)
     // A listener that failed in a shared transaction, by event id: not run a second time in this pass.
     const failed = new Map<string, Map<string, unknown>>()
-    for (const chunk of workspaceChunks(rows)) await this.runTogether(chunk, done, failed)
+    if (this.shareTransactions) for (const chunk of workspaceChunks(rows)) await this.runTogether(chunk, done, failed)
     const delivered: string[] = []
     // Runs of listeners without a transaction, recorded together after the batch.
     const plainRuns: Array<{ event_id: string; listener_id: string }> = []

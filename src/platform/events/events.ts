@@ -49,10 +49,10 @@ export async function appendEvent(trx: Tx, actor: Actor, event: NewEvent): Promi
  * for the same event, and should skip events its own effects caused.
  *
  * A listener whose effects are in the database runs in a tenant transaction
- * that also records its run: it runs effectively once. The dispatcher runs
- * the database listeners of several consecutive events of one workspace in
- * one transaction, and when any of them fails it rolls that back and runs
- * each in a transaction of its own. A
+ * that also records its run: it runs effectively once. On PGlite the
+ * dispatcher runs the database listeners of several consecutive events of one
+ * workspace in one transaction, and when any of them fails it rolls that back
+ * and runs each in a transaction of its own. A
  * listener with `database: false` (e.g. a realtime publish) runs without a
  * transaction and its runs are recorded once per dispatcher batch: it runs at
  * least once (a crash before the batch is recorded runs it again).
