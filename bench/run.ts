@@ -26,6 +26,8 @@ import { pssMiB, ROOT, type RunningServer, startCommand, startServer } from './s
  *   --log-level LEVEL                the server's LOG_LEVEL (default warn)
  *   --parts start,api,mail           what to measure after the starts (default all; start alone: starts and idle memory)
  *   --senders 1,8,32                 the mail rows' sender counts (default 1,8,32)
+ *   --only api|mail                  the same as --parts start,api or --parts start,mail
+ *   --api-rounds N, --api-seconds S  API load: rounds per level (default 2, --quick 1), seconds per round and side (5, --quick 2)
  */
 const { values: args } = parseArgs({
   options: {
@@ -36,9 +38,14 @@ const { values: args } = parseArgs({
     'log-level': { type: 'string', default: 'warn' },
     parts: { type: 'string', default: 'start,api,mail' },
     senders: { type: 'string', default: '1,8,32' },
+    only: { type: 'string' },
+    'api-rounds': { type: 'string' },
+    'api-seconds': { type: 'string' },
   },
 })
-const parts = new Set((args.parts as string).split(',').map((p) => p.trim()))
+const only = args.only as string | undefined
+if (only !== undefined && !['api', 'mail'].includes(only)) throw new Error('--only must be api or mail')
+const parts = new Set((only ? `start,${only}` : (args.parts as string)).split(',').map((p) => p.trim()))
 const senderLevels = (args.senders as string).split(',').map(Number)
 if (senderLevels.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--senders takes positive integers, e.g. 8,32')
 const backendArg = args.backend as string
@@ -50,8 +57,8 @@ const settings = {
   quick,
   starts: quick ? 1 : 3,
   settleSeconds: quick ? 3 : 5,
-  apiSeconds: quick ? 2 : 5,
-  apiRounds: quick ? 1 : 2,
+  apiSeconds: args['api-seconds'] ? Number(args['api-seconds']) : quick ? 2 : 5,
+  apiRounds: args['api-rounds'] ? Number(args['api-rounds']) : quick ? 1 : 2,
   mailRounds: quick ? 1 : 2,
   mailMails: buildMailWorkload({ to: 'support@size.bench.test' }).length,
 }
@@ -147,6 +154,7 @@ async function runBackend(backend: 'pglite' | 'postgres'): Promise<BackendResult
       timeoutMs: 180_000,
     })
     result.memory.peakMail8MiB = result.mail.find((m) => m.senders === 8)?.peakPssMiB ?? null
+    return finish()
   } catch (err) {
     if (server) console.error(`server output (last lines):\n${server.output().split('\n').slice(-40).join('\n')}`)
     throw err
@@ -156,8 +164,10 @@ async function runBackend(backend: 'pglite' | 'postgres'): Promise<BackendResult
     for (const db of dbs) await db.drop().catch((err: Error) => console.error(`could not drop a bench database: ${err.message}`))
     fs.rmSync(tmp, { recursive: true, force: true })
   }
-  result.seconds = (performance.now() - t0) / 1000
-  return result
+  function finish(): BackendResult {
+    result.seconds = (performance.now() - t0) / 1000
+    return result
+  }
 }
 
 const commit = (() => {

@@ -39,6 +39,7 @@ import { type Database, openDatabase } from './platform/db/database.ts'
 import { migrateToLatest } from './platform/db/migrate.ts'
 import { StatisticsKeeper } from './platform/db/statistics.ts'
 import { withTenant } from './platform/db/tenant.ts'
+import { deferring } from './platform/events/deferred-writes.ts'
 import { AppError } from './platform/errors.ts'
 import { createLocalBus } from './platform/events/bus.ts'
 import { EventDispatcher } from './platform/events/dispatcher.ts'
@@ -83,7 +84,11 @@ export async function build(opts: BuildOptions) {
   const statistics = new StatisticsKeeper(database, logger)
 
   const box = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir))
-  const dispatcher = new EventDispatcher(database.db, [], logger, { retentionDays: config.eventsRetentionDays, keepEventTypes: timelineEventTypes })
+  const dispatcher = new EventDispatcher(database.db, [], logger, {
+    retentionDays: config.eventsRetentionDays,
+    keepEventTypes: timelineEventTypes,
+    shareTransactions: database.backend === 'pglite',
+  })
   // Links committed audit entries into their hash chains, off the request path.
   const auditAppender = new AuditAppender(database.db, logger, 1000, (n) => statistics.noteWrites(n))
   const platform: Platform = {
@@ -98,7 +103,8 @@ export async function build(opts: BuildOptions) {
     dispatcher,
     jobs: createJobs(database.pool, logger),
     async tx(actor: Actor | string, fn) {
-      const result = await withTenant(database.db, typeof actor === 'string' ? actor : actor.workspaceId, fn)
+      // Its events and audit entries are written in one statement just before commit.
+      const result = typeof actor === 'string' ? await withTenant(database.db, actor, (trx) => deferring(trx, fn)) : await withTenant(database.db, actor.workspaceId, (trx) => deferring(trx, fn), actor.recheck)
       dispatcher.kick()
       auditAppender.kick()
       return result

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { sql } from 'kysely'
 import { build, type Omnidesk } from '../src/app.ts'
+import { appendEvent, type DatabaseListener, type DomainEvent } from '../src/platform/events/events.ts'
+import { recordAudit } from '../src/platform/audit/audit.ts'
 import { systemActor } from '../src/platform/auth/actor.ts'
-import { appendEvent, type DomainEvent } from '../src/platform/events/events.ts'
 import { timelineEventTypes } from '../src/modules/conversations/index.ts'
 import { pruneDispatchedEvents } from '../src/platform/events/retention.ts'
+import { appendTestEvent } from './events-helpers.ts'
 import { clientFor, startTestApp } from './harness.ts'
 
 // Listeners without database effects, and outbox pruning, through the real dispatcher.
@@ -28,10 +30,7 @@ async function newWorkspace(omnidesk: Omnidesk): Promise<string> {
   return res.body.workspace.id as string
 }
 
-const append = (omnidesk: Omnidesk, workspaceId: string, type: string) => {
-  const actor = systemActor(workspaceId, 'batching test')
-  return omnidesk.platform.tx(actor, (trx) => appendEvent(trx, actor, { type }))
-}
+const append = appendTestEvent
 
 const runsOf = async (ids: string[], listener: string) =>
   (await t.database.db.selectFrom('event_listener_runs').select('event_id').where('event_id', 'in', ids).where('listener_id', '=', listener).execute()).length
@@ -103,4 +102,105 @@ test('dispatched events older than the retention are pruned; timeline events and
   const left = (await t.database.db.selectFrom('events').select('id').where('id', 'in', [old, timeline, bounced, recent, pending]).execute()).map((r) => r.id).sort()
   assert.deepEqual(left, [timeline, bounced, recent, pending].sort())
   assert.equal(await runsOf([old, timeline], 'test.x'), 0, 'the bookkeeping of old dispatched events goes too')
+})
+
+const embedded = t.database.backend === 'pglite'
+
+test('database listeners of consecutive events share one transaction on PGlite (one each on PostgreSQL); a failing one falls back to a transaction each and is not run twice', async () => {
+  const o = await instance()
+  const txids: Array<{ listener: string; event: string; txid: string }> = []
+  let flakyCalls = 0
+  const txid = async (trx: Parameters<DatabaseListener['handle']>[1]) => (await sql<{ id: string }>`select txid_current()::text as id`.execute(trx)).rows[0]?.id as string
+  o.platform.dispatcher.register({
+    id: 'test.db-ok',
+    types: ['together.tested'],
+    async handle(event, trx) {
+      txids.push({ listener: 'ok', event: event.id, txid: await txid(trx) })
+    },
+  })
+  o.platform.dispatcher.register({
+    id: 'test.db-flaky',
+    types: ['together.tested'],
+    async handle(event, trx) {
+      if (event.payload.fail) {
+        flakyCalls++
+        throw new Error('flaky is down')
+      }
+      txids.push({ listener: 'flaky', event: event.id, txid: await txid(trx) })
+    },
+  })
+  const ws = await newWorkspace(o)
+  const ids = [await append(o, ws, 'together.tested'), await append(o, ws, 'together.tested'), await append(o, ws, 'together.tested')]
+  await o.platform.dispatcher.drain()
+  const mine = txids.filter((r) => ids.includes(r.event))
+  assert.equal(mine.length, 6, 'each listener once per event')
+  if (embedded) assert.equal(new Set(mine.map((r) => r.txid)).size, 1, 'one transaction for all of them')
+  else assert.equal(new Set(mine.map((r) => r.txid)).size, 6, 'PostgreSQL: a transaction each (lock order)')
+  assert.equal(await runsOf(ids, 'test.db-ok'), 3)
+  assert.equal(await runsOf(ids, 'test.db-flaky'), 3)
+
+  txids.length = 0
+  const more = [await appendTestEvent(o, ws, 'together.tested'), await appendTestEvent(o, ws, 'together.tested', { fail: true }), await appendTestEvent(o, ws, 'together.tested')]
+  await o.platform.dispatcher.drain()
+  assert.equal(flakyCalls, 1, 'the failing listener ran once in this pass, not again after the fallback')
+  const after = txids.filter((r) => more.includes(r.event))
+  const okCalls = after.filter((r) => r.listener === 'ok')
+  assert.deepEqual([...new Set(okCalls.map((r) => r.event))], more)
+  const lastTx = more.map((e) => okCalls.filter((r) => r.event === e).at(-1)?.txid)
+  assert.equal(new Set(lastTx).size, 3, 'after the shared transaction rolled back, each ran again in a transaction of its own')
+  assert.equal(await runsOf(more, 'test.db-ok'), 3)
+  assert.equal(await runsOf(more, 'test.db-flaky'), 2, 'no run recorded for the failed one')
+  const failedRow = await t.database.db.selectFrom('events').selectAll().where('id', '=', more[1] as string).executeTakeFirstOrThrow()
+  assert.equal(failedRow.dispatched_at, null)
+  assert.match(failedRow.last_error ?? '', /test\.db-flaky: flaky is down/)
+})
+
+test('a listener that does not accept an event is neither run nor recorded for it', async () => {
+  const o = await instance()
+  let calls = 0
+  o.platform.dispatcher.register({
+    id: 'test.picky',
+    types: ['picky.tested'],
+    accepts: (event) => event.payload.wanted === true,
+    async handle() {
+      calls++
+    },
+  })
+  const ws = await newWorkspace(o)
+  const skipped = await appendTestEvent(o, ws, 'picky.tested', { wanted: false })
+  const wanted = await appendTestEvent(o, ws, 'picky.tested', { wanted: true })
+  await o.platform.dispatcher.drain()
+  assert.equal(calls, 1)
+  assert.equal(await runsOf([skipped], 'test.picky'), 0)
+  assert.equal(await runsOf([wanted], 'test.picky'), 1)
+  const rows = await t.database.db.selectFrom('events').select('dispatched_at').where('id', 'in', [skipped, wanted]).execute()
+  assert.ok(rows.every((r) => r.dispatched_at), 'both dispatched')
+})
+
+test('a p.tx transaction writes its events and audit entries at commit, in the order they were recorded; none when it rolls back', async () => {
+  const o = await instance()
+  const ws = await newWorkspace(o)
+  const actor = systemActor(ws, 'deferred test')
+  await o.platform.tx(actor, async (trx) => {
+    for (const type of ['deferred.first', 'deferred.second', 'deferred.third']) {
+      await appendEvent(trx, actor, { type })
+      await recordAudit(trx, actor, { action: type, entityType: 'test' })
+    }
+    // Not written yet: they go in one statement just before the commit.
+    assert.equal((await trx.selectFrom('events').select('id').where('workspace_id', '=', ws).where('type', 'like', 'deferred.%').execute()).length, 0)
+  })
+  const events = await t.database.db.selectFrom('events').select(['id', 'type']).where('workspace_id', '=', ws).where('type', 'like', 'deferred.%').orderBy('id').execute()
+  assert.deepEqual(events.map((e) => e.type), ['deferred.first', 'deferred.second', 'deferred.third'])
+  const audit = await t.database.db.selectFrom('audit_events').select(['action']).where('workspace_id', '=', ws).where('action', 'like', 'deferred.%').orderBy('id').execute()
+  assert.deepEqual(audit.map((a) => a.action), ['deferred.first', 'deferred.second', 'deferred.third'])
+  await assert.rejects(
+    o.platform.tx(actor, async (trx) => {
+      await appendEvent(trx, actor, { type: 'deferred.rolled-back' })
+      await recordAudit(trx, actor, { action: 'deferred.rolled-back', entityType: 'test' })
+      throw new Error('boom')
+    }),
+    /boom/,
+  )
+  assert.equal((await t.database.db.selectFrom('events').select('id').where('workspace_id', '=', ws).where('type', '=', 'deferred.rolled-back').execute()).length, 0)
+  assert.equal((await t.database.db.selectFrom('audit_events').select('id').where('workspace_id', '=', ws).where('action', '=', 'deferred.rolled-back').execute()).length, 0)
 })

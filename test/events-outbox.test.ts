@@ -4,6 +4,7 @@ import { sql } from 'kysely'
 import { build, type Omnidesk } from '../src/app.ts'
 import { systemActor } from '../src/platform/auth/actor.ts'
 import { appendEvent, type DomainEvent } from '../src/platform/events/events.ts'
+import { appendTestEvent } from './events-helpers.ts'
 import { clientFor, startTestApp } from './harness.ts'
 
 // The outbox guarantees, through the real dispatcher on a real database. The
@@ -50,10 +51,7 @@ async function newWorkspace(omnidesk: Omnidesk) {
   return { id: res.body.workspace.id as string, client: clientFor(omnidesk, res.body.token) }
 }
 
-async function append(omnidesk: Omnidesk, workspaceId: string, type: string, payload: Record<string, unknown> = {}) {
-  const actor = systemActor(workspaceId, 'outbox test')
-  return omnidesk.platform.tx(actor, (trx) => appendEvent(trx, actor, { type, payload }))
-}
+const append = appendTestEvent
 
 test('at least once: events written by a process that never dispatched them are delivered after a restart', async () => {
   const first = await build({ config: t.config, database: t.database })

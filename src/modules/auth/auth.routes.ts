@@ -56,14 +56,18 @@ export const authRoutes =
           ...commonErrors,
         },
       },
-    }, async (req) => ({
-      workspaceId: req.actor.workspaceId,
-      userId: req.actor.userId,
-      role: req.actor.role,
-      kind: req.actor.kind,
-      instanceOwner: req.actor.instanceOwner === true,
-      label: req.actor.label,
-    }))
+    }, async (req) => {
+      // The one route that opens no transaction: a cached token is re-checked here too.
+      await auth.confirm(req.actor)
+      return {
+        workspaceId: req.actor.workspaceId,
+        userId: req.actor.userId,
+        role: req.actor.role,
+        kind: req.actor.kind,
+        instanceOwner: req.actor.instanceOwner === true,
+        label: req.actor.label,
+      }
+    })
 
     app.post('/tokens', {
       schema: {

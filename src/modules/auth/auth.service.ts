@@ -10,6 +10,7 @@ import type { Authenticator } from '../../platform/http/auth.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { assertMayActOn, hashPassword, normaliseEmail, type UsersService, usersRepository } from '../users/index.ts'
 import * as repo from './auth.repository.ts'
+import { TokenCache } from './token-cache.ts'
 import type { Row } from '../../platform/db/schema.ts'
 
 export interface ApiToken {
@@ -39,7 +40,11 @@ const toApiToken = (r: Row<'api_tokens'>): ApiToken => ({
 let dummyHash: Promise<string> | null = null
 const getDummyHash = () => (dummyHash ??= hashPassword(randomBytes(16).toString('hex')))
 
+/** How long a looked-up API token is used before it is looked up again. */
+const TOKEN_CACHE_MS = 10_000
+
 export function createAuthService(p: Platform, deps: { users: UsersService }) {
+  const tokens = new TokenCache(TOKEN_CACHE_MS)
   const actorFrom = (u: { workspace_id: string; user_id: string; role: string; name: string; email: string; instance_owner: boolean }, kind: 'user' | 'token', tokenId?: string): Actor => ({
     kind,
     workspaceId: u.workspace_id,
@@ -68,13 +73,21 @@ export function createAuthService(p: Platform, deps: { users: UsersService }) {
         if (!owner) return null
         return { kind: 'token', workspaceId: owner.workspace_id, userId: owner.id, role: owner.role as Role, instanceOwner: true, tokenId: 'admin-token', label: 'instance owner (OMNIDESK_ADMIN_TOKEN)' }
       }
-      // Every request starts here: one statement, no BEGIN/COMMIT around it.
-      const found = await repo.findTokenWithUser(p.db, sha256Hex(bearer))
+      // Every request starts here: from the cache (re-checked by the request's transaction), else one statement.
+      const hash = sha256Hex(bearer)
+      const cached = tokens.get(hash)
+      const found = cached ?? (await repo.findTokenWithUser(p.db, hash))
       if (!found || found.revoked_at || !found.active) return null
       if (found.expires_at && found.expires_at.getTime() <= Date.now()) return null
       // Record use at most once a minute per token, not on every request.
-      if (!found.last_used_at || Date.now() - found.last_used_at.getTime() > 60_000) await withSystem(p.db, (trx) => repo.touchToken(trx, found.token_id))
-      return actorFrom(found, 'token', found.token_id)
+      if (!found.last_used_at || Date.now() - found.last_used_at.getTime() > 60_000) {
+        found.last_used_at = new Date()
+        await withSystem(p.db, (trx) => repo.touchToken(trx, found.token_id))
+      }
+      if (!cached) tokens.set(hash, found)
+      const actor = actorFrom(found, 'token', found.token_id)
+      if (cached) actor.recheck = { tokenId: found.token_id, userId: found.user_id, role: found.role, instanceOwner: found.instance_owner, stale: () => tokens.forget(found.token_id) }
+      return actor
     }
     if (session) {
       const found = await repo.findSessionWithUser(p.db, sha256Hex(session))
@@ -87,6 +100,11 @@ export function createAuthService(p: Platform, deps: { users: UsersService }) {
   return {
     authenticate,
     issueTokenInTx,
+
+    /** For a route that opens no transaction: re-checks a cached token as a transaction would (refused: 401). */
+    async confirm(actor: Actor): Promise<void> {
+      if (actor.recheck) await p.tx(actor, async () => {})
+    },
 
     /** Password sign-in. Returns the session secret for the cookie. */
     async login(input: { email: string; password: string; workspaceId?: string | undefined }, req: Pick<FastifyRequest, 'ip' | 'headers' | 'id'>) {
@@ -157,6 +175,7 @@ export function createAuthService(p: Platform, deps: { users: UsersService }) {
         if (holder) assertMayActOn(actor, holder)
         const row = await repo.revokeToken(trx, actor.workspaceId, id)
         if (!row) throw notFound('Token')
+        tokens.forget(id)
         await recordAudit(trx, actor, { action: 'token.revoked', entityType: 'api_token', entityId: id })
         return toApiToken(row)
       })

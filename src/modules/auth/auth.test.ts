@@ -146,3 +146,45 @@ test('a malformed Authorization header is a clear 401', async () => {
   assert.equal(res.status, 401)
   assert.match(res.body.error.message, /Bearer/)
 })
+
+test('a cached API token is re-checked by every request: revoked, deactivated or re-roled in the database, it is refused at once', async () => {
+  const { ws, userId } = await workspaceWithAgent()
+  const created = await ws.post('/api/v1/tokens', { name: 'cached', userId })
+  assert.equal(created.status, 201)
+  const bot = ws.as(created.body.secret)
+  const create = () => bot.post('/api/v1/conversations', { contact: { email: `c-${Math.random()}@example.com` }, message: { text: 'hi' } })
+  // Looked up, then served from the cache.
+  assert.equal((await create()).status, 201)
+  assert.equal((await create()).status, 201)
+  // Revoked behind the process's back (another node, or SQL): the request's transaction refuses it, and so does /auth/me.
+  await t.database.db.updateTable('api_tokens').set({ revoked_at: new Date() }).where('id', '=', created.body.token.id).execute()
+  assert.equal((await create()).status, 401)
+  assert.equal((await bot.get('/api/v1/auth/me')).status, 401)
+  await t.database.db.updateTable('api_tokens').set({ revoked_at: null }).where('id', '=', created.body.token.id).execute()
+  assert.equal((await bot.get('/api/v1/auth/me')).status, 200)
+  assert.equal((await bot.get('/api/v1/auth/me')).status, 200, 'cached again')
+  await t.database.db.updateTable('users').set({ active: false }).where('id', '=', userId).execute()
+  assert.equal((await bot.get('/api/v1/auth/me')).status, 401)
+  assert.equal((await create()).status, 401)
+  await t.database.db.updateTable('users').set({ active: true }).where('id', '=', userId).execute()
+  // A role changed in the database: the cached role is not used; the next lookup has the new one.
+  assert.equal((await bot.get('/api/v1/auth/me')).body.role, 'agent')
+  await t.database.db.updateTable('users').set({ role: 'auditor' }).where('id', '=', userId).execute()
+  assert.equal((await create()).status, 401, 'no create with the old role')
+  assert.equal((await bot.get('/api/v1/auth/me')).body.role, 'auditor')
+  assert.equal((await create()).status, 403)
+  // Through the API a role change also revokes the user's tokens (users module): refused at once.
+  assert.equal((await ws.patch(`/api/v1/users/${userId}`, { role: 'agent' })).status, 200)
+  assert.equal((await bot.get('/api/v1/auth/me')).status, 401)
+})
+
+test('a token revoked through the API is refused by the next request of this process', async () => {
+  const ws = await t.workspace()
+  const created = await ws.post('/api/v1/tokens', { name: 'revoked' })
+  const bot = ws.as(created.body.secret)
+  assert.equal((await bot.get('/api/v1/users')).status, 200)
+  assert.equal((await bot.get('/api/v1/users')).status, 200)
+  assert.equal((await ws.delete(`/api/v1/tokens/${created.body.token.id}`)).status, 200)
+  assert.equal((await bot.get('/api/v1/auth/me')).status, 401)
+  assert.equal((await bot.get('/api/v1/users')).status, 401)
+})

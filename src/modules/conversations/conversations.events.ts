@@ -81,6 +81,6 @@ export function emit<T extends ConversationEventType>(
   conversation: { id: string; contact_id: string },
   type: T,
   payload: ConversationEventPayloads[T],
-): Promise<string> {
+): Promise<void> {
   return appendEvent(trx, actor, { type, conversationId: conversation.id, contactId: conversation.contact_id, payload: { ...payload } })
 }

@@ -225,7 +225,8 @@ test('only committed events of its own workspace reach a client: a rolled-back t
     }),
     /boom/,
   )
-  const id = await t.omnidesk.platform.tx(actor, (trx) => appendEvent(trx, actor, { type: 'test.committed', conversationId, payload: { n: 1 } }))
+  await t.omnidesk.platform.tx(actor, (trx) => appendEvent(trx, actor, { type: 'test.committed', conversationId, payload: { n: 1 } }))
+  const { id } = await t.database.db.selectFrom('events').select('id').where('workspace_id', '=', ws.workspaceId).where('type', '=', 'test.committed').executeTakeFirstOrThrow()
   // Delivery is in outbox order, so a leaked rolled-back event would come first.
   const got = await c.next((f) => f.type === 'event', 'the committed event')
   assert.deepEqual(got.event, {

@@ -2,6 +2,7 @@ import type { Actor } from '../auth/actor.ts'
 import { canonicalJson, sha256Hex } from '../crypto.ts'
 import type { Tx } from '../db/tenant.ts'
 import type { Row } from '../db/schema.ts'
+import { deferAudit } from '../events/deferred-writes.ts'
 
 export const GENESIS_HASH = '0'.repeat(64)
 
@@ -61,23 +62,22 @@ export function hashOfRow(r: Row<'audit_events'>, seq: string, prevHash: string)
  * afterwards, in batches, so the chain is not a queue every write waits in.
  */
 export async function recordAudit(trx: Tx, actor: Actor, entry: AuditEntry): Promise<void> {
-  await trx
-    .insertInto('audit_events')
-    .values({
-      workspace_id: actor.workspaceId,
-      actor_type: actor.kind,
-      actor_id: actor.tokenId && actor.kind === 'token' ? `${actor.userId}/${actor.tokenId}` : actor.userId,
-      actor_label: actor.label,
-      action: entry.action,
-      entity_type: entry.entityType,
-      entity_id: entry.entityId ?? null,
-      changes: entry.changes == null ? null : JSON.stringify(entry.changes),
-      ip: actor.ip ?? null,
-      request_id: actor.requestId ?? null,
-      // Millisecond precision on purpose: the hash covers created_at as a JS Date reads it back.
-      created_at: new Date(),
-    })
-    .execute()
+  const row = {
+    workspace_id: actor.workspaceId,
+    actor_type: actor.kind,
+    actor_id: actor.tokenId && actor.kind === 'token' ? `${actor.userId}/${actor.tokenId}` : actor.userId,
+    actor_label: actor.label,
+    action: entry.action,
+    entity_type: entry.entityType,
+    entity_id: entry.entityId ?? null,
+    changes: entry.changes == null ? null : JSON.stringify(entry.changes),
+    ip: actor.ip ?? null,
+    request_id: actor.requestId ?? null,
+    // Millisecond precision on purpose: the hash covers created_at as a JS Date reads it back.
+    created_at: new Date(),
+  }
+  // In a transaction of `p.tx`, written with its events just before commit (events/deferred-writes.ts).
+  if (!deferAudit(trx, row)) await trx.insertInto('audit_events').values(row).execute()
 }
 
 export interface ChainReport {

@@ -1,3 +1,4 @@
+import type { TokenRecheck } from '../db/tenant.ts'
 import { AppError, forbidden } from '../errors.ts'
 
 export const roles = ['owner', 'admin', 'supervisor', 'agent', 'auditor'] as const
@@ -24,6 +25,8 @@ export interface Actor {
    * authentication never sets it, so API callers cannot backdate anything.
    */
   occurredAt?: Date | undefined
+  /** Set when the API token came from the in-process cache: `p.tx` re-checks it in its first statement (db/tenant.ts). */
+  recheck?: TokenRecheck | undefined
 }
 
 export function systemActor(workspaceId: string, label = 'system'): Actor {

@@ -1,5 +1,6 @@
 import type { Actor } from '../auth/actor.ts'
 import type { Tx } from '../db/tenant.ts'
+import { deferEvent } from './deferred-writes.ts'
 
 /**
  * Domain events, named `noun.verb-past`. Payloads are documented where each is
@@ -25,23 +26,21 @@ export interface NewEvent {
 
 /**
  * Writes an event into the outbox inside the caller's transaction: the event
- * exists exactly when the state change it describes has committed.
+ * exists exactly when the state change it describes has committed. In a
+ * transaction of `p.tx` the row is buffered and written with the others just
+ * before commit (deferred-writes.ts).
  */
-export async function appendEvent(trx: Tx, actor: Actor, event: NewEvent): Promise<string> {
-  const row = await trx
-    .insertInto('events')
-    .values({
-      workspace_id: actor.workspaceId,
-      type: event.type,
-      conversation_id: event.conversationId ?? null,
-      contact_id: event.contactId ?? null,
-      actor: JSON.stringify({ type: actor.kind, id: actor.userId, label: actor.label }),
-      payload: JSON.stringify(event.payload ?? {}),
-      ...(actor.occurredAt && { created_at: actor.occurredAt }),
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow()
-  return row.id
+export async function appendEvent(trx: Tx, actor: Actor, event: NewEvent): Promise<void> {
+  const row = {
+    workspace_id: actor.workspaceId,
+    type: event.type,
+    conversation_id: event.conversationId ?? null,
+    contact_id: event.contactId ?? null,
+    actor: JSON.stringify({ type: actor.kind, id: actor.userId, label: actor.label }),
+    payload: JSON.stringify(event.payload ?? {}),
+    ...(actor.occurredAt && { created_at: actor.occurredAt }),
+  }
+  if (!deferEvent(trx, row)) await trx.insertInto('events').values(row).execute()
 }
 
 /**
@@ -49,8 +48,11 @@ export async function appendEvent(trx: Tx, actor: Actor, event: NewEvent): Promi
  * record of which events it has handled). `handle` must be safe to run twice
  * for the same event, and should skip events its own effects caused.
  *
- * A listener whose effects are in the database runs in its own tenant
- * transaction, which also records its run: it runs effectively once. A
+ * A listener whose effects are in the database runs in a tenant transaction
+ * that also records its run: it runs effectively once. On PGlite the
+ * dispatcher runs the database listeners of several consecutive events of one
+ * workspace in one transaction, and when any of them fails it rolls that back
+ * and runs each in a transaction of its own. A
  * listener with `database: false` (e.g. a realtime publish) runs without a
  * transaction and its runs are recorded once per dispatcher batch: it runs at
  * least once (a crash before the batch is recorded runs it again).
@@ -61,6 +63,12 @@ interface ListenerBase {
   id: string
   /** Event types this listener wants; `'*'` for all. */
   types: readonly string[] | '*'
+  /**
+   * A pure test on the event alone (no I/O, same answer every time): false
+   * when the listener has nothing to do with it. Nothing is run, opened or
+   * recorded for such an event.
+   */
+  accepts?(event: DomainEvent): boolean
 }
 
 export interface DatabaseListener extends ListenerBase {

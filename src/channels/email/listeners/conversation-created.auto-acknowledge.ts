@@ -25,9 +25,11 @@ export function autoAcknowledgeListener(deps: Deps): Listener {
   return {
     id: 'email.auto-acknowledge',
     types: ['conversation.created'],
+    // Only conversations opened by customer mail (the email intake acts as the system), not by an agent:
+    // the dispatcher opens no transaction for the others.
+    accepts: (event) => (event.payload as { channel?: string }).channel === 'email' && !!event.payload.inboxId && !!event.conversationId && event.actor.type === 'system',
     async handle(event, trx) {
       const payload = event.payload as { inboxId?: string; channel?: string }
-      // Only conversations opened by customer mail (the email intake acts as the system), not by an agent.
       if (payload.channel !== 'email' || !payload.inboxId || !event.conversationId || event.actor.type !== 'system') return
       const ws = event.workspaceId
       const inbox = await trx.selectFrom('inboxes').select(['config', 'active']).where('workspace_id', '=', ws).where('id', '=', payload.inboxId).executeTakeFirst()
