@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import path from 'node:path'
 import { after, before, test } from 'node:test'
 import nodemailer from 'nodemailer'
 import type { Page } from 'playwright-core'
+import { fixtureDir } from '../../src/channels/email/email.fixtures.ts'
 import { axeViolations, browserSkipReason, type Desk, screenshot, startDesk } from './desk-harness.ts'
 
 /**
@@ -45,7 +47,7 @@ test('an email’s inline cid: pictures show in the email frame at once, while r
   const inbox = await desk.api('POST', '/api/v1/inboxes', { name: 'Support mail', channel: 'email', config: { address: 'help@acme.test' } })
   assert.equal(inbox.status, 201, JSON.stringify(inbox.body))
   // A real mail (nodemailer's own test message): multipart/related HTML with two cid: pictures.
-  const raw = fs.readFileSync('/work/shared/data/email/mailparser__nodemailer.eml')
+  const raw = fs.readFileSync(path.join(fixtureDir, 'mailparser__nodemailer.eml'))
   const smtp = nodemailer.createTransport({ host: '127.0.0.1', port: desk.smtpPort, secure: false, ignoreTLS: true })
   await smtp.sendMail({ envelope: { from: 'andris@kreata.ee', to: ['help@acme.test'] }, raw })
   let conversationId = ''
