@@ -11,14 +11,23 @@ import { loadConfig } from '../src/platform/config.ts'
  * wrapping pg.Client#query: the request's own statements plus the work it
  * leaves to the background (event dispatcher, audit appender), on embedded
  * PGlite in a temporary data directory. `node --import tsx bench/statements.ts`
- * (BENCH_CREATES, default 200; 10 at a time through app.inject).
+ * (BENCH_CREATES, default 200; 10 at a time through app.inject). Prints the
+ * statements per create grouped by their text, most frequent first, then the total.
  */
 const creates = Number(process.env.BENCH_CREATES ?? 200)
 let count = 0
+let counting = false
+/** Statements by their text (whitespace folded, first 200 characters), counted while `counting`. */
+const groups = new Map<string, number>()
 const original = pg.Client.prototype.query
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a transparent wrapper of an overloaded method
 ;(pg.Client.prototype as any).query = function (this: pg.Client, ...args: unknown[]) {
   count++
+  if (counting) {
+    const q = args[0]
+    const text = (typeof q === 'string' ? q : ((q as { text?: string } | undefined)?.text ?? String(q))).replace(/\s+/g, ' ').trim().slice(0, 200)
+    groups.set(text, (groups.get(text) ?? 0) + 1)
+  }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
   return (original as any).apply(this, args)
 }
@@ -42,6 +51,7 @@ try {
   await o.platform.dispatcher.drain()
   await new Promise((r) => setTimeout(r, 1500))
   count = 0
+  counting = true
   for (let i = 1; i <= creates; i += 10) {
     const res = await Promise.all(Array.from({ length: 10 }, (_, k) => post(i + k)))
     for (const r of res) if (r.statusCode !== 201) throw new Error(`${r.statusCode} ${r.body}`)
@@ -49,6 +59,9 @@ try {
   await o.platform.dispatcher.drain()
   await new Promise((r) => setTimeout(r, 1500)) // background passes (audit appender) settle
   const total = count
+  counting = false
+  // Per create, most frequent first: where the statements go.
+  for (const [text, n] of [...groups].sort((a, b) => b[1] - a[1])) console.log(`${(n / creates).toFixed(2).padStart(6)}  ${text}`)
   console.log(`${total} statements for ${creates} creates: ${(total / creates).toFixed(1)} per create (request + dispatcher + background)`)
 } finally {
   pg.Client.prototype.query = original
