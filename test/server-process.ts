@@ -1,16 +1,12 @@
 /**
  * The real server process, for the tests that need one (kill -9 mid-stream, the
  * browser): `node scripts/start.mjs`, exactly what `npm start` runs — the
- * compiled dist/ when it is current. When dist/ is stale (sources edited since
- * the last build) the sources run with `--import tsx`, given on the command line
- * so the MIME parser's worker thread inherits the loader (start.mjs's in-process
- * tsx fallback does not reach worker threads).
+ * compiled dist/ when it is current, the sources through tsx when dist/ is stale
+ * (sources edited since the last build), as a user's `npm start` would.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-// @ts-expect-error -- a plain .mjs script of the repository, without types
-import { staleReason } from '../scripts/build-info.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -43,8 +39,7 @@ export function serverEnv(o: { dataDir: string; port: number; smtpPort: number; 
 
 /** Starts the server; resolves once HTTP and SMTP listen (main.ts prints its banner after both). */
 export async function startServerProcess(env: NodeJS.ProcessEnv, readyWithinMs = 90_000): Promise<ServerProcess> {
-  const args = staleReason() === null ? [path.join(root, 'scripts', 'start.mjs')] : ['--import', 'tsx', path.join(root, 'src', 'main.ts')]
-  const proc = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()))
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()))

@@ -18,9 +18,19 @@ export function createParsePool(logger: Logger, opts: { threads?: number } = {})
   let pool: Piscina<Uint8Array, ParseTaskResult> | null = null
   let broken = false
   try {
-    // Compiled (dist/*.js) the worker is a .js file beside this one; from the sources (tsx) a .ts file.
-    const worker = new URL(import.meta.url.endsWith('.ts') ? './parse.worker.ts' : './parse.worker.js', import.meta.url)
-    pool = new Piscina({ filename: worker.href, minThreads: 0, maxThreads: threads, idleTimeout: 30_000 })
+    // Compiled (dist/*.js) the worker is a .js file beside this one; from the sources (tsx) a .ts file,
+    // and the worker needs tsx's loader itself: `scripts/start.mjs` registers tsx in-process
+    // (`register()`), which worker threads do not inherit, unlike a `--import tsx` flag.
+    const fromSources = import.meta.url.endsWith('.ts')
+    const worker = new URL(fromSources ? './parse.worker.ts' : './parse.worker.js', import.meta.url)
+    const execArgv = fromSources && !process.execArgv.some((a) => a.includes('tsx')) ? [...process.execArgv, '--import', 'tsx'] : process.execArgv
+    pool = new Piscina({ filename: worker.href, minThreads: 0, maxThreads: threads, idleTimeout: 30_000, execArgv })
+    // A worker that dies outside a task (it failed to load, say) is reported here: without a
+    // listener the pool's 'error' event would take the whole server down.
+    pool.on('error', (err: unknown) => {
+      if (!broken) logger.warn({ err }, 'inbound email: a MIME worker failed; parsing on the main thread from now on')
+      broken = true
+    })
   } catch (err) {
     logger.warn({ err }, 'inbound email: no MIME worker pool; parsing on the main thread')
   }
