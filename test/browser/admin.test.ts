@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
 import { useTestApp } from '../harness.ts'
 import { launchChromium, serveTestApp } from './desk-harness.ts'
+import { screenshotDir } from './screenshot-dir.ts'
 
 // The admin screens in a real browser: an admin creates an inbox through the
 // form generated from the channel's schema; an agent sees no admin screen.
@@ -13,7 +14,7 @@ const haveBrowser = fs.existsSync(executablePath)
 if (!haveBrowser && process.env.CI) throw new Error(`${executablePath} is missing: CI must install chromium (see .ci/run)`)
 const skip = haveBrowser ? false : `chromium is not installed at ${executablePath} (apt-get install -y chromium); skipped outside CI`
 
-const shots = path.join(import.meta.dirname, '../../docs/screenshots')
+const shots = screenshotDir
 let browser: Browser
 let base = ''
 const password = 'correct horse battery staple'

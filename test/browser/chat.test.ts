@@ -2,7 +2,7 @@
  * The chat widget in a real browser (Debian's chromium via playwright-core),
  * embedded in a page served from ANOTHER origin than Omnidesk. The widget
  * reaches Omnidesk through a TCP proxy the test can cut, to drop the
- * connection while the visitor types. Screenshots go to docs/screenshots/chat-*.png.
+ * connection while the visitor types. Screenshots go to test-results/screenshots/chat-*.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
@@ -17,12 +17,13 @@ import { waitForDelivery } from '../../src/modules/conversations/test-helpers.ts
 import { send, smtpClient, uniqueAddress } from '../../src/channels/email/test-helpers.ts'
 import { startRelay } from '../../src/channels/email/test-relay.ts'
 import { startTestApp, type TestApp, type WorkspaceClient } from '../harness.ts'
+import { screenshotDir } from './screenshot-dir.ts'
 
 const CHROMIUM = '/usr/bin/chromium'
 const present = fs.existsSync(CHROMIUM)
 if (!present && process.env.CI) throw new Error(`${CHROMIUM} is missing: install it (apt-get install -y chromium); browser tests must run in CI`)
 const skip = present ? false : `${CHROMIUM} is not installed (apt-get install -y chromium); skipping the browser tests outside CI`
-const shots = path.resolve(import.meta.dirname, '../../docs/screenshots')
+const shots = screenshotDir
 
 /** A TCP proxy in front of Omnidesk that can drop every connection and refuse new ones until restored. */
 async function startProxy(targetPort: number) {

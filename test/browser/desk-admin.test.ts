@@ -11,7 +11,7 @@ import { axeViolations, browserSkipReason, launchChromium, screenshot, serveTest
  * does): edit an inbox and see its health, team members, the merge
  * suggestions review and its undo, the customer panel's attributes and
  * pending suggestion, agents' presence and load on the board, axe on every
- * admin screen. Screenshots go to docs/screenshots/.
+ * admin screen. Screenshots go to test-results/screenshots/ (docs/screenshots/ with UPDATE_SCREENSHOTS=1).
  */
 const skip = browserSkipReason()
 if (skip) console.log(`# ${skip}`)

@@ -18,10 +18,11 @@ import { freePort } from '../net.ts'
 import { serverEnv, startServerProcess } from '../server-process.ts'
 import { createThrowawayDatabase } from '../server-database.ts'
 import { ensureWebBuilt } from '../web/built-app.ts'
+import { screenshotDir } from './screenshot-dir.ts'
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const chromiumPath = '/usr/bin/chromium'
-export const screenshots = path.join(root, 'docs', 'screenshots')
+export const screenshots = screenshotDir
 
 /** Why browser tests cannot run here, or null. Without chromium they skip locally and fail in CI. */
 export function browserSkipReason(): string | null {
