@@ -77,3 +77,29 @@ for (const senders of [8, 32, 64]) {
     assert.equal((await ws.get('/api/v1/audit-events/verify')).body.intact, true)
   })
 }
+
+test('16 concurrent creates for one new email, mixed with creates for a known one: one contact with one identity, 16 conversations each', async () => {
+  const ws = await t.workspace()
+  const known = 'known@example.com'
+  assertAllCreated([await ws.post('/api/v1/conversations', { contact: { email: known }, message: { text: 'First' } })])
+  const fresh = 'fresh@example.com'
+  // Interleaved: the new customer's creates race each other and the known customer's, who also gets a name filled in.
+  const emails = Array.from({ length: 32 }, (_, i) => (i % 2 === 0 ? fresh : known))
+  const results = await Promise.all(emails.map((email, i) => create(ws, email, i)))
+  assertAllCreated(results)
+
+  const conversations = await allConversations(ws)
+  assert.equal(conversations.length, 1 + 32)
+  for (const [email, expected] of [[fresh, 16], [known, 17]] as const) {
+    const ids = await contactsWithEmail(ws, email)
+    assert.equal(ids.length, 1, `one contact for ${email}`)
+    const contact = await ws.get(`/api/v1/contacts/${ids[0]}`)
+    assert.equal(contact.status, 200, JSON.stringify(contact.body))
+    assert.deepEqual(contact.body.identities.map((i: { kind: string; value: string }) => `${i.kind}:${i.value}`), [`email:${email}`], `one identity for ${email}`)
+    assert.equal(conversations.filter((c) => c.contactId === ids[0]).length, expected, `conversations of ${email}`)
+    assert.ok(results.every((r, i) => emails[i] !== email || r.body.contactId === ids[0]), `every create for ${email} answered its contact`)
+  }
+  const named = await ws.get(`/api/v1/contacts/${(await contactsWithEmail(ws, known))[0]}`)
+  assert.match(named.body.name, /^Customer \d+$/, 'the known contact without a name got one from a create')
+  assert.equal((await ws.get('/api/v1/audit-events/verify')).body.intact, true)
+})

@@ -272,3 +272,82 @@ export function mergesOf(trx: Tx, workspaceId: string, contactId: string) {
     .limit(500)
     .execute()
 }
+
+/** What `resolveIdentities` did, in one statement. */
+export interface IdentityResolution {
+  /** The contact owning the first given identity that has one, as the statement's snapshot saw it; null: none did. */
+  ownerId: string | null
+  /** The owner, locked FOR UPDATE (null when it was deleted meanwhile), with its name and merged_into_id as locked. */
+  locked: { id: string; name: string | null; mergedIntoId: string | null } | null
+  /** The contact inserted because no identity had an owner. */
+  createdId: string | null
+  /** The identities inserted (for the new contact, or added to the unmerged owner); a given one missing was taken concurrently. */
+  inserted: Array<{ id: string; kind: string }>
+}
+
+/**
+ * The common case of contact resolution in ONE statement: looks up the owner
+ * of the first identity (in the order given) that has one; with an owner,
+ * locks it FOR UPDATE and, unless it was merged away, adds the identities it
+ * lacks (ON CONFLICT DO NOTHING); with none, inserts a contact and all the
+ * identities. The data-modifying CTEs cannot see an identity a concurrent
+ * transaction inserts after this statement's snapshot: the insert then waits
+ * for it and does nothing, and the caller sees fewer `inserted` than given
+ * (a lost race: it deletes the new contact and resolves again).
+ */
+export async function resolveIdentities(trx: Tx, workspaceId: string, wanted: NormalisedIdentity[], name: string | null): Promise<IdentityResolution> {
+  const { rows } = await sql<{
+    owner_id: string | null
+    locked_id: string | null
+    locked_name: string | null
+    locked_merged_into_id: string | null
+    created_id: string | null
+    inserted: Array<{ id: string; kind: string }> | string | null
+  }>`
+    with wanted as (
+      select w.kind, w.value, w.raw, w.ord
+      from unnest(${wanted.map((i) => i.kind)}::text[], ${wanted.map((i) => i.value)}::text[], ${wanted.map((i) => i.raw)}::text[]) with ordinality as w(kind, value, raw, ord)
+    ),
+    owner as (
+      select i.contact_id from wanted w
+      join contact_identities i on i.workspace_id = ${workspaceId} and i.kind = w.kind and i.value = w.value
+      order by w.ord limit 1
+    ),
+    locked as (
+      select c.id, c.name, c.merged_into_id from contacts c
+      where c.workspace_id = ${workspaceId} and c.id = (select contact_id from owner)
+      for update
+    ),
+    created as (
+      insert into contacts (workspace_id, name, attributes)
+      select ${workspaceId}, ${name}::text, '{}'::jsonb where not exists (select 1 from owner)
+      returning id
+    ),
+    target as (
+      select id from created
+      union all
+      select id from locked where merged_into_id is null
+    ),
+    inserted as (
+      insert into contact_identities (workspace_id, contact_id, kind, value, raw_value)
+      select ${workspaceId}, t.id, w.kind, w.value, w.raw from target t cross join wanted w order by w.ord
+      on conflict (workspace_id, kind, value) do nothing
+      returning id, kind, value
+    )
+    select
+      (select contact_id from owner) as owner_id,
+      (select id from locked) as locked_id,
+      (select name from locked) as locked_name,
+      (select merged_into_id from locked) as locked_merged_into_id,
+      (select id from created) as created_id,
+      (select coalesce(json_agg(json_build_object('id', i.id, 'kind', i.kind) order by w.ord), '[]'::json) from inserted i join wanted w on w.kind = i.kind and w.value = i.value) as inserted`.execute(trx)
+  const r = rows[0]
+  if (!r) throw new Error('resolveIdentities returned no row')
+  const inserted = typeof r.inserted === 'string' ? (JSON.parse(r.inserted) as Array<{ id: string; kind: string }>) : (r.inserted ?? [])
+  return {
+    ownerId: r.owner_id,
+    locked: r.locked_id ? { id: r.locked_id, name: r.locked_name, mergedIntoId: r.locked_merged_into_id } : null,
+    createdId: r.created_id,
+    inserted,
+  }
+}

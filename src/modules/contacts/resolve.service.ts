@@ -41,7 +41,9 @@ export async function getContactInTx(trx: Tx, workspaceId: string, id: string): 
  *
  * Safe under races: identities are inserted with ON CONFLICT DO NOTHING, and a
  * lost race (someone created the same identity meanwhile) drops the contact
- * this call created and resolves again against the winner.
+ * this call created and resolves again against the winner. The lookup, the
+ * owner's lock and the inserts are one statement; only a lost race, a merged
+ * owner or a name to fill in costs more.
  */
 export async function resolveContactInTx(trx: Tx, actor: Actor, input: ResolveInput): Promise<{ contactId: string; created: boolean }> {
   authorize(actor, 'contacts:write')
@@ -54,56 +56,48 @@ export async function resolveContactInTx(trx: Tx, actor: Actor, input: ResolveIn
   const name = input.name?.trim().slice(0, 200) || null
 
   for (let attempt = 0; attempt < 3; attempt++) {
-    let ownerId: string | null = null
-    for (const i of wanted) {
-      const owned = await repo.findIdentity(trx, ws, i.kind, i.value)
-      if (owned) {
-        ownerId = owned.contact_id
-        break
+    // One statement in the common case: lookup, lock or insert, identities (contacts.repository.ts, resolveIdentities).
+    const r = await repo.resolveIdentities(trx, ws, wanted, name)
+
+    if (r.createdId) {
+      if (r.inserted.length < wanted.length) {
+        // Lost a race: another transaction inserted one of these identities after our snapshot. Resolve again against it.
+        await repo.deleteContact(trx, ws, r.createdId) // its identities go with it (ON DELETE CASCADE)
+        continue
       }
+      await recordContactCreated(trx, actor, r.createdId, name, r.inserted)
+      return { contactId: r.createdId, created: true }
     }
 
-    if (ownerId) {
-      const contact = await survivingContact(trx, ws, ownerId, { forUpdate: true })
-      if (!contact) continue // deleted meanwhile: resolve again
-      const added: Array<{ id: string; kind: string }> = []
-      for (const i of wanted) {
-        const row = await repo.insertIdentity(trx, ws, contact.id, i)
-        if (row) added.push({ id: row.id, kind: row.kind })
-      }
-      const nameSet = !contact.name && name !== null
-      if (nameSet) await repo.updateContact(trx, ws, contact.id, { name })
-      if (added.length || nameSet) {
-        await recordAudit(trx, actor, {
-          action: 'contact.updated',
-          entityType: 'contact',
-          entityId: contact.id,
-          changes: { ...(added.length && { identitiesAdded: added }), ...(nameSet && { before: { name: null }, after: { name } }) },
-        })
-        await appendEvent(trx, actor, { type: 'contact.updated', contactId: contact.id, payload: { contactId: contact.id, fields: [...(added.length ? ['identities'] : []), ...(nameSet ? ['name'] : [])] } })
-      }
-      return { contactId: contact.id, created: false }
+    if (!r.locked) continue // the owner was deleted meanwhile: resolve again
+    // Merged away (rare: a merge moves identities to the survivor): follow the chain and add the identities there.
+    const contact = r.locked.mergedIntoId ? await survivingContact(trx, ws, r.locked.mergedIntoId, { forUpdate: true }) : { id: r.locked.id, name: r.locked.name }
+    if (!contact) continue
+    const added = r.locked.mergedIntoId ? await insertIdentities(trx, ws, contact.id, wanted) : r.inserted
+    const nameSet = !contact.name && name !== null
+    if (nameSet) await repo.updateContact(trx, ws, contact.id, { name })
+    if (added.length || nameSet) {
+      await recordAudit(trx, actor, {
+        action: 'contact.updated',
+        entityType: 'contact',
+        entityId: contact.id,
+        changes: { ...(added.length && { identitiesAdded: added }), ...(nameSet && { before: { name: null }, after: { name } }) },
+      })
+      await appendEvent(trx, actor, { type: 'contact.updated', contactId: contact.id, payload: { contactId: contact.id, fields: [...(added.length ? ['identities'] : []), ...(nameSet ? ['name'] : [])] } })
     }
-
-    const contact = await repo.insertContact(trx, ws, { name, attributes: {} })
-    let lostRace = false
-    const inserted: Array<{ id: string; kind: string }> = []
-    for (const i of wanted) {
-      const row = await repo.insertIdentity(trx, ws, contact.id, i)
-      if (!row) {
-        lostRace = true
-        break
-      }
-      inserted.push({ id: row.id, kind: row.kind })
-    }
-    if (lostRace) {
-      await repo.deleteContact(trx, ws, contact.id) // its identities go with it (ON DELETE CASCADE)
-      continue
-    }
-    await recordContactCreated(trx, actor, contact.id, name, inserted)
-    return { contactId: contact.id, created: true }
+    return { contactId: contact.id, created: false }
   }
   throw new AppError('CONFLICT', 'The contact changed concurrently while it was being resolved; retry the request')
+}
+
+/** Adds the identities the contact lacks, one by one (the merged-owner path); returns those inserted. */
+async function insertIdentities(trx: Tx, ws: string, contactId: string, wanted: repo.NormalisedIdentity[]): Promise<Array<{ id: string; kind: string }>> {
+  const added: Array<{ id: string; kind: string }> = []
+  for (const i of wanted) {
+    const row = await repo.insertIdentity(trx, ws, contactId, i)
+    if (row) added.push({ id: row.id, kind: row.kind })
+  }
+  return added
 }
 
 /**

@@ -29,6 +29,67 @@ export function insertNumberedConversation(trx: Tx, workspaceId: string, values:
     .executeTakeFirstOrThrow()
 }
 
+/** Every column of a message, in the order the combined insert returns them prefixed (checked complete at compile time). */
+const MESSAGE_COLUMNS = [
+  'id', 'workspace_id', 'conversation_id', 'inbox_id', 'direction', 'channel', 'author_type', 'author_id',
+  'text', 'html', 'provider_message_id', 'delivery_status', 'delivery_error', 'metadata', 'created_at',
+] as const satisfies ReadonlyArray<keyof DB['messages']>
+type MissingMessageColumn = Exclude<keyof DB['messages'], (typeof MESSAGE_COLUMNS)[number]>
+const allMessageColumns: [MissingMessageColumn] extends [never] ? true : MissingMessageColumn = true
+void allMessageColumns
+
+const assignments = (values: Record<string, unknown>) => {
+  const entries = Object.entries(values).filter(([, v]) => v !== undefined)
+  return { columns: sql.join(entries.map(([k]) => sql.ref(k))), values: sql.join(entries.map(([, v]) => sql`${v}`)) }
+}
+
+/**
+ * A conversation and its first message in ONE statement: the inbox (by id, or
+ * the workspace's default), the next per-workspace number (the workspace row
+ * is the LAST lock, as in insertNumberedConversation), the conversation and
+ * the message, which takes the conversation's inbox and channel. Null when
+ * there is no such inbox: nothing was written and no lock taken (the number
+ * is only drawn when the inbox exists).
+ */
+export async function insertNumberedConversationWithMessage(
+  trx: Tx,
+  workspaceId: string,
+  inbox: { id: string } | 'default',
+  conversation: Omit<InsertObject<DB, 'conversations'>, 'workspace_id' | 'number' | 'inbox_id' | 'channel'>,
+  message: Omit<InsertObject<DB, 'messages'>, 'workspace_id' | 'conversation_id' | 'inbox_id' | 'channel'>,
+): Promise<{ conversation: Row<'conversations'>; message: Row<'messages'> } | null> {
+  const c = assignments(conversation)
+  const m = assignments(message)
+  const which = inbox === 'default' ? sql`is_default` : sql`id = ${inbox.id}`
+  const { rows } = await sql<Record<string, unknown>>`
+    with i as (select id, channel from inboxes where workspace_id = ${workspaceId} and ${which}),
+    n as (
+      update workspaces set conversation_seq = conversation_seq + 1
+      where id = ${workspaceId} and exists (select 1 from i)
+      returning conversation_seq
+    ),
+    c as (
+      insert into conversations (workspace_id, number, inbox_id, channel, ${c.columns})
+      select ${workspaceId}, n.conversation_seq, i.id, i.channel, ${c.values} from n, i
+      returning *
+    ),
+    m as (
+      insert into messages (workspace_id, conversation_id, inbox_id, channel, ${m.columns})
+      select ${workspaceId}, c.id, c.inbox_id, c.channel, ${m.values} from c
+      returning *
+    )
+    select c.*, ${sql.join(MESSAGE_COLUMNS.map((k) => sql`m.${sql.ref(k)} as ${sql.id(`message__${k}`)}`))} from c, m`.execute(trx)
+  const row = rows[0]
+  if (!row) return null
+  const conv: Record<string, unknown> = {}
+  const msg: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(row)) {
+    if (k.startsWith('message__')) msg[k.slice('message__'.length)] = v
+    else conv[k] = v
+  }
+  return { conversation: conv as Row<'conversations'>, message: msg as Row<'messages'> }
+}
+
 /** `forUpdate` locks the row for the rest of the transaction (status changes, replies). */
 export function findConversation(trx: Tx, workspaceId: string, id: string, opts: { forUpdate?: boolean } = {}) {
   let q = trx.selectFrom('conversations').selectAll().where('workspace_id', '=', workspaceId).where('id', '=', id)

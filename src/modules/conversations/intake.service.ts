@@ -116,25 +116,15 @@ export function messageBody(input: { text?: string | undefined; html?: string | 
 const withoutNulls = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null))
 
 export function createIntake(p: Platform, deps: ConversationsDeps) {
-  /**
-   * Inserts a new open conversation with its number, tags and assignment.
-   * `firstInbound`: a customer's message opens it (appendInboundInTx with
-   * `opened` follows), so its inbound timestamps are set in the insert.
-   */
-  async function openConversationInTx(
-    trx: Tx,
-    actor: Actor,
-    c: { inbox: InboxRef; contactId: string; subject: string | null; priority?: Priority | undefined; tags?: string[]; categoryId?: string | null; customFields?: Record<string, unknown>; assigneeId?: string | null; teamId?: string | null; followUpOf?: string; firstInbound?: boolean },
-  ): Promise<Row<'conversations'>> {
-    const ws = actor.workspaceId
+  type OpenArgs = { contactId: string; subject: string | null; priority?: Priority | undefined; tags?: string[]; categoryId?: string | null; customFields?: Record<string, unknown>; assigneeId?: string | null; teamId?: string | null; followUpOf?: string; firstInbound?: boolean }
+
+  /** The columns of a new open conversation (its inbox, channel and number aside). */
+  function conversationValues(actor: Actor, c: OpenArgs) {
     const now = nowFor(actor)
-    // The number is the transaction's last lock: open the conversation after every other read and lock of the use case.
-    const row = await repo.insertNumberedConversation(trx, ws, {
+    return {
       subject: c.subject,
       priority: c.priority ?? 'normal',
       contact_id: c.contactId,
-      inbox_id: c.inbox.id,
-      channel: c.inbox.channel,
       follow_up_of: c.followUpOf ?? null,
       assignee_id: c.assigneeId ?? null,
       team_id: c.teamId ?? null,
@@ -142,34 +132,87 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
       custom_fields: JSON.stringify(c.customFields ?? {}),
       ...(c.firstInbound && { first_inbound_at: now, last_customer_message_at: now, last_message_at: now }),
       ...(actor.occurredAt && { created_at: now, updated_at: now }),
-    })
-    await repo.addTags(trx, ws, row.id, c.tags ?? [])
+    }
+  }
+
+  /** `conversation.created` (and `conversation.assigned` when it was opened assigned), in that order. */
+  async function emitOpened(trx: Tx, actor: Actor, row: Row<'conversations'>, followUpOf: string | undefined) {
     await emit(trx, actor, row, 'conversation.created', {
       number: Number(row.number),
       inboxId: row.inbox_id,
       channel: row.channel,
       status: row.status as ConversationStatus,
       priority: row.priority as Priority,
-      ...(c.followUpOf && { followUpOf: c.followUpOf }),
+      ...(followUpOf && { followUpOf }),
     })
     if (row.assignee_id || row.team_id)
       await emit(trx, actor, row, 'conversation.assigned', { assigneeId: row.assignee_id, teamId: row.team_id, previousAssigneeId: null, previousTeamId: null })
+  }
+
+  /**
+   * Inserts a new open conversation with its number, tags and assignment.
+   * `firstInbound`: its inbound timestamps are set in the insert.
+   */
+  async function openConversationInTx(trx: Tx, actor: Actor, c: OpenArgs & { inbox: InboxRef }): Promise<Row<'conversations'>> {
+    const ws = actor.workspaceId
+    // The number is the transaction's last lock: open the conversation after every other read and lock of the use case.
+    const row = await repo.insertNumberedConversation(trx, ws, { ...conversationValues(actor, c), inbox_id: c.inbox.id, channel: c.inbox.channel })
+    await repo.addTags(trx, ws, row.id, c.tags ?? [])
+    await emitOpened(trx, actor, row, c.followUpOf)
     return row
   }
+
+  /**
+   * A customer's first message opens a conversation: both rows in one
+   * statement (conversations.repository.ts, insertNumberedConversationWithMessage),
+   * then its tags. `inbox` 'default': the workspace's default inbox, created
+   * (an API inbox) on the rare first use. Emits nothing: the caller emits
+   * emitOpened, its own events, then `message.received`, in that order.
+   */
+  async function insertOpenedWithMessageInTx(
+    trx: Tx,
+    actor: Actor,
+    c: OpenArgs & { inbox: InboxRef | 'default' },
+    m: { contactId: string; text: string; html: string | null; providerMessageId: string | null; metadata: Record<string, unknown> },
+  ): Promise<{ conversation: Row<'conversations'>; message: Row<'messages'> }> {
+    const ws = actor.workspaceId
+    const message = {
+      direction: 'inbound',
+      author_type: 'contact',
+      author_id: m.contactId,
+      text: m.text,
+      html: m.html,
+      provider_message_id: m.providerMessageId,
+      metadata: JSON.stringify(m.metadata),
+      ...(actor.occurredAt && { created_at: actor.occurredAt }),
+    }
+    const values = conversationValues(actor, { ...c, firstInbound: true })
+    // The number is the transaction's last lock: open the conversation after every other read and lock of the use case.
+    let rows = await repo.insertNumberedConversationWithMessage(trx, ws, c.inbox === 'default' ? 'default' : { id: c.inbox.id }, values, message)
+    if (!rows && c.inbox === 'default') {
+      // No default inbox yet (a workspace's first create): nothing was written or locked; create it and open there.
+      const inbox = await deps.inboxes.ensureDefaultApiInboxInTx(trx, ws)
+      rows = await repo.insertNumberedConversationWithMessage(trx, ws, { id: inbox.id }, values, message)
+    }
+    if (!rows) throw new Error(`inbox of workspace ${ws} vanished while a conversation was opened in it`)
+    await repo.addTags(trx, ws, rows.conversation.id, c.tags ?? [])
+    return rows
+  }
+
+  const emitReceived = (trx: Tx, actor: Actor, conv: Row<'conversations'>, message: Row<'messages'>, providerMessageId: string | null) =>
+    emit(trx, actor, conv, 'message.received', { messageId: message.id, inboxId: conv.inbox_id, channel: message.channel, providerMessageId })
 
   /**
    * Appends a customer's message and moves the conversation along: its current
    * channel becomes the one the customer wrote on, a pending
    * conversation (waiting on the customer) becomes open, a solved one reopens.
-   * `opened`: `conv` was just opened with `firstInbound`, so it is open on this
-   * channel with these timestamps already (now() is the transaction's time)
-   * and is not written a second time.
+   * A new conversation opens with its message instead (insertOpenedWithMessageInTx).
    */
   async function appendInboundInTx(
     trx: Tx,
     actor: Actor,
     conv: Row<'conversations'>,
-    m: { inbox: InboxRef; contactId: string; text: string; html: string | null; providerMessageId: string | null; metadata: Record<string, unknown>; opened?: boolean },
+    m: { inbox: InboxRef; contactId: string; text: string; html: string | null; providerMessageId: string | null; metadata: Record<string, unknown> },
   ): Promise<{ conversation: Row<'conversations'>; message: Row<'messages'> }> {
     const ws = actor.workspaceId
     const now = nowFor(actor)
@@ -188,22 +231,20 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
     })
     const from = conv.status as ConversationStatus
     const to: ConversationStatus = from === 'solved' || from === 'pending' ? 'open' : from
-    const updated = m.opened
-      ? conv
-      : await repo.updateConversation(trx, ws, conv.id, {
-          ...(to !== from && statusChangeSet(conv, to, now)),
-          channel: m.inbox.channel,
-          first_inbound_at: sql<Date>`coalesce(first_inbound_at, ${now})`,
-          last_customer_message_at: now,
-          last_message_at: now,
-        }, now)
+    const updated = await repo.updateConversation(trx, ws, conv.id, {
+      ...(to !== from && statusChangeSet(conv, to, now)),
+      channel: m.inbox.channel,
+      first_inbound_at: sql<Date>`coalesce(first_inbound_at, ${now})`,
+      last_customer_message_at: now,
+      last_message_at: now,
+    }, now)
     if (conv.channel !== updated.channel)
       await emit(trx, actor, updated, 'conversation.channel-switched', { from: conv.channel, to: updated.channel, inboxId: m.inbox.id, by: 'contact' })
     if (to !== from) {
       await emit(trx, actor, updated, 'conversation.status-changed', { from, to, reason: from === 'solved' ? 'reopened' : 'customer-replied' })
       if (from === 'solved') await emit(trx, actor, updated, 'conversation.reopened', { reopenCount: updated.reopen_count, by: 'contact' })
     }
-    await emit(trx, actor, updated, 'message.received', { messageId: message.id, inboxId: m.inbox.id, channel: message.channel, providerMessageId: m.providerMessageId })
+    await emitReceived(trx, actor, updated, message, m.providerMessageId)
     return { conversation: updated, message }
   }
 
@@ -218,21 +259,23 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
       const body = messageBody(input.message, 'body.message.text')
       return p.tx(actor, async (trx) => {
         const ws = actor.workspaceId
-        const inbox = input.inboxId ? await usableInbox(deps, trx, ws, input.inboxId, 'body.inboxId') : await deps.inboxes.ensureDefaultApiInboxInTx(trx, ws)
+        // The default inbox is read by the statement that opens the conversation (and created there on first use).
+        const inbox = input.inboxId ? await usableInbox(deps, trx, ws, input.inboxId, 'body.inboxId') : 'default'
         const { contactId } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
         if (input.categoryId) await deps.taxonomy.assertCategoryInTx(trx, ws, input.categoryId)
         const customFields = input.customFields ? withoutNulls(await deps.taxonomy.validateCustomFieldsInTx(trx, ws, input.customFields)) : {}
         const tags = input.tags?.length ? await deps.taxonomy.ensureTagsInTx(trx, ws, input.tags) : []
         await validateAssignmentInTx(trx, ws, input)
-        const conv = await openConversationInTx(trx, actor, { ...input, inbox, contactId, subject: input.subject ?? null, tags, customFields, firstInbound: true })
-        const { conversation, message } = await appendInboundInTx(trx, actor, conv, { inbox, contactId, ...body, providerMessageId: null, metadata: {}, opened: true })
+        const { conversation, message } = await insertOpenedWithMessageInTx(trx, actor, { ...input, inbox, contactId, subject: input.subject ?? null, tags, customFields }, { contactId, ...body, providerMessageId: null, metadata: {} })
+        await emitOpened(trx, actor, conversation, undefined)
+        await emitReceived(trx, actor, conversation, message, null)
         await recordAudit(trx, actor, {
           action: 'conversation.created',
           entityType: 'conversation',
           entityId: conversation.id,
           // Ids and settings only: message text and contact details stay out of the append-only log.
           changes: {
-            after: { number: Number(conversation.number), inboxId: inbox.id, contactId, priority: conversation.priority, assigneeId: conversation.assignee_id, teamId: conversation.team_id, categoryId: conversation.category_id, tags, messageId: message.id },
+            after: { number: Number(conversation.number), inboxId: conversation.inbox_id, contactId, priority: conversation.priority, assigneeId: conversation.assignee_id, teamId: conversation.team_id, categoryId: conversation.category_id, tags, messageId: message.id },
           },
         })
         // Its tags are the ones just added; only a tagged one needs them read back (in their stored order).
@@ -288,18 +331,27 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
         // Closed is final, and a case solved long ago is a new matter: the message starts a follow-up linked to the old one.
         const linkReason = target ? followUpReason(target, input.reopenWindowDays) : null
         const followUpOf = target && linkReason ? target.id : null
-        let conv = target
-        if (target && linkReason) {
-          conv = await openConversationInTx(trx, actor, { inbox, contactId, subject: input.subject ?? target.subject, priority: target.priority as Priority, followUpOf: target.id, firstInbound: true })
-          const link = { followUpOf: target.id, followUpOfNumber: Number(target.number), followUpId: conv.id, followUpNumber: Number(conv.number), reason: linkReason }
-          await emit(trx, actor, target, 'conversation.follow-up-linked', link)
-          await emit(trx, actor, conv, 'conversation.follow-up-linked', link)
-        }
-        const created = !conv || followUpOf !== null
-        conv ??= await openConversationInTx(trx, actor, { inbox, contactId, subject: input.subject ?? null, firstInbound: true })
-        const outcome: IngestOutcome = followUpOf ? 'follow-up' : created ? 'created' : conv.status === 'solved' ? 'reopened' : 'appended'
         const metadata = { ...input.metadata, ...(followUpOf && { followUpOf }) }
-        const { conversation, message } = await appendInboundInTx(trx, actor, conv, { inbox, contactId, ...body, providerMessageId, metadata, opened: created })
+        const created = !target || followUpOf !== null
+        let written: { conversation: Row<'conversations'>; message: Row<'messages'> }
+        if (created) {
+          // A new case (or a follow-up): the conversation and the message in one statement, then the events in their usual order.
+          const subject = input.subject ?? (followUpOf ? (target?.subject ?? null) : null)
+          const priority = followUpOf ? (target?.priority as Priority) : undefined
+          written = await insertOpenedWithMessageInTx(trx, actor, { inbox, contactId, subject, priority, ...(followUpOf && { followUpOf }) }, { contactId, ...body, providerMessageId, metadata })
+          await emitOpened(trx, actor, written.conversation, followUpOf ?? undefined)
+          if (target && linkReason) {
+            const conv = written.conversation
+            const link = { followUpOf: target.id, followUpOfNumber: Number(target.number), followUpId: conv.id, followUpNumber: Number(conv.number), reason: linkReason }
+            await emit(trx, actor, target, 'conversation.follow-up-linked', link)
+            await emit(trx, actor, conv, 'conversation.follow-up-linked', link)
+          }
+          await emitReceived(trx, actor, written.conversation, written.message, providerMessageId)
+        } else {
+          written = await appendInboundInTx(trx, actor, target, { inbox, contactId, ...body, providerMessageId, metadata })
+        }
+        const outcome: IngestOutcome = followUpOf ? 'follow-up' : created ? 'created' : target?.status === 'solved' ? 'reopened' : 'appended'
+        const { conversation, message } = written
         const attachments = await messages.insertAttachments(trx, ws, message.id, input.attachments ?? [])
         const threading = continued ? { rule: 'continuity', reason: continued.reason } : input.threading
         if (threading) await emit(trx, actor, conversation, 'message.threaded', { messageId: message.id, rule: threading.rule, reason: threading.reason, outcome, ...(followUpOf && { followUpOf }) })
@@ -309,7 +361,9 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
           entityId: conversation.id,
           changes: { messageId: message.id, inboxId: inbox.id, providerMessageId, createdConversation: created, outcome, ...(followUpOf && { followUpOf, followUpReason: linkReason }), ...(attachments.length > 0 && { attachments: attachments.length }) },
         })
-        return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(message, attachments), duplicate: false, outcome, continued: continued?.reason ?? null }
+        // A conversation opened here has no tags, and its SLA is evaluated by a listener after commit: nothing to read back.
+        const presented = created ? toConversation(conversation, []) : await presentConversation(trx, ws, conversation)
+        return { conversation: presented, message: toMessage(message, attachments), duplicate: false, outcome, continued: continued?.reason ?? null }
       }
   }
 }
