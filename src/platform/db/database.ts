@@ -1,9 +1,9 @@
 import path from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import { createPgConfig } from '@electric-sql/pglite/node-postgres'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { migrationNames } from './migrate.ts'
+import { pgliteClientConfig } from './pglite-connection.ts'
 import { pgliteStartParams, preferSmallWasmCode, prepareDataDir } from './pglite.ts'
 import type { DB } from './schema.ts'
 
@@ -58,8 +58,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   preferSmallWasmCode()
   const lite = await PGlite.create(dir, { startParams: pgliteStartParams })
   // PGlite is one session: max 1 makes the pool serialise whole checkouts, so a
-  // transaction never shares its session with an unrelated query.
-  const pool = new pg.Pool({ ...createPgConfig(lite), max: 1 })
+  // transaction never shares its session with an unrelated query. pgliteClientConfig hands
+  // PostgreSQL each query's protocol messages in one call (pglite-connection.ts).
+  const pool = new pg.Pool({ ...pgliteClientConfig(lite), max: 1 })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   // Single-user PostgreSQL has no autovacuum: the app's StatisticsKeeper (statistics.ts) calls this.
   const analyze = async () => void (await pool.query('analyze'))

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { build } from '../src/app.ts'
+import { loadConfig } from '../src/platform/config.ts'
+
+/**
+ * CPU per `POST /api/v1/conversations` on the main thread, in-process on embedded PGlite:
+ * `node --import tsx bench/api-cpu.ts` (BENCH_CREATES, default 400; BENCH_CONCURRENCY, default 8,
+ * through app.inject). Prints the process CPU time per create (request + the background work it
+ * causes) and the self time of the top functions while measuring, grouped by package, so the
+ * costs outside PostgreSQL's WASM show. BENCH_PROFILE=file.cpuprofile keeps the profile.
+ */
+const creates = Number(process.env.BENCH_CREATES ?? 400)
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-apicpu-'))
+const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`
+const config = loadConfig({ DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', API_RATE_LIMIT: '100000000' })
+const o = await build({ config })
+const session = new Session()
+try {
+  await o.start()
+  const ws = await o.app.inject({ method: 'POST', url: '/api/v1/workspaces', headers: { authorization: `Bearer ${adminToken}` }, payload: { name: 'CPU' } })
+  const token = JSON.parse(ws.body).token as string
+  const text = 'Hello, my order #1234 arrived damaged: the box was crushed and the lid is cracked. Can you send a replacement? Thanks, a customer.'
+  let n = 0
+  const post = () => {
+    const id = ++n
+    return o.app.inject({
+      method: 'POST',
+      url: '/api/v1/conversations',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      payload: JSON.stringify({ contact: { name: `Customer ${id}`, email: `c-${id}@bench.example` }, subject: `Damaged order ${id}`, message: { text } }),
+    })
+  }
+  const run = async (count: number) => {
+    let left = count
+    const worker = async () => {
+      while (left-- > 0) {
+        const r = await post()
+        if (r.statusCode !== 201) throw new Error(`${r.statusCode} ${r.body}`)
+      }
+    }
+    await Promise.all(Array.from({ length: concurrency }, worker))
+    await o.platform.dispatcher.drain()
+  }
+  await run(Math.min(100, creates)) // warm-up: caches, JIT
+  await new Promise((r) => setTimeout(r, 1500))
+
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: 500 })
+  await session.post('Profiler.start')
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  await run(creates)
+  const wall = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  const { profile } = await session.post('Profiler.stop')
+  if (process.env.BENCH_PROFILE) fs.writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile))
+
+  const perCreate = (us: number) => (us / 1000 / creates).toFixed(2)
+  console.log(`${creates} creates at ${concurrency}: ${(creates / (wall / 1000)).toFixed(1)}/s, CPU ${perCreate(cpu.user + cpu.system)} ms per create (user ${perCreate(cpu.user)}, system ${perCreate(cpu.system)})`)
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
+  const self = new Map<number, number>()
+  profile.samples?.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0)))
+  const byPackage = new Map<string, number>()
+  const byFunction = new Map<string, number>()
+  let total = 0
+  for (const [id, us] of self) {
+    const { callFrame } = nodes.get(id)!
+    const url = callFrame.url
+    const where = url.startsWith('wasm://') ? 'PostgreSQL (WASM)' : url.includes('node_modules/') ? url.replace(/.*node_modules\/((@[^/]+\/)?[^/]+).*/, '$1') : url.includes('/src/') ? url.replace(/.*\/src\//, 'src/') : url || callFrame.functionName
+    if (callFrame.functionName === '(idle)') continue
+    total += us
+    byPackage.set(where, (byPackage.get(where) ?? 0) + us)
+    const fn = `${callFrame.functionName || '(anonymous)'} ${url.replace(/.*node_modules\//, '').replace(/.*\/src\//, 'src/')}:${callFrame.lineNumber + 1}`
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + us)
+  }
+  const show = (m: Map<string, number>, top: number) => {
+    for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${perCreate(us).padStart(7)} ms ${((100 * us) / total).toFixed(1).padStart(5)} %  ${k}`)
+  }
+  console.log('busy self time per create, by package or file:')
+  show(byPackage, Number(process.env.BENCH_TOP_PACKAGES ?? 30))
+  console.log('by function:')
+  show(byFunction, Number(process.env.BENCH_TOP_FUNCTIONS ?? 40))
+} finally {
+  session.disconnect()
+  await o.close()
+  fs.rmSync(dataDir, { recursive: true, force: true })
+}
