@@ -25,8 +25,10 @@ export { parseEmail, dedupeKeyOf, messageIdsIn, normaliseMessageId, type ParsedE
 export { extractReplyText } from './reply-text.ts'
 export { generateMessageId, isOwnMessageId, OWN_MESSAGE_ID_MARKER, OWN_LOOP_HEADER } from './message-id.ts'
 
-/** Mails written at once on PostgreSQL (see createEmailModule). */
+/** Workspaces whose mail is written at once on PostgreSQL (see createEmailModule). */
 const POSTGRES_WRITERS = 4
+/** How long a batch transaction waits for a lock on PostgreSQL before it writes its mails one by one (well below deadlock_timeout, 1 s). */
+const POSTGRES_BATCH_LOCK_TIMEOUT_MS = 200
 
 export interface EmailModuleDeps {
   conversations: Pick<ConversationsService, 'ingestInboundInTx' | 'addAutomaticMessageInTx'>
@@ -45,10 +47,11 @@ export function createEmailModule(p: Platform, deps: EmailModuleDeps) {
   const processor = createInboundProcessor(
     { ...p, conversations: deps.conversations, ...(deps.parse && { parse: deps.parse }) },
     // One process owns an embedded database, so claims found at start are a dead process's.
-    // PGlite is one session: one mail is written at a time (more would only queue on the pool).
-    // PostgreSQL writes a few at once: the audit lock is off the write path and the conversation
-    // number is taken last, so concurrent mails no longer deadlock on them (a rare deadlock is retried).
-    { soleOwner: p.database.backend === 'pglite', concurrency: p.database.backend === 'pglite' ? 1 : POSTGRES_WRITERS },
+    // Each batch writes a workspace's mails in one transaction. PGlite is one session: one
+    // transaction at a time (more would only queue on the pool), and nothing else can hold a lock
+    // while it runs. PostgreSQL writes a few workspaces at once, and a batch transaction yields
+    // (one mail per transaction instead) rather than wait long on a lock: inbound-processor.ts.
+    p.database.backend === 'pglite' ? { soleOwner: true, concurrency: 1 } : { concurrency: POSTGRES_WRITERS, batchLockTimeoutMs: POSTGRES_BATCH_LOCK_TIMEOUT_MS },
   )
   const store = createInboundStore(p, { onStored: () => processor.kick() })
   const { config } = p

@@ -130,23 +130,53 @@ export async function claimDueAnyWorkspace(trx: Tx, limit: number): Promise<Arra
 }
 
 /**
- * Takes a transaction-level advisory lock on each Message-ID a mail is or
- * names (its own, In-Reply-To, References), in one sorted order so two mails
- * never wait on each other crosswise, and reads the inbox's `threading`
- * settings as stored (validated by the caller), in one statement. A reply and
- * its parent share at least the parent's id: the second to lock waits until
- * the first committed, then sees its message (READ COMMITTED takes a new
- * snapshot per statement). Must run before the transaction reads anything it
- * decides on.
+ * Undoes claims that were not worked on (a batch claimed ahead when the
+ * processor stopped): due again at once, the attempt not counted. Across
+ * workspaces: call only inside withSystem.
  */
-export async function lockThreadKeysReadSettings(trx: Tx, workspaceId: string, inboxId: string, messageIds: string[]): Promise<unknown> {
+export async function unclaimAnyWorkspace(trx: Tx, ids: string[]): Promise<void> {
+  if (ids.length === 0) return
+  await trx
+    .updateTable('inbound_emails')
+    .set({ attempts: sql<number>`greatest(attempts - 1, 0)`, next_attempt_at: null })
+    .where('id', 'in', ids)
+    .where('status', '=', 'received')
+    .execute()
+}
+
+/**
+ * Takes a transaction-level advisory lock on each Message-ID the mails of a
+ * transaction are or name (their own, In-Reply-To, References), all at once
+ * and in one sorted order, so two transactions never wait on each other
+ * crosswise, and reads the `threading` settings of `inboxIds` as stored
+ * (validated by the caller), in one statement. A reply and its parent share
+ * at least the parent's id: the second to lock waits until the first
+ * committed, then sees its message (READ COMMITTED takes a new snapshot per
+ * statement). Must run before the transaction reads anything it decides on.
+ * With `lockTimeoutMs`, every later lock wait of the transaction gives up
+ * after that long (`lock_timeout`, set after the thread locks are held): a
+ * batch of mails, which takes its later locks out of the documented order,
+ * yields instead of joining a cycle (see inbound-processor.ts).
+ * Returns the stored settings by inbox id.
+ */
+export async function lockThreadKeysReadSettings(
+  trx: Tx,
+  workspaceId: string,
+  inboxIds: string[],
+  messageIds: string[],
+  opts: { lockTimeoutMs?: number } = {},
+): Promise<Map<string, unknown>> {
   const keys = [...new Set(messageIds)].sort().map((id) => `email-thread:${workspaceId}:${id}`)
-  // A function scan of unnest() yields the array in order, so the locks are taken in `keys` order;
-  // the settings are not what the locks protect, so reading them in the same statement is fine.
-  const { rows } = await sql<{ locked: string; threading: unknown }>`
-    select (select count(*) from (select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${keys}::text[]) as k) l) as locked,
-           (select config->'threading' from inboxes where workspace_id = ${workspaceId} and id = ${inboxId}) as threading`.execute(trx)
-  return rows[0]?.threading ?? null
+  // A function scan of unnest() yields the array in order, so the locks are taken in `keys` order.
+  // The outer select list is computed once the aggregate below it (every lock) is done, so the
+  // lock timeout applies to the locks taken after this statement only. The settings are not what
+  // the locks protect, so reading them in the same statement is fine.
+  const timeout = opts.lockTimeoutMs === undefined ? sql`null` : sql`set_config('lock_timeout', ${`${Math.max(1, Math.round(opts.lockTimeoutMs))}ms`}, true)`
+  const { rows } = await sql<{ locked: string; timeout: string | null; threading: Record<string, unknown> | null }>`
+    select l.locked, ${timeout} as timeout,
+           (select jsonb_object_agg(id, coalesce(config->'threading', 'null'::jsonb)) from inboxes where workspace_id = ${workspaceId} and id = any(${[...new Set(inboxIds)]}::uuid[])) as threading
+    from (select count(*) as locked from (select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${keys}::text[]) as k) x) l`.execute(trx)
+  return new Map(Object.entries(rows[0]?.threading ?? {}))
 }
 
 /** What threading looks at, read in one statement by threadingCandidates. */

@@ -2,6 +2,7 @@ import { type Actor, systemActor } from '../../platform/auth/actor.ts'
 import { AppError } from '../../platform/errors.ts'
 import { appendEvent } from '../../platform/events/events.ts'
 import type { Row } from '../../platform/db/schema.ts'
+import type { Tx } from '../../platform/db/tenant.ts'
 import type { Platform } from '../../platform/platform.ts'
 import { type ConversationsService, htmlToText, type InboundAttachment, sanitizeHtml } from '../../modules/conversations/index.ts'
 import { applyBounceInTx, softBouncePolicy } from './bounce-handler.ts'
@@ -10,7 +11,7 @@ import * as repo from './email.repository.ts'
 import type { ThreadingDecision } from './email.types.ts'
 import type { ParsedAttachment, ParsedEmail } from './parse.ts'
 import { extractReplyText } from './reply-text.ts'
-import { decideThreading, lockThreadReadSettings } from './threading.ts'
+import { decideThreading, lockThreadReadSettings, type ThreadingSettings } from './threading.ts'
 
 export type HandlerDeps = Pick<Platform, 'tx' | 'box' | 'blobs' | 'logger' | 'config'> & {
   conversations: Pick<ConversationsService, 'ingestInboundInTx'>
@@ -70,31 +71,57 @@ function senderOf(parsed: ParsedEmail | null, envelopeFrom: string | null): { na
 }
 
 /**
- * Acts on one parsed inbound mail: automated mail is labelled and ignored
+ * One inbound mail made ready for its transaction: what needs no database
+ * (classification, text, its attachments' files) is done; `write` does the
+ * rest inside the caller's transaction, after the caller took the thread
+ * locks of every mail the transaction writes (threading.ts lockThreadReadSettings).
+ */
+export interface PlannedMail {
+  row: Row<'inbound_emails'>
+  /** The Message-IDs whose thread locks the transaction must hold before `write`. */
+  threadKeys: string[]
+  /** The thread decision, contact, conversation, message and the row's outcome (or, for automated mail, its label). */
+  write(trx: Tx, settings: ThreadingSettings): Promise<void>
+  /** After the transaction rolled back: deletes the files written for it. */
+  discard(): Promise<void>
+  /** After the transaction committed. */
+  committed(): Promise<void>
+}
+
+/**
+ * Acts on parsed inbound mail: automated mail is labelled and ignored
  * (bounces and receipts update the address's deliverability: bounce-handler.ts), customer mail becomes a
- * message through conversations.ingestInbound. Writes the outcome on the row.
+ * message through conversations.ingestInboundInTx. Writes the outcome on the row in the same transaction.
+ * `handle` writes one mail in a transaction of its own; `plan` + `writeBatch`
+ * write several of one workspace in one transaction (inbound-processor.ts).
  */
 export function createInboundHandler(deps: HandlerDeps) {
-  async function ignore(row: Row<'inbound_emails'>, parsed: ParsedEmail, c: ClassificationResult): Promise<void> {
+  function planIgnore(row: Row<'inbound_emails'>, parsed: ParsedEmail, c: ClassificationResult): PlannedMail {
     const ws = row.workspace_id
     const actor = systemActor(ws, 'email')
-    await deps.tx(ws, async (trx) => {
-      const changed = await applyBounceInTx(trx, actor, softBouncePolicy(deps.config), row.id, parsed, c)
-      await repo.updateInbound(trx, ws, row.id, {
-        status: 'ignored',
-        classification: c.classification,
-        classification_details: JSON.stringify({ ...c.details, ...changed }),
-        reason: `${c.classification.replace('_', ' ')}: ${c.details.signal}`,
-        from_address: parsed.from?.address ?? null,
-        subject: parsed.subject,
-        processed_at: new Date(),
-        last_error: null,
-      })
-      await appendEvent(trx, actor, { type: 'email.ignored', payload: { inboundEmailId: row.id, classification: c.classification, signal: c.details.signal } })
-    })
+    return {
+      row,
+      threadKeys: [],
+      async write(trx) {
+        const changed = await applyBounceInTx(trx, actor, softBouncePolicy(deps.config), row.id, parsed, c)
+        await repo.updateInbound(trx, ws, row.id, {
+          status: 'ignored',
+          classification: c.classification,
+          classification_details: JSON.stringify({ ...c.details, ...changed }),
+          reason: `${c.classification.replace('_', ' ')}: ${c.details.signal}`,
+          from_address: parsed.from?.address ?? null,
+          subject: parsed.subject,
+          processed_at: new Date(),
+          last_error: null,
+        })
+        await appendEvent(trx, actor, { type: 'email.ignored', payload: { inboundEmailId: row.id, classification: c.classification, signal: c.details.signal } })
+      },
+      discard: async () => {},
+      committed: async () => {},
+    }
   }
 
-  async function ingest(row: Row<'inbound_emails'>, parsed: ParsedEmail | null, c: ClassificationResult, parseError: string | null): Promise<void> {
+  async function planIngest(row: Row<'inbound_emails'>, parsed: ParsedEmail | null, c: ClassificationResult, parseError: string | null): Promise<PlannedMail> {
     const ws = row.workspace_id
     const actor: Actor = systemActor(ws, 'email')
     const released = row.released_at !== null
@@ -110,89 +137,127 @@ export function createInboundHandler(deps: HandlerDeps) {
     // Files are written before the transaction (a file cannot roll back) and deleted again
     // when no message references them: a failure, or a duplicate (the message was already written).
     const stored: InboundAttachment[] = []
-    const discardStored = () =>
-      Promise.all(stored.map((f) => deps.blobs.delete(f.blobKey).catch((err: unknown) => deps.logger.warn({ err, inboundEmailId: row.id }, 'could not delete an unused attachment blob'))))
-    let result
+    const discard = async () => {
+      await Promise.all(stored.map((f) => deps.blobs.delete(f.blobKey).catch((err: unknown) => deps.logger.warn({ err, inboundEmailId: row.id }, 'could not delete an unused attachment blob'))))
+    }
     try {
       for (const [i, a] of (parsed?.attachments ?? []).entries()) {
         const filename = attachmentFilename(a, i)
         const blob = await deps.blobs.put(a.content, { workspaceId: ws, filename })
         stored.push({ filename, contentType: a.contentType, size: blob.size, blobKey: blob.key, contentId: a.contentId, inline: a.inline })
       }
-      // One transaction: the thread decision, contact, conversation, message and the row's outcome
-      // commit together, so a crash leaves the row `received` and nothing else written.
-      result = await retryOnDeadlock(() => deps.tx(ws, async (trx) => {
-      // Mails of one thread decide one after another (email.repository.ts lockThreadKeysReadSettings).
-      const threadKeys = [row.message_id_header, ...(parsed?.inReplyTo ?? []), ...(parsed?.references ?? [])].filter((id): id is string => !!id)
-      const settings = await lockThreadReadSettings(trx, ws, row.inbox_id, threadKeys)
-      const threading: ThreadingDecision = parsed
-        ? await decideThreading(trx, deps.box, row, parsed, contact.email ?? null, settings)
-        : { matched: null, reason: 'message could not be parsed: new conversation' }
-      const ingested = await deps.conversations.ingestInboundInTx(trx, actor, {
-        inboxId: row.inbox_id,
-        contact,
-        conversationId: threading.conversationId,
-        subject: parsed?.subject ?? undefined,
-        text,
-        ...(html && { html }),
-        providerMessageId: row.message_id_header ?? row.dedupe_key,
-        reopenWindowDays: settings.reopenWindowDays,
-        threading: { rule: threading.matched, reason: threading.reason },
-        // A new mail (no thread) continues an open case only from another channel: email's own rules decide between mails.
-        ...(threading.matched === null && { continuity: 'other-channels' as const }),
-        metadata: {
-          email: {
-            inboundEmailId: row.id,
-            messageIdHeader: row.message_id_header,
-            inReplyTo: parsed?.inReplyTo ?? [],
-            references: parsed?.references ?? [],
-            fullText: fullText.length > FULL_TEXT_LIMIT ? fullText.slice(0, FULL_TEXT_LIMIT) : fullText,
-            quoteStripped: reply.quoted,
-            signatureStripped: reply.signature,
-            from: parsed?.from ?? null,
-            to: parsed?.to ?? [],
-            cc: parsed?.cc ?? [],
-            date: parsed?.date ?? null,
-            attachments,
-            classification: c.classification,
-            threading: threading.reason,
-          },
-        },
-        attachments: stored,
-      })
-      await repo.updateInbound(trx, ws, row.id, {
-        status: 'processed',
-        classification: c.classification,
-        classification_details: JSON.stringify(c.details),
-        reason: null,
-        from_address: parsed?.from?.address ?? contact.email ?? null,
-        subject: parsed?.subject ?? null,
-        conversation_id: ingested.conversation.id,
-        message_id: ingested.message.id,
-        threading: JSON.stringify({ ...threading, ...(ingested.continued && { matched: 'continuity', reason: ingested.continued }), outcome: ingested.outcome, ...(ingested.conversation.followUpOf && ingested.outcome === 'follow-up' && { followUpOf: ingested.conversation.followUpOf }) }),
-        processed_at: new Date(),
-        last_error: null,
-      })
-      return ingested
-      }))
     } catch (err) {
-      await discardStored()
-      // A 4xx is the request's fault (bad address, inactive inbox…): retrying gives the same answer.
-      if (err instanceof AppError && err.status < 500) throw new PermanentFailure(`${err.code}: ${err.message}`)
+      await discard()
       throw err
     }
-    if (result.outcome === 'duplicate') await discardStored()
+    let duplicate = false
+    return {
+      row,
+      threadKeys: [row.message_id_header, ...(parsed?.inReplyTo ?? []), ...(parsed?.references ?? [])].filter((id): id is string => !!id),
+      async write(trx, settings) {
+        const threading: ThreadingDecision = parsed
+          ? await decideThreading(trx, deps.box, row, parsed, contact.email ?? null, settings)
+          : { matched: null, reason: 'message could not be parsed: new conversation' }
+        const ingested = await deps.conversations.ingestInboundInTx(trx, actor, {
+          inboxId: row.inbox_id,
+          contact,
+          conversationId: threading.conversationId,
+          subject: parsed?.subject ?? undefined,
+          text,
+          ...(html && { html }),
+          providerMessageId: row.message_id_header ?? row.dedupe_key,
+          reopenWindowDays: settings.reopenWindowDays,
+          threading: { rule: threading.matched, reason: threading.reason },
+          // A new mail (no thread) continues an open case only from another channel: email's own rules decide between mails.
+          ...(threading.matched === null && { continuity: 'other-channels' as const }),
+          metadata: {
+            email: {
+              inboundEmailId: row.id,
+              messageIdHeader: row.message_id_header,
+              inReplyTo: parsed?.inReplyTo ?? [],
+              references: parsed?.references ?? [],
+              fullText: fullText.length > FULL_TEXT_LIMIT ? fullText.slice(0, FULL_TEXT_LIMIT) : fullText,
+              quoteStripped: reply.quoted,
+              signatureStripped: reply.signature,
+              from: parsed?.from ?? null,
+              to: parsed?.to ?? [],
+              cc: parsed?.cc ?? [],
+              date: parsed?.date ?? null,
+              attachments,
+              classification: c.classification,
+              threading: threading.reason,
+            },
+          },
+          attachments: stored,
+        })
+        await repo.updateInbound(trx, ws, row.id, {
+          status: 'processed',
+          classification: c.classification,
+          classification_details: JSON.stringify(c.details),
+          reason: null,
+          from_address: parsed?.from?.address ?? contact.email ?? null,
+          subject: parsed?.subject ?? null,
+          conversation_id: ingested.conversation.id,
+          message_id: ingested.message.id,
+          threading: JSON.stringify({ ...threading, ...(ingested.continued && { matched: 'continuity', reason: ingested.continued }), outcome: ingested.outcome, ...(ingested.conversation.followUpOf && ingested.outcome === 'follow-up' && { followUpOf: ingested.conversation.followUpOf }) }),
+          processed_at: new Date(),
+          last_error: null,
+        })
+        duplicate = ingested.outcome === 'duplicate'
+      },
+      discard,
+      committed: async () => {
+        if (duplicate) await discard()
+      },
+    }
+  }
+
+  /** Prepares a claimed row for its transaction. `parsed` is null when parsing failed (only released rows get here). */
+  async function plan(row: Row<'inbound_emails'>, parsed: ParsedEmail | null, parseError: string | null): Promise<PlannedMail> {
+    const released = row.released_at !== null
+    const c: ClassificationResult = released
+      ? { classification: 'customer', details: { signal: 'released by an agent', ...(parsed && { automaticClassification: classifyEmail(parsed, { from: row.envelope_from }) }) } }
+      : classifyEmail(parsed as ParsedEmail, { from: row.envelope_from })
+    if (c.classification !== 'customer' && parsed) return planIgnore(row, parsed, c)
+    return planIngest(row, parsed, c, parseError)
+  }
+
+  /**
+   * Writes planned mails of one workspace in one transaction, in order; any
+   * failure rolls back all of them (their files are discarded) and is thrown;
+   * a transaction PostgreSQL aborted for a deadlock is run again first.
+   * `lockTimeoutMs`: see repo.lockThreadKeysReadSettings.
+   */
+  async function writeBatch(workspaceId: string, plans: PlannedMail[], opts: { lockTimeoutMs?: number } = {}): Promise<void> {
+    if (plans.some((m) => m.row.workspace_id !== workspaceId)) throw new Error('writeBatch: every mail must belong to the workspace')
+    try {
+      await retryOnDeadlock(() =>
+        deps.tx(workspaceId, async (trx) => {
+          // Every thread lock of the batch first, in one sorted order (rank 1 of the lock order).
+          const settingsOf = await lockThreadReadSettings(trx, workspaceId, plans.map((m) => m.row.inbox_id), plans.flatMap((m) => m.threadKeys), opts)
+          for (const m of plans) await m.write(trx, settingsOf(m.row.inbox_id))
+        }),
+      )
+    } catch (err) {
+      await Promise.all(plans.map((m) => m.discard()))
+      throw err
+    }
+    await Promise.all(plans.map((m) => m.committed()))
   }
 
   return {
-    /** Handles a claimed row. `parsed` is null when parsing failed (only released rows get here). */
+    plan,
+    writeBatch,
+    /** Handles a claimed row in a transaction of its own. `parsed` is null when parsing failed (only released rows get here). */
     async handle(row: Row<'inbound_emails'>, parsed: ParsedEmail | null, parseError: string | null): Promise<void> {
-      const released = row.released_at !== null
-      const c: ClassificationResult = released
-        ? { classification: 'customer', details: { signal: 'released by an agent', ...(parsed && { automaticClassification: classifyEmail(parsed, { from: row.envelope_from }) }) } }
-        : classifyEmail(parsed as ParsedEmail, { from: row.envelope_from })
-      if (c.classification !== 'customer' && parsed) return ignore(row, parsed, c)
-      return ingest(row, parsed, c, parseError)
+      const planned = await plan(row, parsed, parseError)
+      try {
+        await writeBatch(row.workspace_id, [planned])
+      } catch (err) {
+        // A 4xx is the request's fault (bad address, inactive inbox…): retrying gives the same answer.
+        if (err instanceof AppError && err.status < 500) throw new PermanentFailure(`${err.code}: ${err.message}`)
+        throw err
+      }
     },
   }
 }

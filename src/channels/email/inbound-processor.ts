@@ -4,7 +4,8 @@ import type { Row } from '../../platform/db/schema.ts'
 import { appendEvent } from '../../platform/events/events.ts'
 import type { Platform } from '../../platform/platform.ts'
 import * as repo from './email.repository.ts'
-import { createInboundHandler, type HandlerDeps, PermanentFailure } from './inbound-handler.ts'
+import { AppError } from '../../platform/errors.ts'
+import { createInboundHandler, type HandlerDeps, PermanentFailure, type PlannedMail } from './inbound-handler.ts'
 import { type ParsedEmail, parseEmail, rawHeaderValues } from './parse.ts'
 import { createParsePool, type ParsePool } from './parse-pool.ts'
 
@@ -22,8 +23,14 @@ export interface ProcessorOptions {
   soleOwner?: boolean
   /** Rows claimed per statement (default 16). */
   batchSize?: number
-  /** Mails written at once: 1 on the embedded database (one connection), a few on PostgreSQL. */
+  /** Workspace chunks of a batch written at once: 1 on the embedded database (one connection), a few on PostgreSQL. */
   concurrency?: number
+  /**
+   * PostgreSQL: how long a batch transaction waits for a lock before it
+   * gives up and its mails are written one per transaction (see runOnce).
+   * Unset on the embedded database, where no other transaction runs beside it.
+   */
+  batchLockTimeoutMs?: number
   /** MIME worker threads once started (default: one per spare core, at most two); 0: parse on the main thread. */
   parseThreads?: number
 }
@@ -95,56 +102,131 @@ export function createInboundProcessor(deps: ProcessorDeps, opts: ProcessorOptio
     }
   }
 
-  /** `claimed`: the row as claimDueAnyWorkspace left it (this attempt already counted). */
-  async function processRow(claimed: Row<'inbound_emails'>, prepared: Promise<Prepared>): Promise<void> {
+  /** An unexpected failure is retried later (with backoff), a permanent one or the last attempt quarantines. */
+  async function failed(claimed: Row<'inbound_emails'>, err: unknown, raw: Buffer | null): Promise<void> {
     const ws = claimed.workspace_id
+    const message = (err as Error).message || String(err)
+    if (err instanceof PermanentFailure) return quarantine(claimed, message, headerFacts(raw))
+    if (claimed.attempts >= MAX_ATTEMPTS) return quarantine(claimed, `failed ${claimed.attempts} times; last error: ${message}`, headerFacts(raw))
+    deps.logger.warn({ err, inboundEmailId: claimed.id, attempts: claimed.attempts }, 'inbound email processing failed; will retry')
+    const backoffSeconds = 2 ** claimed.attempts * 5
+    await deps.tx(ws, (trx) =>
+      repo.updateInbound(trx, ws, claimed.id, { last_error: message.slice(0, 2000), next_attempt_at: new Date(Date.now() + backoffSeconds * 1000) }),
+    )
+  }
+
+  /** What stops a row before planning: too many attempts, an unreadable blob, a parse error (unless released). */
+  function refusal(claimed: Row<'inbound_emails'>, p: Prepared): (() => Promise<void>) | null {
     const before = claimed.attempts - 1
-    if (before >= MAX_ATTEMPTS) {
-      // Earlier attempts never wrote an outcome: the process died while handling this mail.
-      return quarantine(claimed, `processing did not complete after ${before} attempts${claimed.last_error ? ` (last error: ${claimed.last_error})` : ''}`)
-    }
-    let raw: Buffer | null = null
+    // Earlier attempts never wrote an outcome: the process died while handling this mail.
+    if (before >= MAX_ATTEMPTS)
+      return () => quarantine(claimed, `processing did not complete after ${before} attempts${claimed.last_error ? ` (last error: ${claimed.last_error})` : ''}`)
+    if (p.readError) return () => failed(claimed, p.readError, null)
+    if (p.parseError !== null && claimed.released_at === null) return () => failed(claimed, new PermanentFailure(`could not parse the message: ${p.parseError}`), p.raw)
+    return null
+  }
+
+  /** One mail in a transaction of its own. `claimed`: the row as claimDueAnyWorkspace left it (this attempt already counted). */
+  async function processRow(claimed: Row<'inbound_emails'>, p: Prepared): Promise<void> {
+    const refused = refusal(claimed, p)
+    if (refused) return refused()
     try {
-      const p = await prepared
-      raw = p.raw
-      if (p.readError) throw p.readError
-      if (p.parseError !== null && claimed.released_at === null) throw new PermanentFailure(`could not parse the message: ${p.parseError}`)
       await handler.handle(claimed, p.parsed, p.parseError)
     } catch (err) {
-      const message = (err as Error).message || String(err)
-      if (err instanceof PermanentFailure) return quarantine(claimed, message, headerFacts(raw))
-      if (claimed.attempts >= MAX_ATTEMPTS) return quarantine(claimed, `failed ${claimed.attempts} times; last error: ${message}`, headerFacts(raw))
-      deps.logger.warn({ err, inboundEmailId: claimed.id, attempts: claimed.attempts }, 'inbound email processing failed; will retry')
-      const backoffSeconds = 2 ** claimed.attempts * 5
-      await deps.tx(ws, (trx) =>
-        repo.updateInbound(trx, ws, claimed.id, { last_error: message.slice(0, 2000), next_attempt_at: new Date(Date.now() + backoffSeconds * 1000) }),
-      )
+      await failed(claimed, err, p.raw)
     }
   }
 
   /**
-   * One batch; returns how many rows it took. Rows are prepared (read and
-   * parsed) a few ahead of the writes and written `concurrency` at a time, in
-   * claim order; mails of one thread still decide one after the other (the
-   * handler's thread locks).
+   * The mails of one workspace in one transaction (each planned first: one
+   * that cannot be planned fails on its own). If the transaction fails, the
+   * mails are written again one per transaction, so one bad mail fails alone
+   * and the others commit.
    */
-  async function runOnce(): Promise<number> {
-    const rows = await withSystem(deps.db, (trx) => repo.claimDueAnyWorkspace(trx, batchSize))
-    const ahead = concurrency + 2
-    const prepared: Array<Promise<Prepared>> = []
-    const prep = (i: number) => {
-      for (let j = prepared.length; j <= Math.min(i, rows.length - 1); j++) prepared.push(prepare(rows[j] as Row<'inbound_emails'>))
-      return prepared[i] as Promise<Prepared>
-    }
-    let next = 0
-    const worker = async () => {
-      for (let i = next++; i < rows.length; i = next++) {
-        prep(i + ahead)
-        await processRow(rows[i] as Row<'inbound_emails'>, prep(i))
+  async function writeChunk(workspaceId: string, items: Array<{ row: Row<'inbound_emails'>; p: Prepared }>): Promise<void> {
+    const plans: PlannedMail[] = []
+    for (const { row, p } of items) {
+      try {
+        plans.push(await handler.plan(row, p.parsed, p.parseError))
+      } catch (err) {
+        await failed(row, err, p.raw)
       }
     }
-    await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker))
-    return rows.length
+    if (plans.length === 0) return
+    try {
+      await handler.writeBatch(workspaceId, plans, { ...(opts.batchLockTimeoutMs !== undefined && { lockTimeoutMs: opts.batchLockTimeoutMs }) })
+      return
+    } catch (err) {
+      if (plans.length === 1) return failed(plans[0]!.row, err instanceof AppError && err.status < 500 ? new PermanentFailure(`${err.code}: ${err.message}`) : err, items[0]!.p.raw)
+      deps.logger.info({ err, mails: plans.length }, 'inbound email: a batch transaction failed; writing its mails one by one')
+    }
+    const byId = new Map(items.map((i) => [i.row.id, i.p]))
+    for (const m of plans) await processRow(m.row, byId.get(m.row.id) as Prepared)
+  }
+
+  /** A claimed batch, its rows being read and parsed. */
+  interface Claimed {
+    rows: Array<Row<'inbound_emails'>>
+    prepared: Array<Promise<Prepared>>
+  }
+  async function claim(): Promise<Claimed> {
+    const rows = await withSystem(deps.db, (trx) => repo.claimDueAnyWorkspace(trx, batchSize))
+    return { rows, prepared: rows.map((row) => prepare(row)) }
+  }
+  /** The next batch, claimed while the current one is written (its parsing overlaps the writes). */
+  let ahead: Promise<Claimed> | null = null
+
+  /**
+   * One batch; returns how many rows it took. The rows were claimed in one
+   * statement and are parsed concurrently in the worker pool; as soon as they
+   * are parsed, the next batch is claimed, so its parsing overlaps these
+   * writes. The mails of each workspace are written in one transaction
+   * (`concurrency` workspaces at a time): the thread locks of all of them
+   * first, then each mail's thread decision, intake and outcome, in claim
+   * order, so a reply later in the batch sees its parent. Those later locks
+   * (contact, conversation, the workspace's number) are taken mail after
+   * mail, which is not the documented lock order for the batch as a whole:
+   * on PostgreSQL the transaction therefore waits at most `batchLockTimeoutMs`
+   * for any of them (far below deadlock_timeout) and then rolls back and
+   * writes its mails one per transaction, so it never joins a deadlock cycle
+   * with a writer that keeps the order.
+   */
+  async function runOnce(): Promise<number> {
+    const pending = ahead ?? claim()
+    ahead = null
+    const current = await pending
+    if (current.rows.length === 0) return 0
+    const prepared = await Promise.all(current.prepared)
+    if (!stopped && !ahead) {
+      ahead = claim()
+      // Awaited by the next runOnce (or released by stop()); this only keeps a failure from counting as unhandled meanwhile.
+      ahead.catch(() => {})
+    }
+    const chunks = new Map<string, Array<{ row: Row<'inbound_emails'>; p: Prepared }>>()
+    const alone: Array<() => Promise<void>> = []
+    current.rows.forEach((row, i) => {
+      const p = prepared[i] as Prepared
+      const refused = refusal(row, p)
+      if (refused) alone.push(refused)
+      else chunks.set(row.workspace_id, [...(chunks.get(row.workspace_id) ?? []), { row, p }])
+    })
+    for (const refused of alone) await refused()
+    const queue = [...chunks]
+    const worker = async () => {
+      for (let next = queue.shift(); next; next = queue.shift()) await writeChunk(next[0], next[1])
+    }
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker))
+    return current.rows.length
+  }
+
+  /** Gives back a batch claimed ahead but not written (stop): due again at once, the attempt not counted. */
+  async function releaseAhead(): Promise<void> {
+    const next = ahead
+    ahead = null
+    const claimed = await next?.catch(() => null)
+    if (!claimed || claimed.rows.length === 0) return
+    await Promise.all(claimed.prepared)
+    await withSystem(deps.db, (trx) => repo.unclaimAnyWorkspace(trx, claimed.rows.map((r) => r.id)))
   }
 
   async function pass(): Promise<void> {
@@ -195,6 +277,7 @@ export function createInboundProcessor(deps: ProcessorDeps, opts: ProcessorOptio
       stopped = true
       if (timer) clearTimeout(timer)
       await running
+      await releaseAhead()
       const p = pool
       pool = null
       await p?.close()

@@ -11,7 +11,8 @@ import type { ParseTaskResult } from './parse.worker.ts'
  * A piscina pool of worker threads (one per spare core, at most two) parses
  * while the main thread writes. If the pool cannot run (no worker support,
  * the worker file missing from a bundle, a crashed worker), the message is
- * parsed on the main thread instead and the pool is not used again.
+ * parsed on the main thread instead and the pool is not used again; while
+ * the pool's thread is still starting, too.
  */
 export function createParsePool(logger: Logger, opts: { threads?: number } = {}) {
   const threads = opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism() - 1))
@@ -35,10 +36,35 @@ export function createParsePool(logger: Logger, opts: { threads?: number } = {})
     logger.warn({ err }, 'inbound email: no MIME worker pool; parsing on the main thread')
   }
 
+  // A worker thread takes a while to start (loading mailparser: 1–2 s under load); the pool
+  // starts none until mail comes and lets it go after 30 s idle, for the idle memory. While no
+  // thread is ready, mail is parsed on the main thread and an empty task starts one, so the
+  // first mails of a burst do not wait for the thread.
+  let ready = false
+  let warming = false
+  function warm(p: Piscina<Uint8Array, ParseTaskResult>): void {
+    if (warming) return
+    warming = true
+    p.run(new Uint8Array(0)).then(
+      () => {
+        ready = true
+        warming = false
+      },
+      (err: unknown) => {
+        broken = true
+        warming = false
+        logger.warn({ err }, 'inbound email: the MIME worker pool failed; parsing on the main thread from now on')
+      },
+    )
+  }
+
   return {
     /** Parses `raw`; rejects only when mailparser rejects the message. */
     async parse(raw: Buffer): Promise<ParsedEmail> {
-      if (pool && !broken) {
+      // The thread exited after its idle timeout: start one again.
+      if (pool && ready && pool.threads.length === 0) ready = false
+      if (pool && !broken && !ready) warm(pool)
+      if (pool && !broken && ready) {
         let answer: ParseTaskResult | null = null
         try {
           // A copy of just these bytes (a Buffer may view a larger shared slab), moved to the worker, not cloned.

@@ -28,14 +28,25 @@ export function normaliseSubject(subject: string | null | undefined): string {
 }
 
 /**
- * Takes the mail's thread locks (repo.lockThreadKeysReadSettings) and returns
- * the inbox's threading settings: stored values were validated when the inbox
- * was saved, defaults fill the rest.
+ * Takes the thread locks of the mails of a transaction (repo.lockThreadKeysReadSettings)
+ * and returns the threading settings of their inboxes: stored values were
+ * validated when the inbox was saved, defaults fill the rest (and stand in
+ * for an inbox that is gone: ingestInboundInTx refuses its mail anyway).
  */
-export async function lockThreadReadSettings(trx: Tx, workspaceId: string, inboxId: string, messageIds: string[]): Promise<ThreadingSettings> {
-  const stored = await repo.lockThreadKeysReadSettings(trx, workspaceId, inboxId, messageIds)
-  const parsed = emailThreadingSchema.safeParse(stored ?? {})
-  return parsed.success ? parsed.data : emailThreadingSchema.parse({})
+export async function lockThreadReadSettings(
+  trx: Tx,
+  workspaceId: string,
+  inboxIds: string[],
+  messageIds: string[],
+  opts: { lockTimeoutMs?: number } = {},
+): Promise<(inboxId: string) => ThreadingSettings> {
+  const stored = await repo.lockThreadKeysReadSettings(trx, workspaceId, inboxIds, messageIds, opts)
+  const defaults = emailThreadingSchema.parse({})
+  const settings = new Map([...stored].map(([id, v]) => {
+    const parsed = emailThreadingSchema.safeParse(v ?? {})
+    return [id, parsed.success ? parsed.data : defaults] as const
+  }))
+  return (inboxId) => settings.get(inboxId) ?? defaults
 }
 
 /** A token-looking part in an address or text, whether or not it verifies (to explain why a token was ignored). */
