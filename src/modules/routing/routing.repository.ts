@@ -344,6 +344,20 @@ export async function unroutedCases(trx: Tx, ws: string, ids: string[]): Promise
   return rows.rows.map((r) => r.id)
 }
 
+/**
+ * Whether a solved or closed case leaves routing work: its entry is not done
+ * yet, or its assignee is online (freed capacity may place waiting cases).
+ * One statement and no lock, asked before taking the routing lock.
+ */
+export async function solveHasWork(trx: Tx, ws: string, id: string): Promise<boolean> {
+  const rows = await sql<{ id: string }>`
+    SELECT c.id FROM conversations c
+     WHERE c.workspace_id = ${ws} AND c.id = ${id} AND c.status IN ('solved', 'closed')
+       AND (EXISTS (SELECT 1 FROM routing_entries e WHERE e.workspace_id = c.workspace_id AND e.conversation_id = c.id AND e.state <> 'done')
+         OR EXISTS (SELECT 1 FROM agent_routing a WHERE a.workspace_id = c.workspace_id AND a.user_id = c.assignee_id AND a.status = 'online'))`.execute(trx)
+  return rows.rows.length > 0
+}
+
 /** The agent who last had another case of this contact, if that case was active within the window. */
 export async function lastAgentOfContact(trx: Tx, ws: string, contactId: string, exceptId: string, minutes: number): Promise<string | null> {
   const r = await trx

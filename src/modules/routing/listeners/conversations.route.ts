@@ -59,6 +59,8 @@ export function freeCapacityOnSolve(engine: Engine): DatabaseListener {
       const to = event.payload.to
       if (!event.conversationId || (to !== 'solved' && to !== 'closed')) return
       const ws = event.workspaceId
+      // No entry to close and no online agent whose freed capacity could place anything: no lock.
+      if (!(await repo.solveHasWork(trx, ws, event.conversationId))) return
       await lockRouting(trx, ws)
       const c = await trx.selectFrom('conversations').select(['assignee_id', 'status']).where('workspace_id', '=', ws).where('id', '=', event.conversationId).executeTakeFirst()
       if (!c || (c.status !== 'solved' && c.status !== 'closed')) return
