@@ -155,6 +155,51 @@ test('database listeners of consecutive events share one transaction on PGlite (
   assert.match(failedRow.last_error ?? '', /test\.db-flaky: flaky is down/)
 })
 
+test('a listener with handleMany gets the events of a shared transaction in one call; when it fails, each event is retried on its own and the others\' effects are not repeated', async () => {
+  const o = await instance()
+  const calls: string[][] = []
+  let failing = true
+  o.platform.dispatcher.register({
+    id: 'test.effect',
+    types: ['many.tested'],
+    // A database effect: an event row per handled event, so a repeat would show.
+    async handle(event, trx) {
+      await appendEvent(trx, systemActor(event.workspaceId, 'effect'), { type: 'many.effect', payload: { of: event.id } })
+    },
+  })
+  o.platform.dispatcher.register({
+    id: 'test.many',
+    types: ['many.tested'],
+    async handle(event) {
+      calls.push([event.id])
+      if (failing && event.payload.fail) throw new Error('many is down')
+    },
+    async handleMany(events) {
+      calls.push(events.map((e) => e.id))
+      if (failing && events.some((e) => e.payload.fail)) throw new Error('many is down')
+    },
+  })
+  const ws = await newWorkspace(o)
+  const ids = [await appendTestEvent(o, ws, 'many.tested'), await appendTestEvent(o, ws, 'many.tested', { fail: true }), await appendTestEvent(o, ws, 'many.tested')]
+  await o.platform.dispatcher.drain()
+  if (embedded) assert.deepEqual(calls[0], ids, 'one call with all three')
+  else assert.ok(calls.every((c) => c.length === 1), 'PostgreSQL: one event per call')
+  assert.deepEqual(calls.filter((c) => c.length === 1).map((c) => c[0]), ids, 'then (or on PostgreSQL only) each on its own, in order')
+  assert.equal(await runsOf(ids, 'test.many'), 2, 'no run recorded for the failed one')
+  assert.equal(await runsOf(ids, 'test.effect'), 3)
+  const effects = async () =>
+    (await t.database.db.selectFrom('events').select('payload').where('workspace_id', '=', ws).where('type', '=', 'many.effect').execute()).map((r) => r.payload.of as string).sort()
+  assert.deepEqual(await effects(), [...ids].sort(), 'each effect once: the rolled-back shared transaction left none')
+
+  failing = false
+  calls.length = 0
+  await t.database.db.updateTable('events').set({ next_attempt_at: null }).where('id', '=', ids[1] as string).execute()
+  await o.platform.dispatcher.drain()
+  assert.deepEqual(calls, [[ids[1]]], 'only the failed event, once')
+  assert.equal(await runsOf(ids, 'test.many'), 3)
+  assert.deepEqual(await effects(), [...ids].sort(), 'the other listener is not run again')
+})
+
 test('a listener that does not accept an event is neither run nor recorded for it', async () => {
   const o = await instance()
   let calls = 0

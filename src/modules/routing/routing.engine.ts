@@ -83,25 +83,32 @@ export function createEngine(p: Platform, deps: { conversations: ConversationsPo
       assigned_at: null,
       ...arm,
     }
-    if (existing) await repo.updateEntry(trx, ws, conversationId, fresh)
-    else await repo.insertEntry(trx, { workspace_id: ws, conversation_id: conversationId, ...fresh })
+    const entry = existing ? await repo.updateEntry(trx, ws, conversationId, fresh) : await repo.insertEntry(trx, { workspace_id: ws, conversation_id: conversationId, ...fresh })
     const overflow = queue.overflow as { afterMinutes: number } | null
     if (overflow) await schedule(trx, OVERFLOW_QUEUE, { workspaceId: ws, conversationId, queueId: queue.id }, overflow.afterMinutes * 60)
     await emit(trx, actor, conversationId, 'routing.queued', { queueId: queue.id, queueName: queue.name, reason: opts.reason })
     if (opts.kind) await insertDecision(trx, actor, { conversationId, queueId: queue.id, kind: opts.kind, reason: opts.reason })
-    return routeOneInTx(trx, ws, conversationId, { recordMiss: true })
+    // The entry row is ours (just written), the case and the queue were read under the routing lock.
+    return routeOneInTx(trx, ws, conversationId, { recordMiss: true, known: { entry, conversation: kase.conversation, queue } })
   }
 
   /**
    * Decides who gets one waiting case and hands it over: assigned directly on
    * async channels, offered on live ones. Caller holds the routing lock.
+   * `known`: the entry (locked), the case and its queue, as the caller has
+   * just read or written them in this transaction.
    */
-  async function routeOneInTx(trx: Tx, ws: string, conversationId: string, opts: { recordMiss?: boolean } = {}): Promise<RouteResult> {
+  async function routeOneInTx(
+    trx: Tx,
+    ws: string,
+    conversationId: string,
+    opts: { recordMiss?: boolean; known?: { entry: Row<'routing_entries'>; conversation: Row<'conversations'>; queue: Row<'routing_queues'> } } = {},
+  ): Promise<RouteResult> {
     const started = performance.now()
-    const entry = await repo.findEntry(trx, ws, conversationId, { forUpdate: true })
+    const entry = opts.known?.entry ?? (await repo.findEntry(trx, ws, conversationId, { forUpdate: true }))
     if (!entry || entry.state !== 'waiting') return 'skipped'
-    const conv = await trx.selectFrom('conversations').selectAll().where('workspace_id', '=', ws).where('id', '=', conversationId).executeTakeFirst()
-    const queue = await repo.findQueue(trx, ws, entry.queue_id)
+    const conv = opts.known?.conversation ?? (await trx.selectFrom('conversations').selectAll().where('workspace_id', '=', ws).where('id', '=', conversationId).executeTakeFirst())
+    const queue = opts.known?.queue ?? (await repo.findQueue(trx, ws, entry.queue_id))
     if (!conv || !queue || ['solved', 'closed'].includes(conv.status) || conv.assignee_id) {
       await repo.updateEntry(trx, ws, conversationId, { state: conv?.assignee_id ? 'assigned' : 'done', assignee_id: conv?.assignee_id ?? null })
       return 'skipped'

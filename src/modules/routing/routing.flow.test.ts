@@ -274,3 +274,17 @@ test('the routing endpoints are in the OpenAPI document', async () => {
   for (const path of ['/api/v1/users/{id}/presence', '/api/v1/users/{id}/routing', '/api/v1/queues', '/api/v1/queues/{id}/ab-report', '/api/v1/offers/{id}/accept', '/api/v1/conversations/{id}/transfer', '/api/v1/routing-decisions'])
     assert.ok(doc.body.paths[path], `${path} is documented`)
 })
+
+test('a workspace without queues leaves new cases alone; a queue created afterwards takes the next new case at once', async () => {
+  const ws = await t.workspace()
+  const ann = await agent(ws, 'ann', { api: 5 })
+  const early = await newCase(ws)
+  await t.omnidesk.platform.dispatcher.drain()
+  assert.equal(await assigneeOf(ws, early.id), null)
+  assert.deepEqual(await decisions(ws, early.id), [], 'no queue: routing decided nothing')
+
+  await queue(ws, { name: 'Everything', strategy: 'least_loaded' })
+  const next = await newCase(ws)
+  await until('the next case assigned', async () => (await assigneeOf(ws, next.id)) === ann.id)
+  assert.equal((await decisions(ws, next.id)).find((d) => d.kind === 'assigned')?.winnerId, ann.id)
+})

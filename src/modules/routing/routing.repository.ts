@@ -312,12 +312,50 @@ export interface RoutableCase {
   contactAttributes: Record<string, unknown>
 }
 
+/** The case with its tags and its contact's attributes, in one statement. */
 export async function routableCase(trx: Tx, ws: string, id: string): Promise<RoutableCase | undefined> {
-  const conversation = await trx.selectFrom('conversations').selectAll().where('workspace_id', '=', ws).where('id', '=', id).executeTakeFirst()
-  if (!conversation) return undefined
-  const tags = await trx.selectFrom('conversation_tags').select('tag').where('workspace_id', '=', ws).where('conversation_id', '=', id).execute()
-  const contact = await trx.selectFrom('contacts').select('attributes').where('workspace_id', '=', ws).where('id', '=', conversation.contact_id).executeTakeFirst()
-  return { conversation, tags: tags.map((t) => t.tag), contactAttributes: contact?.attributes ?? {} }
+  const row = await trx
+    .selectFrom('conversations as c')
+    .selectAll('c')
+    .select(sql<string[]>`coalesce((SELECT array_agg(t.tag) FROM conversation_tags t WHERE t.workspace_id = c.workspace_id AND t.conversation_id = c.id), '{}')`.as('routing_tags'))
+    .select(sql<Record<string, unknown> | null>`(SELECT k.attributes FROM contacts k WHERE k.workspace_id = c.workspace_id AND k.id = c.contact_id)`.as('routing_contact_attributes'))
+    .where('c.workspace_id', '=', ws)
+    .where('c.id', '=', id)
+    .executeTakeFirst()
+  if (!row) return undefined
+  const { routing_tags: tags, routing_contact_attributes: attributes, ...conversation } = row
+  return { conversation, tags, contactAttributes: attributes ?? {} }
+}
+
+/**
+ * Of these conversations, the ones a new-case listener would enqueue: open,
+ * unassigned, not in routing (or done with it), in a workspace that has a
+ * queue at all. One statement and no lock: the listener takes the routing
+ * lock only when this finds something, and asks again under it.
+ */
+export async function unroutedCases(trx: Tx, ws: string, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = await sql<{ id: string }>`
+    SELECT c.id FROM conversations c
+      LEFT JOIN routing_entries e ON e.workspace_id = c.workspace_id AND e.conversation_id = c.id
+     WHERE c.workspace_id = ${ws} AND c.id = ANY(${sql.val(ids)}::uuid[])
+       AND c.assignee_id IS NULL AND c.status = 'open' AND (e.conversation_id IS NULL OR e.state = 'done')
+       AND EXISTS (SELECT 1 FROM routing_queues q WHERE q.workspace_id = ${ws})`.execute(trx)
+  return rows.rows.map((r) => r.id)
+}
+
+/**
+ * Whether a solved or closed case leaves routing work: its entry is not done
+ * yet, or its assignee is online (freed capacity may place waiting cases).
+ * One statement and no lock, asked before taking the routing lock.
+ */
+export async function solveHasWork(trx: Tx, ws: string, id: string): Promise<boolean> {
+  const rows = await sql<{ id: string }>`
+    SELECT c.id FROM conversations c
+     WHERE c.workspace_id = ${ws} AND c.id = ${id} AND c.status IN ('solved', 'closed')
+       AND (EXISTS (SELECT 1 FROM routing_entries e WHERE e.workspace_id = c.workspace_id AND e.conversation_id = c.id AND e.state <> 'done')
+         OR EXISTS (SELECT 1 FROM agent_routing a WHERE a.workspace_id = c.workspace_id AND a.user_id = c.assignee_id AND a.status = 'online'))`.execute(trx)
+  return rows.rows.length > 0
 }
 
 /** The agent who last had another case of this contact, if that case was active within the window. */

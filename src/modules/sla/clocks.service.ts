@@ -95,18 +95,21 @@ export function createClocks(p: Platform, deps: { clock: SlaClock; onNextBreach?
    * Adds facts (if any) to a conversation's record and re-evaluates it, in the
    * caller's transaction. `backfill`: a conversation seen for the first time
    * by an event other than its creation gets its history from the tables.
+   * `known`: the active policies and the case's attributes, already read in
+   * this transaction by a caller that found something to evaluate
+   * (repo.clockInputs).
    */
   async function recomputeInTx(
     trx: Tx,
     ws: string,
     conversationId: string,
-    opts: { facts?: repo.StoredFact[]; trigger: string; backfill?: boolean; onlyCreatedBefore?: Date },
+    opts: { facts?: repo.StoredFact[]; trigger: string; backfill?: boolean; onlyCreatedBefore?: Date; known?: { policies: Policy[]; attrs: repo.CaseAttributes } },
   ): Promise<void> {
-    const policies = await repo.listPolicies(trx, ws, { activeOnly: true })
+    const policies = opts.known?.policies ?? (await repo.listPolicies(trx, ws, { activeOnly: true }))
     const exists = async () => (await repo.findClockRow(trx, ws, conversationId)) !== undefined
     // Nothing to keep time for: no policy, no record. A policy created later rebuilds history from the tables.
-    if (policies.length === 0 && !(await exists())) return
-    const attrs = await repo.caseAttributes(trx, ws, conversationId)
+    if (!opts.known && policies.length === 0 && !(await exists())) return
+    const attrs = opts.known?.attrs ?? (await repo.caseAttributes(trx, ws, conversationId))
     if (!attrs) return
     // A re-match leaves a case created after the change to its own events (they record it at the SLA clock's time).
     if (opts.onlyCreatedBefore && attrs.createdAt.getTime() >= opts.onlyCreatedBefore.getTime() && !(await exists())) return

@@ -184,6 +184,50 @@ export async function caseAttributes(trx: Tx, workspaceId: string, conversationI
   }
 }
 
+/**
+ * Everything the clocks listener needs for a batch of conversations, in one
+ * statement: the workspace's active policies in matching order, and the
+ * attributes of those conversations that have anything to evaluate (all of
+ * them when a policy is active, else only those with a clock row, whose
+ * record must say no policy matches any more). Read in the listener's own
+ * transaction, so an admin's change is seen as soon as it commits (no cache).
+ */
+export async function clockInputs(trx: Tx, workspaceId: string, conversationIds: string[]): Promise<{ policies: Policy[]; cases: CaseAttributes[] }> {
+  const rows = await sql<{
+    policies: Array<Omit<Row<'sla_policies'>, 'created_at' | 'updated_at'> & { created_at: string; updated_at: string }>
+    id: string | null
+    contact_id: string
+    status: string
+    priority: string
+    channel: string
+    inbox_id: string
+    category_id: string | null
+    team_id: string | null
+    assignee_id: string | null
+    created_at: Date
+    tags: string[]
+  }>`
+    WITH p AS (
+      SELECT coalesce(json_agg(x ORDER BY x.position, x.created_at, x.id), '[]'::json) AS policies, count(*) AS n
+        FROM (SELECT * FROM sla_policies WHERE workspace_id = ${workspaceId} AND active ORDER BY position, created_at, id LIMIT 1000) x
+    )
+    SELECT p.policies, c.*
+      FROM p LEFT JOIN LATERAL (
+        SELECT c.id, c.contact_id, c.status, c.priority, c.channel, c.inbox_id, c.category_id, c.team_id, c.assignee_id, c.created_at,
+               coalesce((SELECT array_agg(lower(t.tag)) FROM conversation_tags t WHERE t.workspace_id = c.workspace_id AND t.conversation_id = c.id), '{}') AS tags
+          FROM conversations c
+         WHERE c.workspace_id = ${workspaceId} AND c.id = ANY(${sql.val(conversationIds)}::uuid[])
+           AND (p.n > 0 OR EXISTS (SELECT 1 FROM conversation_slas s WHERE s.workspace_id = c.workspace_id AND s.conversation_id = c.id))
+      ) c ON true`.execute(trx)
+  const policies = (rows.rows[0]?.policies ?? []).map((r) => toPolicy({ ...r, created_at: new Date(r.created_at), updated_at: new Date(r.updated_at) }))
+  const cases = rows.rows.flatMap((c) =>
+    c.id === null
+      ? []
+      : [{ id: c.id, contactId: c.contact_id, status: c.status, priority: c.priority, channel: c.channel, inboxId: c.inbox_id, categoryId: c.category_id, teamId: c.team_id, assigneeId: c.assignee_id, tags: c.tags, createdAt: c.created_at }],
+  )
+  return { policies, cases }
+}
+
 // ---------------------------------------------------------------------------
 // Conversation clocks
 // ---------------------------------------------------------------------------
@@ -199,16 +243,20 @@ export interface StoredFact {
 export const toFacts = (stored: StoredFact[]): Fact[] =>
   stored.map((f) => (f.type === 'status' ? { at: new Date(f.at), type: 'status', status: f.status as never } : { at: new Date(f.at), type: f.type }) as Fact)
 
-/** The conversation's SLA row, locked for the rest of the transaction; created (empty) when missing. */
+/**
+ * The conversation's SLA row, locked for the rest of the transaction; created
+ * (empty) when missing. One statement: the conflict's no-op update locks the
+ * existing row as `FOR UPDATE` would and returns it (`xmax = 0`: inserted now).
+ */
 export async function lockClockRow(trx: Tx, workspaceId: string, conversationId: string): Promise<{ row: Row<'conversation_slas'>; created: boolean }> {
-  const inserted = await trx
+  const { created, ...row } = await trx
     .insertInto('conversation_slas')
     .values({ workspace_id: workspaceId, conversation_id: conversationId })
-    .onConflict((oc) => oc.column('conversation_id').doNothing())
-    .returning('conversation_id')
-    .executeTakeFirst()
-  const row = await trx.selectFrom('conversation_slas').selectAll().where('workspace_id', '=', workspaceId).where('conversation_id', '=', conversationId).forUpdate().executeTakeFirstOrThrow()
-  return { row, created: inserted !== undefined }
+    .onConflict((oc) => oc.column('conversation_id').doUpdateSet({ conversation_id: (eb) => eb.ref('excluded.conversation_id') }))
+    .returningAll()
+    .returning(sql<boolean>`xmax = 0`.as('created'))
+    .executeTakeFirstOrThrow()
+  return { row, created }
 }
 
 export async function findClockRow(trx: Tx, workspaceId: string, conversationId: string) {

@@ -4,7 +4,7 @@ import { withTenant } from '../db/tenant.ts'
 import type { Row } from '../db/schema.ts'
 import type { Logger } from '../observability/logger.ts'
 import { pruneDispatchedEvents } from './retention.ts'
-import type { DomainEvent, Listener } from './events.ts'
+import type { DatabaseListener, DomainEvent, Listener } from './events.ts'
 
 const MAX_ATTEMPTS = 12
 /**
@@ -193,7 +193,8 @@ export class EventDispatcher {
   /**
    * The database listeners of consecutive events of one workspace, in one
    * tenant transaction with one insert recording their runs: 4 statements
-   * per listener run fewer. Any failure rolls the whole transaction back and
+   * per listener run fewer. A listener with `handleMany` gets all its events
+   * of the chunk in one call, at the place of the first. Any failure rolls the whole transaction back and
    * leaves them to deliver(), which runs each in a transaction of its own (so
    * one failing listener neither blocks nor repeats the others' effects); the
    * one that failed is noted in `failed` and counts as failed for this pass.
@@ -208,11 +209,27 @@ export class EventDispatcher {
     const workspaceId = rows[0]?.workspace_id as string
     try {
       await withTenant(this.db, workspaceId, async (trx) => {
+        const batched = new Set<DatabaseListener>()
         for (const w of work) {
+          const { listener } = w
+          if (listener.handleMany) {
+            // All its events at the place of the first: each listener still sees an event after the ones before it.
+            if (batched.has(listener)) continue
+            batched.add(listener)
+            const events = work.filter((x) => x.listener === listener).map((x) => x.event)
+            try {
+              await listener.handleMany(events, trx)
+            } catch (err) {
+              // Which event failed is unknown: with several, deliver() runs each on its own (the others then succeed).
+              if (events.length === 1) failed.set(w.event.id, new Map([[listener.id, err]]))
+              throw err
+            }
+            continue
+          }
           try {
-            await w.listener.handle(w.event, trx)
+            await listener.handle(w.event, trx)
           } catch (err) {
-            failed.set(w.event.id, new Map([[w.listener.id, err]]))
+            failed.set(w.event.id, new Map([[listener.id, err]]))
             throw err
           }
         }

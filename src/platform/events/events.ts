@@ -52,7 +52,8 @@ export async function appendEvent(trx: Tx, actor: Actor, event: NewEvent): Promi
  * that also records its run: it runs effectively once. On PGlite the
  * dispatcher runs the database listeners of several consecutive events of one
  * workspace in one transaction, and when any of them fails it rolls that back
- * and runs each in a transaction of its own. A
+ * and runs each in a transaction of its own. A listener with `handleMany`
+ * gets all its events of such a transaction in one call. A
  * listener with `database: false` (e.g. a realtime publish) runs without a
  * transaction and its runs are recorded once per dispatcher batch: it runs at
  * least once (a crash before the batch is recorded runs it again).
@@ -74,6 +75,15 @@ interface ListenerBase {
 export interface DatabaseListener extends ListenerBase {
   database?: true
   handle(event: DomainEvent, trx: Tx): Promise<void>
+  /**
+   * Optional: handles several events of one workspace at once (in id order),
+   * with the same effects as `handle` on each in turn — e.g. a conversation's
+   * clocks recomputed once for its two or three events. Used where the
+   * dispatcher runs consecutive events in one transaction (PGlite); the runs
+   * of all of them are recorded in that transaction, so they commit or roll
+   * back together. When it fails, each event goes to `handle` on its own.
+   */
+  handleMany?(events: DomainEvent[], trx: Tx): Promise<void>
 }
 
 export interface PlainListener extends ListenerBase {

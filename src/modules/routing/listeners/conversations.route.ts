@@ -22,21 +22,31 @@ async function cancelOffers(trx: Tx, ws: string, conversationId: string, reason:
   }
 }
 
-/** A new (or reopened, unassigned) case enters the first queue whose rules match, and is routed at once. */
+/**
+ * A new (or reopened, unassigned) case enters the first queue whose rules
+ * match, and is routed at once. One statement without a lock first asks
+ * which of the cases are open, unassigned and not in routing in a workspace
+ * that has a queue; only when some are does it take the routing lock and ask
+ * again under it (the state may have moved while it waited). A workspace
+ * without queues pays that one statement per batch of creates.
+ */
 export function enqueueNewCases(engine: Engine): DatabaseListener {
+  async function enqueue(trx: Tx, events: DomainEvent[]): Promise<void> {
+    const reasons = new Map<string, string>()
+    for (const e of events) if (e.conversationId && !reasons.has(e.conversationId)) reasons.set(e.conversationId, e.type === 'conversation.created' ? 'new case' : 'reopened')
+    const ws = events[0]?.workspaceId
+    if (!ws || reasons.size === 0) return
+    const candidates = await repo.unroutedCases(trx, ws, [...reasons.keys()])
+    if (candidates.length === 0) return
+    await lockRouting(trx, ws)
+    const still = new Set(await repo.unroutedCases(trx, ws, candidates))
+    for (const [id, reason] of reasons) if (still.has(id)) await engine.enqueueInTx(trx, routingActor(ws), id, { reason })
+  }
   return {
     id: 'routing.enqueue-new-cases',
     types: ['conversation.created', 'conversation.reopened'],
-    async handle(event, trx) {
-      if (!event.conversationId) return
-      const ws = event.workspaceId
-      await lockRouting(trx, ws)
-      const c = await trx.selectFrom('conversations').select(['assignee_id', 'status']).where('workspace_id', '=', ws).where('id', '=', event.conversationId).executeTakeFirst()
-      if (!c || c.assignee_id || c.status !== 'open') return
-      const entry = await repo.findEntry(trx, ws, event.conversationId)
-      if (entry && entry.state !== 'done') return
-      await engine.enqueueInTx(trx, routingActor(ws), event.conversationId, { reason: event.type === 'conversation.created' ? 'new case' : 'reopened' })
-    },
+    handle: (event, trx) => enqueue(trx, [event]),
+    handleMany: (events, trx) => enqueue(trx, events),
   }
 }
 
@@ -49,6 +59,8 @@ export function freeCapacityOnSolve(engine: Engine): DatabaseListener {
       const to = event.payload.to
       if (!event.conversationId || (to !== 'solved' && to !== 'closed')) return
       const ws = event.workspaceId
+      // No entry to close and no online agent whose freed capacity could place anything: no lock.
+      if (!(await repo.solveHasWork(trx, ws, event.conversationId))) return
       await lockRouting(trx, ws)
       const c = await trx.selectFrom('conversations').select(['assignee_id', 'status']).where('workspace_id', '=', ws).where('id', '=', event.conversationId).executeTakeFirst()
       if (!c || (c.status !== 'solved' && c.status !== 'closed')) return
