@@ -176,16 +176,7 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
     m: { contactId: string; text: string; html: string | null; providerMessageId: string | null; metadata: Record<string, unknown> },
   ): Promise<{ conversation: Row<'conversations'>; message: Row<'messages'> }> {
     const ws = actor.workspaceId
-    const message = {
-      direction: 'inbound',
-      author_type: 'contact',
-      author_id: m.contactId,
-      text: m.text,
-      html: m.html,
-      provider_message_id: m.providerMessageId,
-      metadata: JSON.stringify(m.metadata),
-      ...(actor.occurredAt && { created_at: actor.occurredAt }),
-    }
+    const message = inboundMessageFields(actor, m)
     const values = conversationValues(actor, { ...c, firstInbound: true })
     // The number is the transaction's last lock: open the conversation after every other read and lock of the use case.
     let rows = await repo.insertNumberedConversationWithMessage(trx, ws, c.inbox === 'default' ? 'default' : { id: c.inbox.id }, values, message)
@@ -198,6 +189,18 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
     await repo.addTags(trx, ws, rows.conversation.id, c.tags ?? [])
     return rows
   }
+
+  /** The columns of a customer's message that do not depend on where it is filed. */
+  const inboundMessageFields = (actor: Actor, m: { contactId: string; text: string; html: string | null; providerMessageId: string | null; metadata: Record<string, unknown> }) => ({
+    direction: 'inbound' as const,
+    author_type: 'contact' as const,
+    author_id: m.contactId,
+    text: m.text,
+    html: m.html,
+    provider_message_id: m.providerMessageId,
+    metadata: JSON.stringify(m.metadata),
+    ...(actor.occurredAt && { created_at: actor.occurredAt }),
+  })
 
   const emitReceived = (trx: Tx, actor: Actor, conv: Row<'conversations'>, message: Row<'messages'>, providerMessageId: string | null) =>
     emit(trx, actor, conv, 'message.received', { messageId: message.id, inboxId: conv.inbox_id, channel: message.channel, providerMessageId })
@@ -219,15 +222,8 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
     const message = await messages.insertMessage(trx, ws, {
       conversation_id: conv.id,
       inbox_id: m.inbox.id,
-      direction: 'inbound',
       channel: m.inbox.channel,
-      author_type: 'contact',
-      author_id: m.contactId,
-      text: m.text,
-      html: m.html,
-      provider_message_id: m.providerMessageId,
-      metadata: JSON.stringify(m.metadata),
-      ...(actor.occurredAt && { created_at: actor.occurredAt }),
+      ...inboundMessageFields(actor, m),
     })
     const from = conv.status as ConversationStatus
     const to: ConversationStatus = from === 'solved' || from === 'pending' ? 'open' : from
