@@ -80,7 +80,8 @@ export async function build(opts: BuildOptions) {
   const logger = opts.logger ?? createLogger(config.logLevel)
   const database = opts.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize }))
   await migrateToLatest(database.db)
-  // PGlite has no autovacuum: migrateToLatest analyzes after a schema change; then every few thousand writes or hourly.
+  // PGlite has no autovacuum: migrateToLatest analyzes after a schema change; then every few thousand writes or hourly,
+  // and one table with many dead rows is vacuumed per minute at a quiet moment.
   const statistics = new StatisticsKeeper(database, logger)
 
   const box = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir))

@@ -1,28 +1,70 @@
+import { sql } from 'kysely'
 import type { Database } from './database.ts'
 import type { Logger } from '../observability/logger.ts'
 
+/** Timing of the keeper's background work; the defaults suit a small team. */
+export interface StatisticsKeeperOptions {
+  /** ANALYZE after this many audited writes. */
+  everyWrites?: number
+  /** ANALYZE this often while anything was written since the last run. */
+  everyMs?: number
+  /** How often to look for a table to VACUUM (one table per tick). */
+  vacuumEveryMs?: number
+  /** Ticks a VACUUM may be put off while the session is busy before it runs anyway. */
+  vacuumMaxDeferrals?: number
+}
+
+/** A table whose dead row versions passed autovacuum's default rule: dead > 50 + 0.2 × live. */
+export interface VacuumCandidate {
+  table: string
+  live: number
+  dead: number
+}
+
 /**
- * Planner statistics for the embedded database. PGlite runs no autovacuum, so
- * without an explicit ANALYZE every plan is made on default estimates, and
- * plans that were fine on an empty database degrade as data grows (a join
- * tested every identity of a workspace for every open conversation). On
- * PostgreSQL autovacuum does this; the keeper does nothing there.
+ * Planner statistics and dead row versions for the embedded database. PGlite
+ * runs no autovacuum, so without an explicit ANALYZE every plan is made on
+ * default estimates, and plans that were fine on an empty database degrade as
+ * data grows (a join tested every identity of a workspace for every open
+ * conversation); and without VACUUM the row versions left by every UPDATE and
+ * DELETE (an SLA clock evaluation, a claimed job, a dispatched event, a
+ * processed mail) stay on disk and in every scan forever. On PostgreSQL
+ * autovacuum does both; the keeper does nothing there.
  *
  * ANALYZE runs after migrations changed the schema (migrate.ts), every
  * `everyWrites` audited writes (told by the audit appender) and every
  * `everyMs` while anything was written since the last run.
+ *
+ * VACUUM (plain, never FULL) runs on one table per tick, every `vacuumEveryMs`:
+ * the table with most dead rows among those past autovacuum's default rule
+ * (`pg_stat_user_tables`: dead > 50 + 0.2 × live). VACUUM cannot run in a
+ * transaction and holds PGlite's only session while it runs (~0.4 s for a
+ * 200,000-row table with 50,000 dead rows), so a tick waits for a quiet moment:
+ * it is skipped while a query holds or waits for the session, unless it was
+ * put off `vacuumMaxDeferrals` times in a row (a bloated table slows the busy
+ * server more than one VACUUM does).
  */
 export class StatisticsKeeper {
   private writes = 0
   private timer: NodeJS.Timeout | null = null
-  private running: Promise<void> | null = null
+  private vacuumTimer: NodeJS.Timeout | null = null
+  private deferrals = 0
+  private running: Promise<unknown> | null = null
+  private readonly everyWrites: number
+  private readonly everyMs: number
+  private readonly vacuumEveryMs: number
+  private readonly vacuumMaxDeferrals: number
 
   constructor(
     private readonly database: Database,
     private readonly logger: Logger,
-    private readonly everyWrites = 5000,
-    private readonly everyMs = 60 * 60 * 1000,
-  ) {}
+    opts: StatisticsKeeperOptions = {},
+  ) {
+    this.everyWrites = opts.everyWrites ?? 5000
+    this.everyMs = opts.everyMs ?? 60 * 60 * 1000
+    this.vacuumEveryMs = opts.vacuumEveryMs ?? 60 * 1000
+    this.vacuumMaxDeferrals = opts.vacuumMaxDeferrals ?? 10
+  }
 
   private get enabled(): boolean {
     return this.database.backend === 'pglite'
@@ -31,20 +73,62 @@ export class StatisticsKeeper {
   /** Runs ANALYZE now (embedded database only); waits for a run in progress. */
   async analyze(): Promise<void> {
     if (!this.enabled) return
-    if (this.running) return this.running
+    if (this.running) return void (await this.running)
     this.writes = 0
-    this.running = (async () => {
+    await this.exclusive(async () => {
       const t0 = performance.now()
       try {
         await this.database.analyze()
         this.logger.debug({ ms: Math.round(performance.now() - t0) }, 'ANALYZE done')
       } catch (err) {
         this.logger.warn({ err }, 'ANALYZE failed')
-      } finally {
-        this.running = null
       }
-    })()
-    return this.running
+    })
+  }
+
+  /** Tables past autovacuum's rule, most dead rows first (embedded database only). */
+  async vacuumCandidates(): Promise<VacuumCandidate[]> {
+    if (!this.enabled) return []
+    const { db } = this.database
+    // A session's counters reach the statistics views when it reports them (at most once a second,
+    // on going idle); a flush asked for here happens at the end of this statement's transaction.
+    await sql`select pg_stat_force_next_flush()`.execute(db)
+    const { rows } = await sql<{ table: string; live: string; dead: string }>`
+      select quote_ident(schemaname) || '.' || quote_ident(relname) as table, n_live_tup::text as live, n_dead_tup::text as dead
+        from pg_stat_user_tables
+       where n_dead_tup > 50 + 0.2 * n_live_tup
+       order by n_dead_tup desc, relname`.execute(db)
+    return rows.map((r) => ({ table: r.table, live: Number(r.live), dead: Number(r.dead) }))
+  }
+
+  /**
+   * One VACUUM tick: the table with most dead rows past the rule, if any and
+   * the session is quiet (or the tick was put off too often). Returns the table
+   * vacuumed, or null.
+   */
+  async vacuumTick(opts: { force?: boolean } = {}): Promise<string | null> {
+    if (!this.enabled || this.running) return null
+    const { pool } = this.database
+    const busy = pool.waitingCount > 0 || pool.idleCount < pool.totalCount
+    if (busy && !opts.force && this.deferrals < this.vacuumMaxDeferrals) {
+      this.deferrals++
+      return null
+    }
+    this.deferrals = 0
+    return this.exclusive(async () => {
+      try {
+        const [candidate] = await this.vacuumCandidates()
+        if (!candidate) return null
+        const t0 = performance.now()
+        // Outside any transaction: a pool query on PGlite's one session runs on its own.
+        await pool.query(`vacuum ${candidate.table}`)
+        this.logger.debug({ ...candidate, ms: Math.round(performance.now() - t0) }, 'VACUUM done')
+        return candidate.table
+      } catch (err) {
+        this.logger.warn({ err }, 'VACUUM failed')
+        return null
+      }
+    })
   }
 
   /** Counts writes; ANALYZE runs in the background once enough accumulated. */
@@ -60,11 +144,26 @@ export class StatisticsKeeper {
       if (this.writes > 0) void this.analyze()
     }, this.everyMs)
     this.timer.unref()
+    this.vacuumTimer = setInterval(() => void this.vacuumTick(), this.vacuumEveryMs)
+    this.vacuumTimer.unref()
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
+    if (this.vacuumTimer) clearInterval(this.vacuumTimer)
     this.timer = null
+    this.vacuumTimer = null
     await this.running
+  }
+
+  /** One ANALYZE or VACUUM at a time. */
+  private async exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = work()
+    this.running = run
+    try {
+      return await run
+    } finally {
+      this.running = null
+    }
   }
 }
