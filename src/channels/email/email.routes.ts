@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { authorize } from '../../platform/auth/actor.ts'
 import { commonErrors, idParam, listOf, listQuery } from '../../platform/http/schemas.ts'
 import { classifications } from './classify.ts'
 import type { EmailService } from './email.service.ts'
@@ -9,7 +10,11 @@ export const emailRoutes =
   (email: EmailService): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['Email']
+    // Inbound mail rows hold the raw mail of every inbox of the workspace, whoever may work its cases: they are
+    // the admins' operations log (the desk shows them on the admin screen Inbound mail), not an agent's read.
+    const adminsOnly = async (req: { actor: Parameters<typeof authorize>[0] }) => authorize(req.actor, 'inboxes:write')
     app.get('/email/inbound', {
+      preValidation: adminsOnly,
       schema: {
         tags,
         summary: 'List inbound mail (newest first); filter by status (e.g. quarantined) or classification',
@@ -19,10 +24,12 @@ export const emailRoutes =
     }, async (req) => email.list(req.actor, req.query))
 
     app.get('/email/inbound/:id', {
+      preValidation: adminsOnly,
       schema: { tags, summary: 'Get one inbound mail with its classification and threading decision', params: idParam, response: { 200: inboundEmailSchema, ...commonErrors } },
     }, async (req) => email.get(req.actor, req.params.id))
 
     app.get('/email/inbound/:id/raw', {
+      preValidation: adminsOnly,
       schema: { tags, summary: 'Download the message exactly as received (.eml, message/rfc822)', params: idParam },
     }, async (req, reply) => {
       const raw = await email.raw(req.actor, req.params.id)
