@@ -10,44 +10,23 @@ import { buildMailWorkload, sendMailWorkload } from './mail-workload.ts'
  * What the memory of an embedded-database server is made of while inbound mail
  * arrives: the 200-mail workload sent BENCH_ROUNDS times (default 2, a fresh
  * inbox each) over BENCH_SENDERS (default 8) SMTP connections to an in-process
- * app on PGlite, sampled every 100 ms. Prints the peak of the process's PSS and
- * its make-up at that moment: PostgreSQL's WASM memory (the largest mapping of
- * the process: a WebAssembly.Memory reserves gigabytes of address space),
- * the main thread's JavaScript heap, ArrayBuffers and Buffers outside the heap,
- * and the rest (code, worker threads' heaps, the allocator). The SMTP client
- * runs in this process too, so the JavaScript figures include its share.
+ * app on PGlite, sampled every 100 ms. Prints the peak of the process's PSS and,
+ * at that moment, the main thread's JavaScript heap (committed and used) and
+ * the memory outside it: `external` counts PostgreSQL's WASM memory at its full
+ * length (resident or not), ArrayBuffers and Buffers. Worker threads' heaps
+ * are only in the PSS. The SMTP client runs in this process too, so the
+ * JavaScript figures include its share.
  * `node --import tsx bench/mail-memory.ts`
  */
 const senders = Number(process.env.BENCH_SENDERS ?? 8)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2)
 const MiB = 1024 * 1024
 
-/** PSS of this process and of its largest mapping (the WASM memory), in bytes. */
-function smaps(): { pss: number; largestPss: number } {
-  const text = fs.readFileSync('/proc/self/smaps', 'utf8')
-  let pss = 0
-  let largest = 0
-  let largestPss = 0
-  let size = 0
-  for (const line of text.split('\n')) {
-    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) {
-      const [from, to] = line.split(' ')[0]!.split('-').map((h) => parseInt(h, 16)) as [number, number]
-      size = to - from
-    } else if (line.startsWith('Pss:')) {
-      const kib = Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024
-      pss += kib
-      if (size > largest) {
-        largest = size
-        largestPss = kib
-      }
-    }
-  }
-  return { pss, largestPss }
-}
+/** PSS of this process (Linux), in bytes. */
+const pss = () => Number(/^Pss:\s+(\d+) kB/m.exec(fs.readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0) * 1024
 
 interface Sample {
   pss: number
-  wasm: number
   heapUsed: number
   heapTotal: number
   external: number
@@ -55,11 +34,10 @@ interface Sample {
 }
 function sample(): Sample {
   const m = process.memoryUsage()
-  const s = smaps()
-  return { pss: s.pss, wasm: s.largestPss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers }
+  return { pss: pss(), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers }
 }
 const show = (s: Sample) =>
-  `PSS ${(s.pss / MiB).toFixed(0)} MiB = WASM ${(s.wasm / MiB).toFixed(0)} + main JS heap ${(s.heapTotal / MiB).toFixed(0)} (used ${(s.heapUsed / MiB).toFixed(0)}) + external ${(s.external / MiB).toFixed(0)} (ArrayBuffers ${(s.arrayBuffers / MiB).toFixed(0)}) + rest ${((s.pss - s.wasm - s.heapTotal - s.external) / MiB).toFixed(0)}`
+  `PSS ${(s.pss / MiB).toFixed(0)} MiB; main JS heap ${(s.heapTotal / MiB).toFixed(0)} MiB (used ${(s.heapUsed / MiB).toFixed(0)}); external ${(s.external / MiB).toFixed(0)} MiB (ArrayBuffers ${(s.arrayBuffers / MiB).toFixed(0)})`
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-mail-memory-'))
 const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`
