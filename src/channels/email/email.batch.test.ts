@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { useTestApp, type WorkspaceClient } from '../../../test/harness.ts'
+import { createInboundProcessor } from './inbound-processor.ts'
 import { deactivateInbox, emailInbox, send, smtpClient, uniqueAddress } from './test-helpers.ts'
 
 /**
@@ -80,4 +81,23 @@ test('a reply stored before its parent, both in one batch, ends in the parent ca
   const detail = (await ws.get(`/api/v1/email/inbound/${parentRow.id}`)).body
   assert.equal(detail.threading.matched, 'reply-arrived-first')
   assert.match(detail.threading.reason, /a reply to this message arrived first/)
+})
+
+test('a batch stops at its byte budget: the rest is given back, not counted as an attempt, and taken by the next pass', async () => {
+  const ws = await t.workspace()
+  const to = uniqueAddress()
+  await emailInbox(t, ws, to)
+  const run = Math.random().toString(36).slice(2, 8)
+  // Three mails of ~3 KB each, stored before anything processes them.
+  for (let i = 0; i < 3; i++) {
+    const res = await send(client, { from: `Big ${i} <big-${i}@customer.example>`, to, subject: `Big ${i}`, text: `${'word '.repeat(600)}${i}`, messageId: `<big-${run}-${i}@customer.example>` })
+    assert.equal(res.code, 250, res.response)
+  }
+  const sizes = (await t.database.db.selectFrom('inbound_emails').select('size').where('workspace_id', '=', ws.workspaceId).execute()).map((r) => Number(r.size))
+  assert.ok(sizes.every((s) => s > 3000 && s < 4500), String(sizes))
+  // A budget of a mail and a half: each batch holds one mail (the first is always taken).
+  const processor = createInboundProcessor({ ...t.omnidesk.platform, conversations: t.omnidesk.services.conversations }, { batchBytes: 5000 })
+  assert.deepEqual([await processor.runOnce(), await processor.runOnce(), await processor.runOnce(), await processor.runOnce()], [1, 1, 1, 0])
+  const rows = await t.database.db.selectFrom('inbound_emails').select(['status', 'attempts']).where('workspace_id', '=', ws.workspaceId).execute()
+  assert.deepEqual(rows.map((r) => [r.status, r.attempts]), [['processed', 1], ['processed', 1], ['processed', 1]])
 })

@@ -35,38 +35,75 @@ export async function releaseClaimsAnyWorkspace(trx: Tx): Promise<number> {
   return Number(r.numUpdatedRows)
 }
 
-/** What storeInboundAnyWorkspace did for one recipient inbox. */
+/** What storeInboundGroupAnyWorkspace did for one recipient inbox. */
 export interface StoredInbound {
   inboxId: string
   /** The new row, or null: the inbox already had this message (same dedupe key). */
   id: string | null
 }
 
+/** One message for the inboxes of one workspace, as the SMTP store or the IMAP poller received it. */
+export interface InboundToStore {
+  workspaceId: string
+  inboxIds: string[]
+  rawBlobKey: string
+  rawSha256: string
+  size: number
+  messageIdHeader: string | null
+  dedupeKey: string
+  envelopeFrom: string | null
+  envelopeTo: string[]
+}
+
 /**
- * Stores one row per recipient inbox of `workspaceId` that is still an active
- * email inbox, in one statement (no transaction of its own: it commits when it
- * returns, before the SMTP 250). A repeat of (inbox, dedupe_key) is absorbed.
- * Inboxes deactivated meanwhile are left out of the answer. The workspace id is
- * checked against each inbox's own row, so a row never lands in another
- * workspace. Call only with the system role (inbound routing by address).
+ * Stores several messages in one statement (no transaction of its own: it
+ * commits when it returns, before the SMTP 250s): one row per recipient inbox
+ * that is still an active email inbox of the message's workspace. A repeat of
+ * (inbox, dedupe_key) is absorbed; the caller must not pass the same
+ * (workspace, inbox, dedupe key) twice in one call (group-commit.ts keeps them
+ * apart), so each answer says truthfully whether its own row is new. Answers
+ * one list per message, in order; inboxes deactivated meanwhile are left out.
+ * The workspace id is checked against each inbox's own row, so a row never
+ * lands in another workspace. Call only with the system role (inbound routing
+ * by address). All rows share one received_at (the statement's): messages
+ * whose DATA ended together have no order of their own to keep.
  */
-export async function storeInboundAnyWorkspace(
-  db: Db,
-  workspaceId: string,
-  v: { inboxIds: string[]; rawBlobKey: string; rawSha256: string; size: number; messageIdHeader: string | null; dedupeKey: string; envelopeFrom: string | null; envelopeTo: string[] },
-): Promise<StoredInbound[]> {
-  const { rows } = await sql<{ inbox_id: string; id: string | null }>`
-    with target as (
-      select id, workspace_id from inboxes
-      where workspace_id = ${workspaceId} and id = any(${v.inboxIds}::uuid[]) and channel = 'email' and active
+export async function storeInboundGroupAnyWorkspace(db: Db, messages: InboundToStore[]): Promise<StoredInbound[][]> {
+  if (messages.length === 0) return []
+  const input = messages.flatMap((m, n) =>
+    m.inboxIds.map((inboxId) => ({
+      n,
+      workspace_id: m.workspaceId,
+      inbox_id: inboxId,
+      raw_blob_key: m.rawBlobKey,
+      raw_sha256: m.rawSha256,
+      size: m.size,
+      message_id_header: m.messageIdHeader,
+      dedupe_key: m.dedupeKey,
+      envelope_from: m.envelopeFrom,
+      envelope_to: m.envelopeTo,
+    })),
+  )
+  const { rows } = await sql<{ n: number; inbox_id: string; id: string | null }>`
+    with input as (
+      select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as x(
+        n int, workspace_id uuid, inbox_id uuid, raw_blob_key text, raw_sha256 text, size bigint,
+        message_id_header text, dedupe_key text, envelope_from text, envelope_to jsonb)
+    ), target as (
+      select input.* from input
+      join inboxes i on i.id = input.inbox_id and i.workspace_id = input.workspace_id and i.channel = 'email' and i.active
     ), stored as (
       insert into inbound_emails (workspace_id, inbox_id, raw_blob_key, raw_sha256, size, message_id_header, dedupe_key, envelope_from, envelope_to)
-      select workspace_id, id, ${v.rawBlobKey}, ${v.rawSha256}, ${v.size}, ${v.messageIdHeader}, ${v.dedupeKey}, ${v.envelopeFrom}, ${v.envelopeTo}::text[] from target
+      select workspace_id, inbox_id, raw_blob_key, raw_sha256, size, message_id_header, dedupe_key, envelope_from,
+        array(select jsonb_array_elements_text(envelope_to)) from target order by n
       on conflict (workspace_id, inbox_id, dedupe_key) do nothing
-      returning id, inbox_id
+      returning id, workspace_id, inbox_id, dedupe_key
     )
-    select target.id as inbox_id, stored.id from target left join stored on stored.inbox_id = target.id`.execute(db)
-  return rows.map((r) => ({ inboxId: r.inbox_id, id: r.id }))
+    select target.n, target.inbox_id, stored.id from target
+    left join stored on stored.workspace_id = target.workspace_id and stored.inbox_id = target.inbox_id and stored.dedupe_key = target.dedupe_key`.execute(db)
+  const out: StoredInbound[][] = messages.map(() => [])
+  for (const r of rows) out[r.n]?.push({ inboxId: r.inbox_id, id: r.id })
+  return out
 }
 
 export function findInbound(trx: Tx, workspaceId: string, id: string, opts: { forUpdate?: boolean } = {}) {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import { test } from 'node:test'
+import nodemailer from 'nodemailer'
 import { useTestApp } from '../../../test/harness.ts'
 import { createInboundStore } from './inbound-store.ts'
+import { createSmtpInbound } from './smtp-inbound.ts'
 import { deactivateInbox, emailInbox, inboundRows, uniqueAddress } from './test-helpers.ts'
 
 const t = await useTestApp()
@@ -70,4 +72,64 @@ test('the store writes a row only into the workspace that owns the inbox', async
   assert.equal((await store.store(right)).stored.length, 1)
   assert.deepEqual({ ...(await store.store(right)), stored: [] }, { stored: [], duplicates: 1, inactive: 0 })
   assert.equal((await inboundRows(t, b.workspaceId)).length, 1)
+})
+
+test('concurrent DATA on many connections: every mail answered 250 and stored once, repeats absorbed', async () => {
+  const ws = await t.workspace()
+  const address = uniqueAddress()
+  await emailInbox(t, ws, address)
+  const client = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 12, maxMessages: Infinity })
+  const mail = (id: string) => ({ envelope: { from: 'ada@example.com', to: [address] }, raw: `From: ada@example.com\r\nTo: ${address}\r\nSubject: ${id}\r\nMessage-ID: <${id}@example.com>\r\n\r\nHello ${id}\r\n` })
+  try {
+    const distinct = Array.from({ length: 24 }, (_, i) => `many-${i}`)
+    // One message four times over, at once: a sender retrying on parallel connections.
+    const repeats = ['again', 'again', 'again', 'again']
+    const answers = await Promise.all([...distinct, ...repeats].map((id) => client.sendMail(mail(id))))
+    assert.deepEqual(new Set(answers.map((a) => a.response.slice(0, 3))), new Set(['250']))
+    assert.equal(answers.slice(24).filter((a) => /stored/.test(a.response)).length, 1, 'one of the repeats is stored, the others are known')
+  } finally {
+    client.close()
+  }
+  const rows = await inboundRows(t, ws.workspaceId)
+  assert.equal(rows.length, 25)
+  assert.equal(new Set(rows.map((r) => r.message_id_header)).size, 25)
+})
+
+test('a grouped write that fails answers 451 for each mail in it and stores nothing; the retries are stored once each', async () => {
+  const ws = await t.workspace()
+  const address = uniqueAddress()
+  await emailInbox(t, ws, address)
+  let failing = true
+  // The store's insert fails while `failing` (a full disk, a lost connection); the recipient lookups still work.
+  const db = t.omnidesk.platform.db.withPlugin({
+    transformQuery(args) {
+      const node = args.node as { kind: string; sqlFragments?: readonly string[] }
+      if (failing && node.kind === 'RawNode' && node.sqlFragments?.join('').includes('insert into inbound_emails')) throw new Error('could not write')
+      return args.node
+    },
+    transformResult: async (args) => args.result,
+  })
+  const smtp = createSmtpInbound(createInboundStore({ ...t.omnidesk.platform, db }), { maxSize: 1_000_000 }, t.omnidesk.platform.logger)
+  const own = await smtp.listen(0, '127.0.0.1')
+  const client = nodemailer.createTransport({ host: '127.0.0.1', port: own.port, secure: false, ignoreTLS: true, pool: true, maxConnections: 6, maxMessages: Infinity })
+  const ids = Array.from({ length: 12 }, (_, i) => `failing-${i}`)
+  const sendAll = () =>
+    Promise.all(
+      ids.map((id) =>
+        client
+          .sendMail({ envelope: { from: 'ada@example.com', to: [address] }, raw: `From: ada@example.com\r\nTo: ${address}\r\nSubject: ${id}\r\nMessage-ID: <${id}@example.com>\r\n\r\nHello\r\n` })
+          .then((info) => Number(info.response.slice(0, 3)), (err: { responseCode?: number }) => err.responseCode ?? 0),
+      ),
+    )
+  try {
+    assert.deepEqual(await sendAll(), ids.map(() => 451))
+    assert.deepEqual(await inboundRows(t, ws.workspaceId), [])
+    failing = false
+    assert.deepEqual(await sendAll(), ids.map(() => 250))
+  } finally {
+    client.close()
+    await smtp.close()
+  }
+  const rows = await inboundRows(t, ws.workspaceId)
+  assert.deepEqual(rows.map((r) => r.message_id_header).sort(), ids.map((id) => `<${id}@example.com>`).sort())
 })

@@ -23,6 +23,13 @@ export interface ProcessorOptions {
   soleOwner?: boolean
   /** Rows claimed per statement (default 16). */
   batchSize?: number
+  /**
+   * Raw bytes of one batch at most (default 4 MiB; a single larger mail still
+   * makes a batch of its own). A batch is parsed at once and the next one is
+   * parsed while it is written, so this bounds the mail held in memory
+   * (about twice this, parsed) whatever the size of the mails.
+   */
+  batchBytes?: number
   /** Workspace chunks of a batch written at once: 1 on the embedded database (one connection), a few on PostgreSQL. */
   concurrency?: number
   /**
@@ -48,6 +55,7 @@ export interface ProcessorOptions {
 export function createInboundProcessor(deps: ProcessorDeps, opts: ProcessorOptions = {}) {
   const idleMs = opts.idleMs ?? 1000
   const batchSize = opts.batchSize ?? 16
+  const batchBytes = opts.batchBytes ?? 4 * 1024 * 1024
   const concurrency = Math.max(1, opts.concurrency ?? 1)
   let pool: ParsePool | null = null
   const parse = deps.parse ?? ((raw: Buffer) => (pool ? pool.parse(raw) : parseEmail(raw)))
@@ -170,7 +178,15 @@ export function createInboundProcessor(deps: ProcessorDeps, opts: ProcessorOptio
     prepared: Array<Promise<Prepared>>
   }
   async function claim(): Promise<Claimed> {
-    const rows = await withSystem(deps.db, (trx) => repo.claimDueAnyWorkspace(trx, batchSize))
+    const rows = await withSystem(deps.db, async (trx) => {
+      const claimed = await repo.claimDueAnyWorkspace(trx, batchSize)
+      // Past the byte budget the rest is given back (due again at once, the attempt not counted), in the same transaction.
+      let bytes = 0
+      const keep = claimed.findIndex((r, i) => (bytes += Number(r.size)) > batchBytes && i > 0)
+      if (keep < 0) return claimed
+      await repo.unclaimAnyWorkspace(trx, claimed.slice(keep).map((r) => r.id))
+      return claimed.slice(0, keep)
+    })
     return { rows, prepared: rows.map((row) => prepare(row)) }
   }
   /** The next batch, claimed while the current one is written (its parsing overlaps the writes). */

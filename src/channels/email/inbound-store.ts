@@ -1,6 +1,7 @@
 import type { Platform } from '../../platform/platform.ts'
 import * as repo from './email.repository.ts'
-import type { RecipientInbox } from './email.repository.ts'
+import type { InboundToStore, RecipientInbox, StoredInbound } from './email.repository.ts'
+import { createGroupCommit } from './group-commit.ts'
 import { dedupeKeyOf } from './parse.ts'
 
 export type StoreDeps = Pick<Platform, 'db' | 'blobs' | 'logger'>
@@ -24,12 +25,26 @@ export function baseAddress(address: string): string {
   return `${plus > 0 ? local.slice(0, plus) : local}${a.slice(at)}`
 }
 
+/** Messages written by one statement at most (a few KiB of parameters each). */
+export const MAX_GROUP = 64
+
 /**
  * The durable half of inbound mail, shared by every way mail arrives (SMTP
- * now, IMAP later): routes recipients to inboxes and stores the raw bytes and
- * one row per recipient inbox. When `store` resolves, the message is safe.
+ * and IMAP): routes recipients to inboxes and stores the raw bytes and one
+ * row per recipient inbox. When `store` resolves, the message is safe.
+ *
+ * The rows are written by group commit (group-commit.ts): messages whose data
+ * is complete while an earlier write is in flight are written together by the
+ * next statement. On the embedded database that statement shares the one
+ * session with the inbound processor's transactions; one statement for all
+ * waiting mails, instead of one each, keeps acceptance from queueing behind
+ * them mail after mail.
  */
 export function createInboundStore(deps: StoreDeps, hooks: { onStored?: () => void } = {}) {
+  const rows = createGroupCommit<InboundToStore, StoredInbound[]>((messages) => repo.storeInboundGroupAnyWorkspace(deps.db, messages), {
+    maxItems: MAX_GROUP,
+    keys: (m) => m.inboxIds.map((inboxId) => `${m.workspaceId} ${inboxId} ${m.dedupeKey}`),
+  })
   return {
     /** The active email inbox an address belongs to (exact address, else its plus-stripped base). */
     async resolveRecipient(address: string): Promise<RecipientInbox | null> {
@@ -58,8 +73,9 @@ export function createInboundStore(deps: StoreDeps, hooks: { onStored?: () => vo
       // One blob per workspace keeps each workspace's data separable (export, deletion).
       for (const [workspaceId, inboxIds] of byWorkspace) {
         const blob = await deps.blobs.put(input.raw, { workspaceId, filename: 'message.eml' })
-        // One statement per workspace: the active check and the rows, committed before the 250.
-        const rows = await repo.storeInboundAnyWorkspace(deps.db, workspaceId, {
+        // The active check and the rows, committed before the 250 (with whatever other mail is waiting).
+        const stored = await rows.submit({
+          workspaceId,
           inboxIds: [...inboxIds],
           rawBlobKey: blob.key,
           rawSha256: blob.sha256,
@@ -69,10 +85,10 @@ export function createInboundStore(deps: StoreDeps, hooks: { onStored?: () => vo
           envelopeFrom: input.envelopeFrom,
           envelopeTo: input.envelopeTo,
         })
-        const fresh = rows.flatMap((r) => (r.id === null ? [] : [r.id]))
+        const fresh = stored.flatMap((r) => (r.id === null ? [] : [r.id]))
         result.stored.push(...fresh)
-        result.duplicates += rows.length - fresh.length
-        result.inactive += inboxIds.size - rows.length
+        result.duplicates += stored.length - fresh.length
+        result.inactive += inboxIds.size - stored.length
         if (fresh.length === 0) await deps.blobs.delete(blob.key).catch((err: unknown) => deps.logger.warn({ err }, 'could not delete the blob of a message stored for no inbox'))
       }
       if (result.stored.length > 0) hooks.onStored?.()
