@@ -43,7 +43,7 @@ export function createEmailService(p: Pick<Platform, 'tx' | 'blobs' | 'cursors'>
       actor: Actor,
       q: { limit: number; cursor?: string | undefined; status?: InboundStatus | undefined; classification?: Classification | undefined },
     ): Promise<{ items: InboundEmailSummary[]; nextCursor: string | null }> {
-      authorize(actor, 'inboxes:read')
+      authorize(actor, 'inboxes:write') // raw mail of every inbox: admins only (see email.routes.ts)
       const after = p.cursors.decode(q.cursor, 2) as [string, string] | null
       const rows = await p.tx(actor, (trx) => repo.listInbound(trx, actor.workspaceId, { ...q, after }))
       const paged = page(rows, q.limit, (r) => p.cursors.encode([r.received_at.toISOString(), r.id]))
@@ -51,7 +51,7 @@ export function createEmailService(p: Pick<Platform, 'tx' | 'blobs' | 'cursors'>
     },
 
     async get(actor: Actor, id: string): Promise<InboundEmail> {
-      authorize(actor, 'inboxes:read')
+      authorize(actor, 'inboxes:write') // raw mail of every inbox: admins only (see email.routes.ts)
       const row = await p.tx(actor, (trx) => repo.findInbound(trx, actor.workspaceId, id))
       if (!row) throw notFound('Inbound email')
       return toInboundEmail(row)
@@ -59,7 +59,7 @@ export function createEmailService(p: Pick<Platform, 'tx' | 'blobs' | 'cursors'>
 
     /** The message exactly as received. */
     async raw(actor: Actor, id: string): Promise<Buffer> {
-      authorize(actor, 'inboxes:read')
+      authorize(actor, 'inboxes:write') // raw mail of every inbox: admins only (see email.routes.ts)
       const row = await p.tx(actor, (trx) => repo.findInbound(trx, actor.workspaceId, id))
       if (!row) throw notFound('Inbound email')
       return p.blobs.get(row.raw_blob_key)
