@@ -181,7 +181,13 @@ export class PgliteConnection extends EventEmitter {
   }
 
   #then(step: () => void | Promise<void>) {
-    this.#queue = this.#queue.then(step).catch((err: unknown) => void this.emit('error', err))
+    this.#queue = this.#queue.then(step).catch((err: unknown) => {
+      // The answers of that call are lost: what it parsed or closed is unknown, so start afresh.
+      this.#expected.length = 0
+      this.#failed = false
+      this.#statements.clear()
+      this.emit('error', err)
+    })
   }
 
   #receive(messages: BackendMessage[]) {
