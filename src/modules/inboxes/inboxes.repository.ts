@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { Row } from '../../platform/db/schema.ts'
 
@@ -29,12 +30,17 @@ export function insertInbox(trx: Tx, workspaceId: string, v: InboxValues): Promi
     .executeTakeFirstOrThrow()
 }
 
-/** Inserts the workspace's default inbox unless one exists (inboxes_default_idx); null when another won. */
+/**
+ * Inserts the workspace's default inbox unless one exists (inboxes_default_idx); null when another won.
+ * The arbiter's predicate is written as SQL, not a parameter: PostgreSQL infers the partial index
+ * from it when planning, and a generic plan of a prepared statement (the PGlite statement cache)
+ * cannot match `is_default = $1` to `WHERE is_default` (42P10).
+ */
 export function insertDefaultInboxIfNone(trx: Tx, workspaceId: string, v: Omit<InboxValues, 'isDefault'>): Promise<Row<'inboxes'> | undefined> {
   return trx
     .insertInto('inboxes')
     .values({ workspace_id: workspaceId, name: v.name, channel: v.channel, config: JSON.stringify(v.config), secrets: v.secrets, is_default: true })
-    .onConflict((oc) => oc.column('workspace_id').where('is_default', '=', true).doNothing())
+    .onConflict((oc) => oc.column('workspace_id').where(sql<boolean>`is_default`).doNothing())
     .returningAll()
     .executeTakeFirst()
 }
