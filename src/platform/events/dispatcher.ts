@@ -212,10 +212,11 @@ export class EventDispatcher {
    * - Events that begin with the conversation's `conversation.created` (what a
    *   create or a new mail wrote): all those listeners in one transaction, the
    *   one that takes a first-rank lock (`locksFirst`, the routing lock) first,
-   *   at most one such. Every row they lock after it is the new conversation's
-   *   own (its routing entry, its SLA clock row), made by this transaction or
-   *   by one that committed before, so no other transaction can hold one of
-   *   them while waiting for a lock this one holds.
+   *   at most one such. The rows they lock after it are the new case's own:
+   *   its routing entry, which routing writes only for a case not yet in
+   *   routing (for a new case, an insert no other transaction can see), then
+   *   its SLA clock row and that entry again, SLA's usual order. So no other
+   *   transaction can hold one of them while waiting for a lock this one holds.
    * - Any other run of events: each such listener gets all its events of the
    *   conversation in one transaction of its own.
    */
