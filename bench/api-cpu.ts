@@ -5,19 +5,23 @@ import os from 'node:os'
 import path from 'node:path'
 import { build } from '../src/app.ts'
 import { loadConfig } from '../src/platform/config.ts'
+import { createThrowawayDatabase } from '../test/server-database.ts'
 
 /**
- * CPU per `POST /api/v1/conversations` on the main thread, in-process on embedded PGlite:
+ * CPU per `POST /api/v1/conversations` on the main thread, in-process on embedded PGlite, or on
+ * a throwaway database of the PostgreSQL server of DATABASE_URL (dropped afterwards):
  * `node --import tsx bench/api-cpu.ts` (BENCH_CREATES, default 400; BENCH_CONCURRENCY, default 8,
  * through app.inject). Prints the process CPU time per create (request + the background work it
  * causes) and the self time of the top functions while measuring, grouped by package, so the
- * costs outside PostgreSQL's WASM show. BENCH_PROFILE=file.cpuprofile keeps the profile.
+ * costs outside the database show (on PostgreSQL the server's own CPU is not counted: it is
+ * another process). BENCH_PROFILE=file.cpuprofile keeps the profile.
  */
 const creates = Number(process.env.BENCH_CREATES ?? 400)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-apicpu-'))
 const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`
-const config = loadConfig({ DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', API_RATE_LIMIT: '100000000' })
+const pgDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_apicpu') : null
+const config = loadConfig({ ...(pgDb && { DATABASE_URL: pgDb.url }), DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', API_RATE_LIMIT: '100000000' })
 const o = await build({ config })
 const session = new Session()
 try {
@@ -62,7 +66,7 @@ try {
   if (process.env.BENCH_PROFILE) fs.writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile))
 
   const perCreate = (us: number) => (us / 1000 / creates).toFixed(2)
-  console.log(`${creates} creates at ${concurrency}: ${(creates / (wall / 1000)).toFixed(1)}/s, CPU ${perCreate(cpu.user + cpu.system)} ms per create (user ${perCreate(cpu.user)}, system ${perCreate(cpu.system)})`)
+  console.log(`${pgDb ? 'PostgreSQL' : 'PGlite'}: ${creates} creates at ${concurrency}: ${(creates / (wall / 1000)).toFixed(1)}/s, CPU ${perCreate(cpu.user + cpu.system)} ms per create (user ${perCreate(cpu.user)}, system ${perCreate(cpu.system)})`)
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
   const self = new Map<number, number>()
   profile.samples?.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0)))
@@ -89,5 +93,6 @@ try {
 } finally {
   session.disconnect()
   await o.close()
+  await pgDb?.drop()
   fs.rmSync(dataDir, { recursive: true, force: true })
 }

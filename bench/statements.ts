@@ -5,12 +5,14 @@ import path from 'node:path'
 import pg from 'pg'
 import { build } from '../src/app.ts'
 import { loadConfig } from '../src/platform/config.ts'
+import { createThrowawayDatabase } from '../test/server-database.ts'
 
 /**
  * Statements per `POST /api/v1/conversations` (new customer each), counted by
  * wrapping pg.Client#query: the request's own statements plus the work it
  * leaves to the background (event dispatcher, audit appender), on embedded
- * PGlite in a temporary data directory. `node --import tsx bench/statements.ts`
+ * PGlite in a temporary data directory, or on a throwaway database of the
+ * PostgreSQL server of DATABASE_URL. `node --import tsx bench/statements.ts`
  * (BENCH_CREATES, default 200; 10 at a time through app.inject). Prints the
  * statements per create grouped by their text, most frequent first, then the total.
  */
@@ -34,7 +36,8 @@ const original = pg.Client.prototype.query
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-stmts-'))
 const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`
-const config = loadConfig({ DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'error', API_RATE_LIMIT: '100000000' })
+const pgDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_stmts') : null
+const config = loadConfig({ ...(pgDb && { DATABASE_URL: pgDb.url }), DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'error', API_RATE_LIMIT: '100000000' })
 const o = await build({ config })
 try {
   await o.start()
@@ -62,9 +65,10 @@ try {
   counting = false
   // Per create, most frequent first: where the statements go.
   for (const [text, n] of [...groups].sort((a, b) => b[1] - a[1])) console.log(`${(n / creates).toFixed(2).padStart(6)}  ${text}`)
-  console.log(`${total} statements for ${creates} creates: ${(total / creates).toFixed(1)} per create (request + dispatcher + background)`)
+  console.log(`${pgDb ? 'PostgreSQL' : 'PGlite'}: ${total} statements for ${creates} creates: ${(total / creates).toFixed(1)} per create (request + dispatcher + background)`)
 } finally {
   pg.Client.prototype.query = original
   await o.close()
+  await pgDb?.drop()
   fs.rmSync(dataDir, { recursive: true, force: true })
 }

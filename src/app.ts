@@ -88,10 +88,12 @@ export async function build(opts: BuildOptions) {
   const dispatcher = new EventDispatcher(database.db, [], logger, {
     retentionDays: config.eventsRetentionDays,
     keepEventTypes: timelineEventTypes,
-    shareTransactions: database.backend === 'pglite',
+    // PGlite: one session, nothing to wait on; PostgreSQL: only what keeps the lock order (dispatcher.ts).
+    shareTransactions: database.backend === 'pglite' ? 'workspace' : 'conversation',
   })
   // Links committed audit entries into their hash chains, off the request path.
-  const auditAppender = new AuditAppender(database.db, logger, 1000, (n) => statistics.noteWrites(n))
+  // A pass 50 ms after the commit that woke it: under load one pass links the entries of many commits.
+  const auditAppender = new AuditAppender(database.db, logger, 1000, (n) => statistics.noteWrites(n), 50)
   const platform: Platform = {
     config,
     database,

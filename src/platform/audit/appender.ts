@@ -62,12 +62,17 @@ export async function chainPending(db: Db, opts: { wait: boolean }): Promise<num
 }
 
 /**
- * Runs `chainPending` in the background: woken after every commit (a batch
- * then links whatever committed meanwhile), and every `idleMs` as a safety net
- * (entries committed by another node, a pass that failed).
+ * Runs `chainPending` in the background: woken after every commit, and every
+ * `idleMs` as a safety net (entries committed by another node, a pass that
+ * failed). A wake-up starts a pass `lingerMs` later, and wake-ups meanwhile
+ * (or during a pass) join the next one: under a steady load a pass links the
+ * entries of many commits (~6 statements each pass) instead of one or two.
+ * Readers never wait for it (they link what is committed first, see flush()).
  */
 export class AuditAppender {
   private timer: NodeJS.Timeout | null = null
+  /** The pending timer is a wake-up's (not the idle poll): later wake-ups join it. */
+  private woken = false
   private running: Promise<void> | null = null
   private again = false
   private stopped = true
@@ -78,6 +83,7 @@ export class AuditAppender {
     private readonly idleMs = 1000,
     /** Told how many entries each pass linked (e.g. to keep statistics fresh). */
     private readonly onLinked: (n: number) => void = () => {},
+    private readonly lingerMs = 0,
   ) {}
 
   start(): void {
@@ -91,8 +97,8 @@ export class AuditAppender {
       this.again = true
       return
     }
-    if (this.timer) clearTimeout(this.timer)
-    this.timer = setTimeout(() => void this.pass(), 0)
+    if (this.woken) return
+    this.schedule(this.lingerMs, true)
   }
 
   async stop(): Promise<void> {
@@ -106,21 +112,27 @@ export class AuditAppender {
     await chainPending(this.db, { wait: true })
   }
 
+  private schedule(ms: number, woken: boolean): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.woken = woken
+    this.timer = setTimeout(() => void this.pass(), ms)
+  }
+
   private async pass(): Promise<void> {
     this.timer = null
+    this.woken = false
+    this.again = false
     this.running = (async () => {
       try {
-        do {
-          this.again = false
-          const n = await chainPending(this.db, { wait: false })
-          if (n > 0) this.onLinked(n)
-        } while (this.again && !this.stopped)
+        const n = await chainPending(this.db, { wait: false })
+        if (n > 0) this.onLinked(n)
       } catch (err) {
         this.logger.error({ err }, 'audit appender pass failed')
       }
     })()
     await this.running
     this.running = null
-    if (!this.stopped) this.timer = setTimeout(() => void this.pass(), this.idleMs)
+    // Woken during the pass: the next one after the linger, with whatever committed meanwhile.
+    if (!this.stopped) this.schedule(this.again ? this.lingerMs : this.idleMs, this.again)
   }
 }

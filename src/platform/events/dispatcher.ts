@@ -15,10 +15,19 @@ const TOGETHER = 10
 
 /** Consecutive events of one workspace, at most TOGETHER each: the id order is kept. */
 function workspaceChunks(rows: Row<'events'>[]): Row<'events'>[][] {
+  return chunksBy(rows, (a, b) => a.workspace_id === b.workspace_id)
+}
+
+/** Consecutive events of one conversation (events without one stand alone), at most TOGETHER each. */
+function conversationChunks(rows: Row<'events'>[]): Row<'events'>[][] {
+  return chunksBy(rows, (a, b) => a.workspace_id === b.workspace_id && a.conversation_id !== null && a.conversation_id === b.conversation_id)
+}
+
+function chunksBy(rows: Row<'events'>[], together: (first: Row<'events'>, row: Row<'events'>) => boolean): Row<'events'>[][] {
   const chunks: Row<'events'>[][] = []
   for (const row of rows) {
     const last = chunks.at(-1)
-    if (last && last.length < TOGETHER && last[0]?.workspace_id === row.workspace_id) last.push(row)
+    if (last && last.length < TOGETHER && last[0] && together(last[0], row)) last.push(row)
     else chunks.push([row])
   }
   return chunks
@@ -47,12 +56,14 @@ export interface DispatcherOptions {
   /** Event types never pruned: the history that timelines read from the outbox (given by the composition root). */
   keepEventTypes?: readonly string[]
   /**
-   * Let the database listeners of consecutive events share one transaction.
-   * For embedded PGlite (one session: no lock can be waited on, and every
-   * statement saved counts); off on PostgreSQL, where a transaction spanning
-   * several listeners would take their locks out of the documented order.
+   * Which listener runs share a transaction. `workspace` (embedded PGlite: one
+   * session, so no lock can be waited on, and every statement saved counts):
+   * the database listeners of up to TOGETHER consecutive events of one
+   * workspace. `conversation` (PostgreSQL): only listeners with `handleMany`,
+   * only for consecutive events of one conversation, in lock order (see
+   * runConversation). `none` (the default): a transaction per listener run.
    */
-  shareTransactions?: boolean
+  shareTransactions?: 'workspace' | 'conversation' | 'none'
 }
 
 /**
@@ -75,7 +86,7 @@ export class EventDispatcher {
   private readonly retentionDays: number
   private readonly pruneEveryMs: number
   private readonly keepEventTypes: readonly string[]
-  private readonly shareTransactions: boolean
+  private readonly shareTransactions: 'workspace' | 'conversation' | 'none'
 
   constructor(
     private readonly db: Db,
@@ -87,7 +98,7 @@ export class EventDispatcher {
     this.retentionDays = opts.retentionDays ?? 7
     this.pruneEveryMs = opts.pruneEveryMs ?? 60 * 60 * 1000
     this.keepEventTypes = opts.keepEventTypes ?? []
-    this.shareTransactions = opts.shareTransactions ?? false
+    this.shareTransactions = opts.shareTransactions ?? 'none'
   }
 
   register(listener: Listener): void {
@@ -171,7 +182,8 @@ export class EventDispatcher {
     for (const r of runs) done.get(r.event_id)?.add(r.listener_id)
     // A listener that failed in a shared transaction, by event id: not run a second time in this pass.
     const failed = new Map<string, Map<string, unknown>>()
-    if (this.shareTransactions) for (const chunk of workspaceChunks(rows)) await this.runTogether(chunk, done, failed)
+    if (this.shareTransactions === 'workspace') for (const chunk of workspaceChunks(rows)) await this.runTogether(chunk, done, failed, (l) => l.database !== false)
+    if (this.shareTransactions === 'conversation') for (const chunk of conversationChunks(rows)) await this.runConversation(chunk, done, failed)
     const delivered: string[] = []
     // Runs of listeners without a transaction, recorded together after the batch.
     const plainRuns: Array<{ event_id: string; listener_id: string }> = []
@@ -191,20 +203,64 @@ export class EventDispatcher {
   }
 
   /**
-   * The database listeners of consecutive events of one workspace, in one
+   * PostgreSQL: the events of one conversation, where transactions run side by
+   * side and a shared transaction must take its locks in the documented lock
+   * order (docs/architecture.md). Only listeners with `handleMany` take part
+   * (each call is what handling the events in turn would do, so its own locks
+   * keep their order); the others keep a transaction per run.
+   *
+   * - Events that begin with the conversation's `conversation.created` (what a
+   *   create or a new mail wrote): all those listeners in one transaction, the
+   *   one that takes a first-rank lock (`locksFirst`, the routing lock) first,
+   *   at most one such. The rows they lock after it are the new case's own:
+   *   its routing entry, which routing writes only for a case not yet in
+   *   routing (for a new case, an insert no other transaction can see), then
+   *   its SLA clock row and that entry again, SLA's usual order. So no other
+   *   transaction can hold one of them while waiting for a lock this one holds.
+   * - Any other run of events: each such listener gets all its events of the
+   *   conversation in one transaction of its own.
+   */
+  private async runConversation(rows: Row<'events'>[], done: Map<string, Set<string>>, failed: Map<string, Map<string, unknown>>): Promise<void> {
+    if (rows.length < 2) return
+    const many = (l: Listener): l is DatabaseListener & { handleMany: NonNullable<DatabaseListener['handleMany']> } => l.database !== false && l.handleMany !== undefined
+    if (rows[0]?.type === 'conversation.created') {
+      let first: Listener | undefined
+      await this.runTogether(rows, done, failed, (l) => {
+        if (!many(l)) return false
+        if (!l.locksFirst) return true
+        first ??= l
+        return first === l
+      }, true)
+      return
+    }
+    const listeners = new Set(rows.flatMap((row) => this.pendingFor(toDomainEvent(row), done.get(row.id) ?? new Set()).filter(many)))
+    for (const listener of listeners) await this.runTogether(rows, done, failed, (l) => l === listener)
+  }
+
+  /**
+   * The listeners `take` picks, of consecutive events of one workspace, in one
    * tenant transaction with one insert recording their runs: 4 statements
    * per listener run fewer. A listener with `handleMany` gets all its events
-   * of the chunk in one call, at the place of the first. Any failure rolls the whole transaction back and
+   * of the chunk in one call, at the place of the first (with `lockOrder`, a
+   * `locksFirst` listener is moved before the others). Any failure rolls the whole transaction back and
    * leaves them to deliver(), which runs each in a transaction of its own (so
    * one failing listener neither blocks nor repeats the others' effects); the
    * one that failed is noted in `failed` and counts as failed for this pass.
    */
-  private async runTogether(rows: Row<'events'>[], done: Map<string, Set<string>>, failed: Map<string, Map<string, unknown>>): Promise<void> {
-    const work = rows.flatMap((row) => {
+  private async runTogether(
+    rows: Row<'events'>[],
+    done: Map<string, Set<string>>,
+    failed: Map<string, Map<string, unknown>>,
+    take: (l: Listener) => boolean,
+    lockOrder = false,
+  ): Promise<void> {
+    const picked = rows.flatMap((row) => {
       const event = toDomainEvent(row)
       const ran = done.get(row.id) ?? new Set<string>()
-      return this.pendingFor(event, ran).flatMap((l) => (l.database === false ? [] : [{ event, listener: l, ran }]))
+      return this.pendingFor(event, ran).flatMap((l) => (l.database === false || !take(l) ? [] : [{ event, listener: l, ran }]))
     })
+    // A stable sort: the listener taking the first-rank lock before any that takes a row.
+    const work = lockOrder ? [...picked.filter((w) => w.listener.locksFirst), ...picked.filter((w) => !w.listener.locksFirst)] : picked
     if (work.length < 2) return
     const workspaceId = rows[0]?.workspace_id as string
     try {

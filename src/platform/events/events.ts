@@ -53,7 +53,9 @@ export async function appendEvent(trx: Tx, actor: Actor, event: NewEvent): Promi
  * dispatcher runs the database listeners of several consecutive events of one
  * workspace in one transaction, and when any of them fails it rolls that back
  * and runs each in a transaction of its own. A listener with `handleMany`
- * gets all its events of such a transaction in one call. A
+ * gets all its events of such a transaction in one call. On PostgreSQL only
+ * listeners with `handleMany` share, and only for the events of one
+ * conversation (dispatcher.ts, runConversation). A
  * listener with `database: false` (e.g. a realtime publish) runs without a
  * transaction and its runs are recorded once per dispatcher batch: it runs at
  * least once (a crash before the batch is recorded runs it again).
@@ -79,11 +81,19 @@ export interface DatabaseListener extends ListenerBase {
    * Optional: handles several events of one workspace at once (in id order),
    * with the same effects as `handle` on each in turn — e.g. a conversation's
    * clocks recomputed once for its two or three events. Used where the
-   * dispatcher runs consecutive events in one transaction (PGlite); the runs
+   * dispatcher runs consecutive events in one transaction (PGlite; on
+   * PostgreSQL the events of one conversation); the runs
    * of all of them are recorded in that transaction, so they commit or roll
    * back together. When it fails, each event goes to `handle` on its own.
    */
   handleMany?(events: DomainEvent[], trx: Tx): Promise<void>
+  /**
+   * The first lock it may take is one of the first rank of the lock order
+   * (docs/architecture.md), e.g. the routing lock, before any row. Where the
+   * dispatcher shares a transaction between listeners on PostgreSQL it runs
+   * such a listener before the others, and never two of them together.
+   */
+  locksFirst?: boolean
 }
 
 export interface PlainListener extends ListenerBase {

@@ -44,6 +44,7 @@ export function enqueueNewCases(engine: Engine): DatabaseListener {
   }
   return {
     id: 'routing.enqueue-new-cases',
+    locksFirst: true,
     types: ['conversation.created', 'conversation.reopened'],
     handle: (event, trx) => enqueue(trx, [event]),
     handleMany: (events, trx) => enqueue(trx, events),
@@ -54,6 +55,7 @@ export function enqueueNewCases(engine: Engine): DatabaseListener {
 export function freeCapacityOnSolve(engine: Engine): DatabaseListener {
   return {
     id: 'routing.free-capacity-on-solve',
+    locksFirst: true,
     types: ['conversation.status-changed'],
     async handle(event, trx) {
       const to = event.payload.to
@@ -82,6 +84,7 @@ export function freeCapacityOnSolve(engine: Engine): DatabaseListener {
 export function followManualAssignment(engine: Engine): DatabaseListener {
   return {
     id: 'routing.follow-manual-assignment',
+    locksFirst: true,
     types: ['conversation.assigned'],
     async handle(event, trx) {
       if (!event.conversationId || byRouting(event)) return
@@ -120,6 +123,7 @@ const matchedFields = ['priority', 'categoryId', 'tags', 'customFields']
 export function followCaseChanges(engine: Engine): DatabaseListener {
   return {
     id: 'routing.follow-priority',
+    locksFirst: true,
     types: ['conversation.updated', 'conversation.channel-switched'],
     async handle(event, trx) {
       const id = event.conversationId
