@@ -154,7 +154,8 @@ test('an inbox that is down (breaker open) falls back to the next channel; a rep
     return sms.blocked?.code === 'CHANNEL_DOWN' && sms.blocked
   }, 'the SMS inbox to be down')
   assert.match(down.message, /circuit breaker is open/)
-  assert.equal((await s.ws.get(`/api/v1/inboxes/${s.smsInboxId}/health`)).body.state, 'down')
+  // Health is recorded from the delivery events, a moment after the breaker (in memory) opens.
+  await waitFor(async () => (await s.ws.get(`/api/v1/inboxes/${s.smsInboxId}/health`)).body.state === 'down', 'the SMS inbox health to read down')
 
   const reply = await s.ws.post(`/api/v1/conversations/${id}/messages`, { text: 'Trying WhatsApp instead' })
   assert.equal(reply.status, 201, JSON.stringify(reply.body))
