@@ -91,7 +91,7 @@ export async function startDesk(): Promise<Desk> {
   const base = `http://127.0.0.1:${port}`
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-browser-'))
   const adminToken = `browser-admin-${randomBytes(12).toString('hex')}`
-  const serverDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_browser') : null
+  const serverDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_browser', { migrated: true }) : null
   const env = serverEnv({ dataDir, port, smtpPort, adminToken, databaseUrl: serverDb?.url })
   let server = await startServerProcess(env)
 
