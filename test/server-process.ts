@@ -47,7 +47,12 @@ export async function startServerProcess(env: NodeJS.ProcessEnv, readyWithinMs =
   const deadline = Date.now() + readyWithinMs
   while (!out.includes('Inbound SMTP:')) {
     if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`the server exited (${proc.exitCode ?? proc.signalCode}) before it was ready:\n${out}`)
-    if (Date.now() > deadline) throw new Error(`the server was not ready within ${readyWithinMs / 1000} s:\n${out}`)
+    if (Date.now() > deadline) {
+      // Not left running: a live child would keep the test file's process (and the whole run) waiting.
+      proc.kill('SIGKILL')
+      await exited
+      throw new Error(`the server was not ready within ${readyWithinMs / 1000} s:\n${out}`)
+    }
     await sleep(100)
   }
   return {
