@@ -1,8 +1,14 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js'
+import { createRequire } from 'node:module'
+import type { parsePhoneNumberFromString as ParsePhone } from 'libphonenumber-js'
 import { z } from 'zod'
 import type { Row } from '../../platform/db/schema.ts'
 import { AppError } from '../../platform/errors.ts'
 import { deliverabilityOf, deliverabilitySchema } from './deliverability.types.ts'
+
+const require = createRequire(import.meta.url)
+let parsePhone: typeof ParsePhone | undefined
+/** libphonenumber-js (its metadata) is loaded on first use, not at start. */
+const parsePhoneNumberFromString = (v: string) => (parsePhone ??= (require('libphonenumber-js') as { parsePhoneNumberFromString: typeof ParsePhone }).parsePhoneNumberFromString)(v)
 
 export const identityKinds = ['email', 'phone', 'whatsapp', 'messenger', 'instagram', 'telegram', 'widget', 'external'] as const
 export type IdentityKind = (typeof identityKinds)[number]

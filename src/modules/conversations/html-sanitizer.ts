@@ -1,4 +1,10 @@
-import sanitize from 'sanitize-html'
+import { createRequire } from 'node:module'
+import type Sanitize from 'sanitize-html'
+
+const require = createRequire(import.meta.url)
+let loaded: typeof Sanitize | undefined
+/** sanitize-html (with htmlparser2 and postcss) is loaded on first use, not at start (~0.1–0.3 s). */
+const sanitize = (html: string, opts: Sanitize.IOptions) => (loaded ??= require('sanitize-html') as typeof Sanitize)(html, opts)
 
 /**
  * Message HTML comes from customers (mail, widgets, APIs) and is shown to
@@ -15,7 +21,7 @@ const inlineTags = ['a', 'img', 'br', 'span', 'b', 'strong', 'i', 'em', 'u', 's'
 
 const safeImageSrc = /^(cid:[^\s"'<>]+|data:image\/(png|jpe?g|gif|webp|bmp);base64,[a-z0-9+/=\s]+)$/i
 
-const options: sanitize.IOptions = {
+const options: Sanitize.IOptions = {
   allowedTags: [...blockTags, ...inlineTags],
   allowedAttributes: {
     a: ['href', 'title', 'rel', 'target'],
@@ -33,7 +39,7 @@ const options: sanitize.IOptions = {
   disallowedTagsMode: 'discard',
   transformTags: {
     // Overrides whatever rel/target the sender wrote.
-    a: sanitize.simpleTransform('a', { rel: 'noopener noreferrer nofollow', target: '_blank' }),
+    a: (_tagName, attribs) => ({ tagName: 'a', attribs: { ...attribs, rel: 'noopener noreferrer nofollow', target: '_blank' } }),
     img: (tagName, attribs) => {
       const { src, ...rest } = attribs
       return { tagName, attribs: src !== undefined && safeImageSrc.test(src.trim()) ? { ...rest, src: src.trim() } : rest }

@@ -1,5 +1,11 @@
-import Holidays from 'date-holidays'
+import { createRequire } from 'node:module'
+import type HolidaysType from 'date-holidays'
 import { DateTime } from 'luxon'
+
+const require = createRequire(import.meta.url)
+let holidaysLib: typeof HolidaysType | undefined
+/** date-holidays (every country's rules) is loaded on first use, not at start (~0.1–0.25 s). */
+const Holidays = () => (holidaysLib ??= require('date-holidays') as typeof HolidaysType)
 
 /**
  * Business-time arithmetic on a calendar (pure: no I/O). Every instant is an
@@ -63,17 +69,17 @@ export function minuteOfDay(s: string): number | null {
 export function isKnownHolidayRegion(region: string): boolean {
   const [country, state] = region.split('-')
   if (!country) return false
-  const countries = new Holidays().getCountries()
+  const countries = new (Holidays())().getCountries()
   if (!countries[country.toUpperCase()]) return false
   if (!state) return true
-  const states = new Holidays().getStates(country.toUpperCase()) ?? {}
+  const states = new (Holidays())().getStates(country.toUpperCase()) ?? {}
   return Boolean(states[state.toUpperCase()])
 }
 
 /** Public holidays of a region in a year, `YYYY-MM-DD` → name. */
 function regionHolidays(region: string, year: number): Map<string, string> {
   const [country, state] = region.toUpperCase().split('-')
-  const hd = state ? new Holidays(country!, state) : new Holidays(country!)
+  const hd = state ? new (Holidays())(country!, state) : new (Holidays())(country!)
   const out = new Map<string, string>()
   for (const h of hd.getHolidays(year) || []) if (h.type === 'public') out.set(h.date.slice(0, 10), h.name)
   return out
