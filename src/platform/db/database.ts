@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { migrationNames } from './migrate.ts'
+import { sessionPool } from './pg-session.ts'
 import { pgliteClientConfig } from './pglite-connection.ts'
 import { pgliteStartParams, preferSmallWasmCode, prepareDataDir } from './pglite.ts'
 import type { DB } from './schema.ts'
@@ -40,7 +41,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 })
     pool.on('error', () => {}) // idle client errors surface on the next query instead
     await pool.query('select 1')
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+    // BEGIN sent with the next statement, named prepared statements (pg-session.ts).
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: sessionPool(pool) }) })
     return {
       db,
       pool,

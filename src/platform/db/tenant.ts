@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely'
+import { roles } from '../auth/actor.ts'
 import { AppError } from '../errors.ts'
 import type { Db } from './database.ts'
 import type { DB } from './schema.ts'
@@ -33,24 +34,38 @@ export interface TokenRecheck {
   stale(): void
 }
 
-/** Drops the rest of this transaction to the tenant role for one workspace. */
+/**
+ * Drops the rest of this transaction to the tenant role for one workspace.
+ *
+ * The values go into the statement as literals once validated (uuids by a strict pattern, the
+ * role from the known set, a boolean), so the statement has no parameters: on PostgreSQL it then
+ * travels with the transaction's BEGIN in one round trip (pg-session.ts). A value that fails the
+ * check goes as a parameter, as before, and PostgreSQL judges it.
+ */
 export async function enterTenant(trx: Tx, workspaceId: string, recheck?: TokenRecheck): Promise<void> {
+  const literal = isUuid(workspaceId) && (!recheck || (isUuid(recheck.tokenId) && isUuid(recheck.userId) && isRole(recheck.role) && typeof recheck.instanceOwner === 'boolean'))
+  const v = (value: string | boolean) => (literal ? sql.lit(value) : sql`${value}`)
+  const ws = v(workspaceId)
   if (!recheck) {
-    await sql`select set_config('omnidesk.workspace_id', ${workspaceId}, true), set_config('role', 'omnidesk_app', true)`.execute(trx)
+    await sql`select set_config('omnidesk.workspace_id', ${ws}, true), set_config('role', 'omnidesk_app', true)`.execute(trx)
     return
   }
   // The check is planned before the role switch takes effect: it reads with the owner's privileges, filtered explicitly.
   const r = await sql<{ ok: boolean }>`
     select exists (
       select 1 from api_tokens t join users u on u.id = t.user_id
-      where t.id = ${recheck.tokenId} and t.workspace_id = ${workspaceId} and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())
-        and u.id = ${recheck.userId} and u.active and u.role = ${recheck.role} and u.instance_owner = ${recheck.instanceOwner}
-    ) as ok, set_config('omnidesk.workspace_id', ${workspaceId}, true), set_config('role', 'omnidesk_app', true)`.execute(trx)
+      where t.id = ${v(recheck.tokenId)} and t.workspace_id = ${ws} and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())
+        and u.id = ${v(recheck.userId)} and u.active and u.role = ${v(recheck.role)} and u.instance_owner = ${v(recheck.instanceOwner)}
+    ) as ok, set_config('omnidesk.workspace_id', ${ws}, true), set_config('role', 'omnidesk_app', true)`.execute(trx)
   if (!r.rows[0]?.ok) {
     recheck.stale()
     throw new AppError('UNAUTHENTICATED', 'The token or session is invalid, expired or revoked')
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const isUuid = (s: string) => typeof s === 'string' && UUID.test(s)
+const isRole = (s: string) => (roles as readonly string[]).includes(s)
 
 /**
  * A transaction with the owner's privileges, for the few system paths that must
