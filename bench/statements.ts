@@ -16,11 +16,14 @@ import { createThrowawayDatabase } from '../test/server-database.ts'
  * (BENCH_CREATES, default 200; 10 at a time through app.inject). Prints the
  * round trips (query calls) per create grouped by their text, most frequent first,
  * then the totals: round trips, and statements (a parameterless query text of several
- * `;`-separated statements, such as `begin;select set_config(…)`, counts each).
+ * `;`-separated statements, such as `begin;select set_config(…)`, counts each), and how
+ * many of them PostgreSQL had to parse: every simple query, and every extended one whose
+ * Parse was sent (a statement kept by name on the connection sends none).
  */
 const creates = Number(process.env.BENCH_CREATES ?? 200)
 let count = 0
 let statements = 0
+let parses = 0
 let counting = false
 /** Statements by their text (whitespace folded, first 200 characters), counted while `counting`. */
 const groups = new Map<string, number>()
@@ -40,6 +43,17 @@ const original = pg.Client.prototype.query
   }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
   return (original as any).apply(this, args)
+}
+// Parse messages (extended protocol) and Query messages (simple protocol: parsed every time).
+const connection = pg.Connection.prototype as unknown as Record<'parse' | 'query', (...a: unknown[]) => unknown>
+const { parse: originalParse, query: originalQuery } = connection
+connection.parse = function (this: unknown, ...a: unknown[]) {
+  parses++
+  return originalParse.apply(this, a)
+}
+connection.query = function (this: unknown, ...a: unknown[]) {
+  parses++
+  return originalQuery.apply(this, a)
 }
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-stmts-'))
@@ -63,6 +77,7 @@ try {
   await new Promise((r) => setTimeout(r, 1500))
   count = 0
   statements = 0
+  parses = 0
   counting = true
   for (let i = 1; i <= creates; i += 10) {
     const res = await Promise.all(Array.from({ length: 10 }, (_, k) => post(i + k)))
@@ -72,13 +87,15 @@ try {
   await new Promise((r) => setTimeout(r, 1500)) // background passes (audit appender) settle
   const total = count
   const totalStatements = statements
+  const totalParses = parses
   counting = false
   // Per create, most frequent first: where the statements go.
   for (const [text, n] of [...groups].sort((a, b) => b[1] - a[1])) console.log(`${(n / creates).toFixed(2).padStart(6)}  ${text}`)
   const per = (n: number) => (n / creates).toFixed(1)
-  console.log(`${pgDb ? 'PostgreSQL' : 'PGlite'}: ${creates} creates: ${per(total)} round trips and ${per(totalStatements)} statements per create (request + dispatcher + background; ${total} and ${totalStatements} in all)`)
+  console.log(`${pgDb ? 'PostgreSQL' : 'PGlite'}: ${creates} creates: ${per(total)} round trips and ${per(totalStatements)} statements per create (request + dispatcher + background; ${total} and ${totalStatements} in all); ${per(totalParses)} query strings parsed per create`)
 } finally {
   pg.Client.prototype.query = original
+  Object.assign(connection, { parse: originalParse, query: originalQuery })
   await o.close()
   await pgDb?.drop()
   fs.rmSync(dataDir, { recursive: true, force: true })

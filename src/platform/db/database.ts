@@ -31,6 +31,8 @@ export interface DatabaseOptions {
   /** PGlite data directory; `memory://` or undefined keeps it in memory. */
   dataDir?: string | undefined
   poolSize?: number
+  /** PostgreSQL: how many statement texts each connection keeps prepared by name (pg-session.ts); 0 for none. */
+  preparedStatements?: number
   /** A new PGlite data directory starts from the plain (initdb) template, not the migrated one: for making the latter. */
   plainTemplate?: boolean
 }
@@ -42,7 +44,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     pool.on('error', () => {}) // idle client errors surface on the next query instead
     await pool.query('select 1')
     // BEGIN sent with the next statement, named prepared statements (pg-session.ts).
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: sessionPool(pool) }) })
+    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: sessionPool(pool, { statementNames: opts.preparedStatements }) }) })
     return {
       db,
       pool,
