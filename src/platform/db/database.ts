@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { migrationNames } from './migrate.ts'
 import { sessionPool } from './pg-session.ts'
+import { useLiteralTenantSwitch } from './tenant.ts'
 import { pgliteClientConfig } from './pglite-connection.ts'
 import { pgliteStartParams, preferSmallWasmCode, prepareDataDir } from './pglite.ts'
 import type { DB } from './schema.ts'
@@ -44,7 +45,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     pool.on('error', () => {}) // idle client errors surface on the next query instead
     await pool.query('select 1')
     // BEGIN sent with the next statement, named prepared statements (pg-session.ts).
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: sessionPool(pool, { statementNames: opts.preparedStatements }) }) })
+    const db: Db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: sessionPool(pool, { statementNames: opts.preparedStatements }) }) })
+    // The tenant switch without parameters, so that it travels with BEGIN.
+    useLiteralTenantSwitch(db)
     return {
       db,
       pool,

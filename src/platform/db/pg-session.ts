@@ -144,7 +144,7 @@ class SessionClient implements PostgresPoolClient {
 
   /** The name for `text` on this connection, or undefined to send it unnamed. */
   #nameFor(text: string): string | undefined {
-    if (this.state.schema !== this.shared.schema) return undefined
+    if (this.state.schema !== this.shared.schema || this.shared.statementNames === 0) return undefined
     const name = `od${this.state.generation}_${createHash('sha1').update(text).digest('base64url')}`
     if (this.state.names.has(name)) return name
     if (this.state.names.size >= this.shared.statementNames) return undefined

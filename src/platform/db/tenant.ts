@@ -14,7 +14,7 @@ export type Tx = Transaction<DB>
  */
 export function withTenant<T>(db: Db, workspaceId: string, fn: (trx: Tx) => Promise<T>, recheck?: TokenRecheck): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await enterTenant(trx, workspaceId, recheck)
+    await enterTenant(trx, workspaceId, recheck, literalSwitch.has(db))
     return fn(trx)
   })
 }
@@ -35,15 +35,26 @@ export interface TokenRecheck {
 }
 
 /**
+ * The databases whose transactions send their first statement with BEGIN when it has no
+ * parameters (PostgreSQL, pg-session.ts): there `withTenant` writes the tenant switch with
+ * literals. Elsewhere (PGlite) it keeps parameters, so the embedded session's statement cache
+ * keeps one parsed and planned statement instead of parsing a new text per workspace.
+ */
+const literalSwitch = new WeakSet<Db>()
+export function useLiteralTenantSwitch(db: Db) {
+  literalSwitch.add(db)
+}
+
+/**
  * Drops the rest of this transaction to the tenant role for one workspace.
  *
- * The values go into the statement as literals once validated (uuids by a strict pattern, the
- * role from the known set, a boolean), so the statement has no parameters: on PostgreSQL it then
- * travels with the transaction's BEGIN in one round trip (pg-session.ts). A value that fails the
- * check goes as a parameter, as before, and PostgreSQL judges it.
+ * With `literalValues`, the values go into the statement as literals once validated (uuids by a strict
+ * pattern, the role from the known set, a boolean), so the statement has no parameters and
+ * travels with the transaction's BEGIN in one round trip. A value that fails the check goes as a
+ * parameter, as before, and PostgreSQL judges it.
  */
-export async function enterTenant(trx: Tx, workspaceId: string, recheck?: TokenRecheck): Promise<void> {
-  const literal = isUuid(workspaceId) && (!recheck || (isUuid(recheck.tokenId) && isUuid(recheck.userId) && isRole(recheck.role) && typeof recheck.instanceOwner === 'boolean'))
+export async function enterTenant(trx: Tx, workspaceId: string, recheck?: TokenRecheck, literalValues = false): Promise<void> {
+  const literal = literalValues && isUuid(workspaceId) && (!recheck || (isUuid(recheck.tokenId) && isUuid(recheck.userId) && isRole(recheck.role) && typeof recheck.instanceOwner === 'boolean'))
   const v = (value: string | boolean) => (literal ? sql.lit(value) : sql`${value}`)
   const ws = v(workspaceId)
   if (!recheck) {
