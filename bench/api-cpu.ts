@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
+import pg from 'pg'
 import { build } from '../src/app.ts'
 import { loadConfig } from '../src/platform/config.ts'
 import { createThrowawayDatabase } from '../test/server-database.ts'
@@ -14,7 +15,9 @@ import { createThrowawayDatabase } from '../test/server-database.ts'
  * through app.inject). Prints the process CPU time per create (request + the background work it
  * causes) and the self time of the top functions while measuring, grouped by package, so the
  * costs outside the database show (on PostgreSQL the server's own CPU is not counted: it is
- * another process). BENCH_PROFILE=file.cpuprofile keeps the profile.
+ * another process; when that server runs on this machine, the CPU its backends serving the
+ * throwaway database spent meanwhile is printed too, read from /proc). BENCH_PROFILE=file.cpuprofile
+ * keeps the profile.
  */
 const creates = Number(process.env.BENCH_CREATES ?? 400)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)
@@ -23,6 +26,24 @@ const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`
 const pgDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_apicpu') : null
 const config = loadConfig({ ...(pgDb && { DATABASE_URL: pgDb.url }), DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', API_RATE_LIMIT: '100000000' })
 const o = await build({ config })
+
+/** CPU ticks (utime + stime, /proc/<pid>/stat) of the server backends connected to the throwaway database; null when not readable here. */
+async function serverTicks(client: pg.Client | null): Promise<Map<number, number> | null> {
+  if (!client) return null
+  const { rows } = await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
+  const ticks = new Map<number, number>()
+  for (const { pid } of rows) {
+    try {
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+      ticks.set(pid, Number(fields[11]) + Number(fields[12])) // utime, stime: fields 14 and 15 of stat
+    } catch {
+      return null // another machine, or not readable
+    }
+  }
+  return ticks
+}
+const observer = pgDb ? new pg.Client({ connectionString: pgDb.url }) : null
+await observer?.connect()
 const session = new Session()
 try {
   await o.start()
@@ -57,16 +78,24 @@ try {
   await session.post('Profiler.enable')
   await session.post('Profiler.setSamplingInterval', { interval: 500 })
   await session.post('Profiler.start')
+  const server0 = await serverTicks(observer)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   await run(creates)
   const wall = performance.now() - t0
   const cpu = process.cpuUsage(cpu0)
+  const server1 = await serverTicks(observer)
   const { profile } = await session.post('Profiler.stop')
   if (process.env.BENCH_PROFILE) fs.writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile))
 
   const perCreate = (us: number) => (us / 1000 / creates).toFixed(2)
   console.log(`${pgDb ? 'PostgreSQL' : 'PGlite'}: ${creates} creates at ${concurrency}: ${(creates / (wall / 1000)).toFixed(1)}/s, CPU ${perCreate(cpu.user + cpu.system)} ms per create (user ${perCreate(cpu.user)}, system ${perCreate(cpu.system)})`)
+  if (server0 && server1) {
+    // Backends that ended during the run are missed (the pool keeps idle ones 10 s). Ticks are 10 ms (CLK_TCK 100).
+    let ticks = 0
+    for (const [pid, t] of server1) ticks += t - (server0.get(pid) ?? 0)
+    console.log(`PostgreSQL server backends: CPU ${perCreate(ticks * 10_000)} ms per create (${server1.size} backends)`)
+  }
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
   const self = new Map<number, number>()
   profile.samples?.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0)))
@@ -92,6 +121,7 @@ try {
   show(byFunction, Number(process.env.BENCH_TOP_FUNCTIONS ?? 40))
 } finally {
   session.disconnect()
+  await observer?.end()
   await o.close()
   await pgDb?.drop()
   fs.rmSync(dataDir, { recursive: true, force: true })

@@ -14,10 +14,16 @@ import { createThrowawayDatabase } from '../test/server-database.ts'
  * PGlite in a temporary data directory, or on a throwaway database of the
  * PostgreSQL server of DATABASE_URL. `node --import tsx bench/statements.ts`
  * (BENCH_CREATES, default 200; 10 at a time through app.inject). Prints the
- * statements per create grouped by their text, most frequent first, then the total.
+ * round trips (query calls) per create grouped by their text, most frequent first,
+ * then the totals: round trips, and statements (a parameterless query text of several
+ * `;`-separated statements, such as `begin;select set_config(…)`, counts each), and how
+ * many of them PostgreSQL had to parse: every simple query, and every extended one whose
+ * Parse was sent (a statement kept by name on the connection sends none).
  */
 const creates = Number(process.env.BENCH_CREATES ?? 200)
 let count = 0
+let statements = 0
+let parses = 0
 let counting = false
 /** Statements by their text (whitespace folded, first 200 characters), counted while `counting`. */
 const groups = new Map<string, number>()
@@ -25,13 +31,29 @@ const original = pg.Client.prototype.query
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a transparent wrapper of an overloaded method
 ;(pg.Client.prototype as any).query = function (this: pg.Client, ...args: unknown[]) {
   count++
+  const q = args[0]
+  const raw = typeof q === 'string' ? q : ((q as { text?: string } | undefined)?.text ?? String(q))
+  const values = typeof q === 'string' ? args[1] : (q as { values?: unknown[] } | undefined)?.values
+  // Only the simple protocol (no parameters) takes several statements; splitting on `;` is
+  // rough (a `;` in a literal) but exact for the texts this application sends.
+  statements += Array.isArray(values) && values.length > 0 ? 1 : raw.split(';').filter((s) => s.trim() !== '').length
   if (counting) {
-    const q = args[0]
-    const text = (typeof q === 'string' ? q : ((q as { text?: string } | undefined)?.text ?? String(q))).replace(/\s+/g, ' ').trim().slice(0, 200)
+    const text = raw.replace(/\s+/g, ' ').trim().slice(0, 200)
     groups.set(text, (groups.get(text) ?? 0) + 1)
   }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
   return (original as any).apply(this, args)
+}
+// Parse messages (extended protocol) and Query messages (simple protocol: parsed every time).
+const connection = pg.Connection.prototype as unknown as Record<'parse' | 'query', (...a: unknown[]) => unknown>
+const { parse: originalParse, query: originalQuery } = connection
+connection.parse = function (this: unknown, ...a: unknown[]) {
+  parses++
+  return originalParse.apply(this, a)
+}
+connection.query = function (this: unknown, ...a: unknown[]) {
+  parses++
+  return originalQuery.apply(this, a)
 }
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-stmts-'))
@@ -54,6 +76,8 @@ try {
   await o.platform.dispatcher.drain()
   await new Promise((r) => setTimeout(r, 1500))
   count = 0
+  statements = 0
+  parses = 0
   counting = true
   for (let i = 1; i <= creates; i += 10) {
     const res = await Promise.all(Array.from({ length: 10 }, (_, k) => post(i + k)))
@@ -62,12 +86,16 @@ try {
   await o.platform.dispatcher.drain()
   await new Promise((r) => setTimeout(r, 1500)) // background passes (audit appender) settle
   const total = count
+  const totalStatements = statements
+  const totalParses = parses
   counting = false
   // Per create, most frequent first: where the statements go.
   for (const [text, n] of [...groups].sort((a, b) => b[1] - a[1])) console.log(`${(n / creates).toFixed(2).padStart(6)}  ${text}`)
-  console.log(`${pgDb ? 'PostgreSQL' : 'PGlite'}: ${total} statements for ${creates} creates: ${(total / creates).toFixed(1)} per create (request + dispatcher + background)`)
+  const per = (n: number) => (n / creates).toFixed(1)
+  console.log(`${pgDb ? 'PostgreSQL' : 'PGlite'}: ${creates} creates: ${per(total)} round trips and ${per(totalStatements)} statements per create (request + dispatcher + background; ${total} and ${totalStatements} in all); ${per(totalParses)} query strings parsed per create`)
 } finally {
   pg.Client.prototype.query = original
+  Object.assign(connection, { parse: originalParse, query: originalQuery })
   await o.close()
   await pgDb?.drop()
   fs.rmSync(dataDir, { recursive: true, force: true })

@@ -103,3 +103,28 @@ test('16 concurrent creates for one new email, mixed with creates for a known on
   assert.match(named.body.name, /^Customer \d+$/, 'the known contact without a name got one from a create')
   assert.equal((await ws.get('/api/v1/audit-events/verify')).body.intact, true)
 })
+
+test('48 concurrent creates across three workspaces on shared connections: each workspace sees only its own', async () => {
+  // On PostgreSQL the pool's connections keep statements prepared by name and run them for
+  // whichever workspace checks them out next: row-level security and the filters must still hold.
+  const spaces = [await t.workspace(), await t.workspace(), await t.workspace()]
+  const emails = Array.from({ length: 4 }, (_, i) => `shared-${i}@example.com`)
+  const jobs = Array.from({ length: 48 }, (_, i) => ({ ws: spaces[i % 3]!, email: emails[i % 4]!, n: i }))
+  const results = await Promise.all(jobs.map(({ ws, email, n }) => create(ws, email, n)))
+  assertAllCreated(results)
+  const contactIds = new Set<string>()
+  for (const [k, ws] of spaces.entries()) {
+    const mine = results.filter((_, i) => i % 3 === k).map((r) => r.body.id as string)
+    const conversations = await allConversations(ws)
+    assert.deepEqual(conversations.map((c) => c.number).sort((a, b) => a - b), Array.from({ length: 16 }, (_, i) => i + 1))
+    for (const email of emails) {
+      const ids = await contactsWithEmail(ws, email)
+      assert.equal(ids.length, 1, `one contact for ${email} in workspace ${k}`)
+      contactIds.add(ids[0]!)
+    }
+    const others = results.filter((_, i) => i % 3 !== k).map((r) => r.body.id as string)
+    for (const id of mine.slice(0, 2)) assert.equal((await ws.get(`/api/v1/conversations/${id}`)).status, 200)
+    for (const id of others.slice(0, 4)) assert.equal((await ws.get(`/api/v1/conversations/${id}`)).status, 404, 'another workspace’s case is not found')
+  }
+  assert.equal(contactIds.size, 3 * 4, 'each workspace has its own contacts')
+})

@@ -12,6 +12,7 @@ const envSchema = z.object({
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(10_000).default(500),
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(7),
   SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
   SMTP_HOST: z.string().default('0.0.0.0'),
@@ -53,6 +54,7 @@ export interface Config {
   dataDir: string
   databaseUrl: string | undefined
   databasePoolSize: number
+  databasePreparedStatements: number
   /** Dispatched outbox events older than this many days are pruned (timeline events are kept); 0 keeps all. */
   eventsRetentionDays: number
   smtpPort: number
@@ -121,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(e.DATA_DIR),
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
+    databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS,
     eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
     smtpPort: e.SMTP_PORT,
     smtpHost: e.SMTP_HOST,

@@ -3,6 +3,8 @@ import { PGlite } from '@electric-sql/pglite'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import { migrationNames } from './migrate.ts'
+import { sessionPool } from './pg-session.ts'
+import { useLiteralTenantSwitch } from './tenant.ts'
 import { pgliteClientConfig } from './pglite-connection.ts'
 import { pgliteStartParams, preferSmallWasmCode, prepareDataDir } from './pglite.ts'
 import type { DB } from './schema.ts'
@@ -30,6 +32,8 @@ export interface DatabaseOptions {
   /** PGlite data directory; `memory://` or undefined keeps it in memory. */
   dataDir?: string | undefined
   poolSize?: number
+  /** PostgreSQL: how many statement texts each connection keeps prepared by name (pg-session.ts); 0 for none. */
+  preparedStatements?: number
   /** A new PGlite data directory starts from the plain (initdb) template, not the migrated one: for making the latter. */
   plainTemplate?: boolean
 }
@@ -40,7 +44,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolSize ?? 10 })
     pool.on('error', () => {}) // idle client errors surface on the next query instead
     await pool.query('select 1')
-    const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+    // BEGIN sent with the next statement, named prepared statements (pg-session.ts).
+    const db: Db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: sessionPool(pool, { statementNames: opts.preparedStatements }) }) })
+    // The tenant switch without parameters, so that it travels with BEGIN.
+    useLiteralTenantSwitch(db)
     return {
       db,
       pool,

@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely'
+import { roles } from '../auth/actor.ts'
 import { AppError } from '../errors.ts'
 import type { Db } from './database.ts'
 import type { DB } from './schema.ts'
@@ -13,7 +14,7 @@ export type Tx = Transaction<DB>
  */
 export function withTenant<T>(db: Db, workspaceId: string, fn: (trx: Tx) => Promise<T>, recheck?: TokenRecheck): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await enterTenant(trx, workspaceId, recheck)
+    await enterTenant(trx, workspaceId, recheck, literalSwitch.has(db))
     return fn(trx)
   })
 }
@@ -33,24 +34,49 @@ export interface TokenRecheck {
   stale(): void
 }
 
-/** Drops the rest of this transaction to the tenant role for one workspace. */
-export async function enterTenant(trx: Tx, workspaceId: string, recheck?: TokenRecheck): Promise<void> {
+/**
+ * The databases whose transactions send their first statement with BEGIN when it has no
+ * parameters (PostgreSQL, pg-session.ts): there `withTenant` writes the tenant switch with
+ * literals. Elsewhere (PGlite) it keeps parameters, so the embedded session's statement cache
+ * keeps one parsed and planned statement instead of parsing a new text per workspace.
+ */
+const literalSwitch = new WeakSet<Db>()
+export function useLiteralTenantSwitch(db: Db) {
+  literalSwitch.add(db)
+}
+
+/**
+ * Drops the rest of this transaction to the tenant role for one workspace.
+ *
+ * With `literalValues`, the values go into the statement as literals once validated (uuids by a strict
+ * pattern, the role from the known set, a boolean), so the statement has no parameters and
+ * travels with the transaction's BEGIN in one round trip. A value that fails the check goes as a
+ * parameter, as before, and PostgreSQL judges it.
+ */
+export async function enterTenant(trx: Tx, workspaceId: string, recheck?: TokenRecheck, literalValues = false): Promise<void> {
+  const literal = literalValues && isUuid(workspaceId) && (!recheck || (isUuid(recheck.tokenId) && isUuid(recheck.userId) && isRole(recheck.role) && typeof recheck.instanceOwner === 'boolean'))
+  const v = (value: string | boolean) => (literal ? sql.lit(value) : sql`${value}`)
+  const ws = v(workspaceId)
   if (!recheck) {
-    await sql`select set_config('omnidesk.workspace_id', ${workspaceId}, true), set_config('role', 'omnidesk_app', true)`.execute(trx)
+    await sql`select set_config('omnidesk.workspace_id', ${ws}, true), set_config('role', 'omnidesk_app', true)`.execute(trx)
     return
   }
   // The check is planned before the role switch takes effect: it reads with the owner's privileges, filtered explicitly.
   const r = await sql<{ ok: boolean }>`
     select exists (
       select 1 from api_tokens t join users u on u.id = t.user_id
-      where t.id = ${recheck.tokenId} and t.workspace_id = ${workspaceId} and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())
-        and u.id = ${recheck.userId} and u.active and u.role = ${recheck.role} and u.instance_owner = ${recheck.instanceOwner}
-    ) as ok, set_config('omnidesk.workspace_id', ${workspaceId}, true), set_config('role', 'omnidesk_app', true)`.execute(trx)
+      where t.id = ${v(recheck.tokenId)} and t.workspace_id = ${ws} and t.revoked_at is null and (t.expires_at is null or t.expires_at > now())
+        and u.id = ${v(recheck.userId)} and u.active and u.role = ${v(recheck.role)} and u.instance_owner = ${v(recheck.instanceOwner)}
+    ) as ok, set_config('omnidesk.workspace_id', ${ws}, true), set_config('role', 'omnidesk_app', true)`.execute(trx)
   if (!r.rows[0]?.ok) {
     recheck.stale()
     throw new AppError('UNAUTHENTICATED', 'The token or session is invalid, expired or revoked')
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const isUuid = (s: string) => typeof s === 'string' && UUID.test(s)
+const isRole = (s: string) => (roles as readonly string[]).includes(s)
 
 /**
  * A transaction with the owner's privileges, for the few system paths that must
