@@ -21,6 +21,7 @@ import {
 } from './conversations.shared.ts'
 import { type ContactInput, type Conversation, type ConversationStatus, type Priority, toConversation } from './conversations.types.ts'
 import { htmlToText, sanitizeHtml } from './html-sanitizer.ts'
+import { perTransaction } from '../../platform/db/tx-memo.ts'
 import { continuableInTx } from './continuity.ts'
 import * as messages from './messages.repository.ts'
 import { type Message, toMessage } from './messages.types.ts'
@@ -48,6 +49,13 @@ export interface InboundMessage {
   html?: string | undefined
   /** The channel provider's id for the message: a repeat is absorbed. */
   providerMessageId?: string | undefined
+  /**
+   * The caller already holds the lock of providerMessageLockKey(workspace,
+   * inbox, providerMessageId) in this transaction and, after taking it, found
+   * no message of the inbox with that id: the intake skips its own lock and
+   * lookup (two statements). Pass it only then; a repeat is otherwise doubled.
+   */
+  providerMessageIdChecked?: boolean | undefined
   metadata?: Record<string, unknown> | undefined
   /**
    * A solved `conversationId` reopens only if it was solved at most this many
@@ -116,6 +124,7 @@ export function messageBody(input: { text?: string | undefined; html?: string | 
 const withoutNulls = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null))
 
 export function createIntake(p: Platform, deps: ConversationsDeps) {
+  const inboxOnce = perTransaction<InboxRef | null>()
   type OpenArgs = { contactId: string; subject: string | null; priority?: Priority | undefined; tags?: string[]; categoryId?: string | null; customFields?: Record<string, unknown>; assigneeId?: string | null; teamId?: string | null; followUpOf?: string; firstInbound?: boolean }
 
   /** The columns of a new open conversation (its inbox, channel and number aside). */
@@ -305,13 +314,14 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
       // A block (not a callback any more) keeps this body's indentation, and the diff, unchanged.
       {
         const ws = actor.workspaceId
-        const inbox = await deps.inboxes.getInTx(trx, ws, input.inboxId)
+        // Read once per transaction: a channel writing a batch of messages in one transaction (email) reads it once.
+        const inbox = await inboxOnce(trx, `${ws}:${input.inboxId}`, () => deps.inboxes.getInTx(trx, ws, input.inboxId))
         if (!inbox) throw notFound('Inbox')
         if (opts.channel && inbox.channel !== opts.channel)
           throw new AppError('UNPROCESSABLE', `Inbox ${inbox.id} is a ${inbox.channel} inbox; this entry accepts ${opts.channel} inboxes only`, { channel: inbox.channel })
         if (!inbox.active) throw new AppError('UNPROCESSABLE', `Inbox ${inbox.id} is inactive`, { inboxId: inbox.id })
         const providerMessageId = input.providerMessageId ?? null
-        if (providerMessageId) {
+        if (providerMessageId && !input.providerMessageIdChecked) {
           await messages.lockProviderMessageId(trx, ws, inbox.id, providerMessageId)
           const seen = await messages.findMessageByProviderId(trx, ws, inbox.id, providerMessageId)
           if (seen) {
