@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Db } from '../../platform/db/database.ts'
+import { preparedQuery } from '../../platform/db/prepared-query.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { Row, RowUpdate } from '../../platform/db/schema.ts'
 
@@ -15,15 +16,20 @@ export interface RecipientInbox {
  */
 export async function findEmailInboxesByAddressAnyWorkspace(db: Db | Tx, addresses: string[]): Promise<RecipientInbox[]> {
   if (addresses.length === 0) return []
-  const rows = await db
-    .selectFrom('inboxes')
-    .select(['id', 'workspace_id', sql<string>`lower(config->>'address')`.as('address')])
-    .where('channel', '=', 'email')
-    .where('active', '=', true)
-    .where(sql<string>`lower(config->>'address')`, 'in', addresses)
-    .execute()
+  const { rows } = await inboxesByAddress(db, addresses)
   return rows.map((r) => ({ workspaceId: r.workspace_id, inboxId: r.id, address: r.address }))
 }
+
+// Every RCPT runs this: built and compiled once (prepared-query.ts). `channel = 'email'` is SQL, not a
+// parameter, so a generic plan can still use the partial index on the address (inboxes_email_address_idx).
+const inboxesByAddress = preparedQuery((db, addresses: string[]) =>
+  db
+    .selectFrom('inboxes')
+    .select(['id', 'workspace_id', sql<string>`lower(config->>'address')`.as('address')])
+    .where(sql<boolean>`channel = 'email'`)
+    .where(sql<boolean>`active`)
+    .where(sql<string>`lower(config->>'address')`, '=', sql<string>`any(${addresses}::text[])`),
+)
 
 /**
  * Makes every received row due now, across workspaces: the claims and backoffs
