@@ -330,9 +330,10 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
             return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(seen, files.get(seen.id) ?? []), duplicate: true, outcome: 'duplicate', continued: null }
           }
         }
-        const { contactId } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
+        const { contactId, created: newContact } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
         // Continuity, when no thread was given: the contact's lock (taken by resolveContactInTx) serialises this with the contact's other messages.
-        const continued = input.conversationId ? null : await continuableInTx(deps, trx, ws, contactId, inbox.channel, input.continuity ?? 'rule')
+        // A contact this transaction just created has no case yet: nothing to look for.
+        const continued = input.conversationId || newContact ? null : await continuableInTx(deps, trx, ws, contactId, inbox.channel, input.continuity ?? 'rule')
         const target = input.conversationId ? await loadConversation(trx, ws, input.conversationId, { forUpdate: true }) : (continued?.conversation ?? null)
         // Closed is final, and a case solved long ago is a new matter: the message starts a follow-up linked to the old one.
         const linkReason = target ? followUpReason(target, input.reopenWindowDays) : null
