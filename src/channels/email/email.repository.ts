@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Db } from '../../platform/db/database.ts'
+import { preparedQuery } from '../../platform/db/prepared-query.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { Row, RowUpdate } from '../../platform/db/schema.ts'
 
@@ -15,15 +16,20 @@ export interface RecipientInbox {
  */
 export async function findEmailInboxesByAddressAnyWorkspace(db: Db | Tx, addresses: string[]): Promise<RecipientInbox[]> {
   if (addresses.length === 0) return []
-  const rows = await db
-    .selectFrom('inboxes')
-    .select(['id', 'workspace_id', sql<string>`lower(config->>'address')`.as('address')])
-    .where('channel', '=', 'email')
-    .where('active', '=', true)
-    .where(sql<string>`lower(config->>'address')`, 'in', addresses)
-    .execute()
+  const { rows } = await inboxesByAddress(db, addresses)
   return rows.map((r) => ({ workspaceId: r.workspace_id, inboxId: r.id, address: r.address }))
 }
+
+// Every RCPT runs this: built and compiled once (prepared-query.ts). `channel = 'email'` is SQL, not a
+// parameter, so a generic plan can still use the partial index on the address (inboxes_email_address_idx).
+const inboxesByAddress = preparedQuery((db, addresses: string[]) =>
+  db
+    .selectFrom('inboxes')
+    .select(['id', 'workspace_id', sql<string>`lower(config->>'address')`.as('address')])
+    .where(sql<boolean>`channel = 'email'`)
+    .where(sql<boolean>`active`)
+    .where(sql<string>`lower(config->>'address')`, '=', sql<string>`any(${addresses}::text[])`),
+)
 
 /**
  * Makes every received row due now, across workspaces: the claims and backoffs
@@ -134,6 +140,53 @@ export function updateInbound(trx: Tx, workspaceId: string, id: string, patch: R
   return q.returningAll().executeTakeFirst()
 }
 
+/** What a processed mail leaves on its row (inbound-handler.ts); a batch's are written by one statement. */
+export interface InboundOutcome {
+  id: string
+  status: 'processed' | 'ignored'
+  classification: string
+  classificationDetails: Record<string, unknown>
+  reason: string | null
+  fromAddress: string | null
+  subject: string | null
+  /** Customer mail: where it was filed and why. Null (automated mail) leaves those columns as they are. */
+  filed: { conversationId: string; messageId: string; threading: Record<string, unknown> } | null
+  processedAt: Date
+}
+
+/**
+ * Writes the outcomes of the mails of one transaction in one statement, at
+ * its end (one UPDATE per mail before). Every outcome also clears last_error.
+ */
+export async function recordOutcomes(trx: Tx, workspaceId: string, outcomes: InboundOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return
+  const input = outcomes.map((o) => ({
+    id: o.id,
+    status: o.status,
+    classification: o.classification,
+    classification_details: o.classificationDetails,
+    reason: o.reason,
+    from_address: o.fromAddress,
+    subject: o.subject,
+    filed: o.filed !== null,
+    conversation_id: o.filed?.conversationId ?? null,
+    message_id: o.filed?.messageId ?? null,
+    threading: o.filed?.threading ?? null,
+    processed_at: o.processedAt.toISOString(),
+  }))
+  await sql`
+    update inbound_emails e set status = v.status, classification = v.classification, classification_details = v.classification_details,
+      reason = v.reason, from_address = v.from_address, subject = v.subject,
+      conversation_id = case when v.filed then v.conversation_id else e.conversation_id end,
+      message_id = case when v.filed then v.message_id else e.message_id end,
+      threading = case when v.filed then v.threading else e.threading end,
+      processed_at = v.processed_at, last_error = null
+    from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as v(
+      id uuid, status text, classification text, classification_details jsonb, reason text, from_address text, subject text,
+      filed boolean, conversation_id uuid, message_id uuid, threading jsonb, processed_at timestamptz)
+    where e.workspace_id = ${workspaceId} and e.id = v.id`.execute(trx)
+}
+
 /** How long a claim keeps other processors off a row; after a crash the row is taken again then. */
 export const CLAIM_LEASE_SECONDS = 60
 
@@ -194,6 +247,8 @@ export async function unclaimAnyWorkspace(trx: Tx, ids: string[]): Promise<void>
  * after that long (`lock_timeout`, set after the thread locks are held): a
  * batch of mails, which takes its later locks out of the documented order,
  * yields instead of joining a cycle (see inbound-processor.ts).
+ * `thenKeys`: further advisory lock keys (whole keys, e.g. conversations'
+ * providerMessageLockKey) taken in the same statement after the thread locks.
  * Returns the stored settings by inbox id.
  */
 export async function lockThreadKeysReadSettings(
@@ -201,9 +256,11 @@ export async function lockThreadKeysReadSettings(
   workspaceId: string,
   inboxIds: string[],
   messageIds: string[],
-  opts: { lockTimeoutMs?: number } = {},
+  opts: { lockTimeoutMs?: number; thenKeys?: string[] } = {},
 ): Promise<Map<string, unknown>> {
-  const keys = [...new Set(messageIds)].sort().map((id) => `email-thread:${workspaceId}:${id}`)
+  // The thread locks, then the other first-rank keys (conversations' provider message ids), each set sorted:
+  // a transaction of one mail takes its thread locks and then its provider key, the same order.
+  const keys = [...[...new Set(messageIds)].sort().map((id) => `email-thread:${workspaceId}:${id}`), ...[...new Set(opts.thenKeys ?? [])].sort()]
   // A function scan of unnest() yields the array in order, so the locks are taken in `keys` order.
   // The outer select list is computed once the aggregate below it (every lock) is done, so the
   // lock timeout applies to the locks taken after this statement only. The settings are not what
@@ -224,6 +281,8 @@ export interface ThreadingCandidates {
   repliesFirst: Array<{ conversationId: string; providerMessageId: string | null }>
   /** The sender's still-open conversations active in the last `days` days, most recent first. */
   openOfSender: Array<{ id: string; number: string; subject: string | null }>
+  /** Whether the inbox already holds a message with the mail's provider message id (`q.stored`): a duplicate. */
+  stored: boolean
 }
 
 /**
@@ -237,18 +296,26 @@ export interface ThreadingCandidates {
  *   identity is looked up by its unique key (stored trimmed, lower-cased):
  *   comparing lower(value) in a join made the planner, short of statistics on
  *   PGlite, test every identity of the workspace for every open conversation.
+ * - with `stored`, whether that inbox already has a message with that
+ *   provider message id (the duplicate check of conversations' intake, done
+ *   here after the caller took its lock: see InboundMessage.providerMessageIdChecked).
  * Reads the conversations module's tables directly: threading until that
  * module exposes these lookups.
  */
 export async function threadingCandidates(
   trx: Tx,
   workspaceId: string,
-  q: { headerIds: string[]; ownId: string | null; sender: string | null; days: number },
+  q: { headerIds: string[]; ownId: string | null; sender: string | null; days: number; stored?: { inboxId: string; providerMessageId: string } | undefined },
 ): Promise<ThreadingCandidates> {
   const sender = q.sender?.trim().toLowerCase() ?? null
-  const { rows } = await sql<{ kind: 'header' | 'reply' | 'subject'; conversation_id: string; provider_message_id: string | null; number: string | null; subject: string | null; at: Date | null }>`
+  const { rows } = await sql<{ kind: 'header' | 'reply' | 'subject' | 'stored'; conversation_id: string; provider_message_id: string | null; number: string | null; subject: string | null; at: Date | null }>`
     select 'header' as kind, conversation_id, provider_message_id, null::bigint as number, null::text as subject, null::timestamptz as at
       from messages where workspace_id = ${workspaceId} and provider_message_id = any(${q.headerIds}::text[])
+    union all
+    (select 'stored', conversation_id, null, null, null, null
+      from messages where ${q.stored?.inboxId ?? null}::uuid is not null and workspace_id = ${workspaceId}
+        and inbox_id = ${q.stored?.inboxId ?? null}::uuid and provider_message_id = ${q.stored?.providerMessageId ?? null}::text
+      limit 1)
     union all
     (select 'reply', conversation_id, provider_message_id, null, null, created_at
       from messages
@@ -273,6 +340,7 @@ export async function threadingCandidates(
     openOfSender: of('subject')
       .sort((a, b) => at(b) - at(a))
       .map((r) => ({ id: r.conversation_id, number: r.number as string, subject: r.subject })),
+    stored: rows.some((r) => r.kind === 'stored'),
   }
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
+import nodemailer from 'nodemailer'
 import { useTestApp } from '../../../test/harness.ts'
 import type { BlobStore } from '../../platform/blob-store.ts'
 import { createEmailModule } from './email.module.ts'
@@ -159,4 +160,27 @@ test('listing, retry and release need inboxes:write (email.inbound-access.test.t
   assert.equal((await agent.post(`/api/v1/email/inbound/${id}/retry`)).status, 403)
   assert.equal((await ws.post(`/api/v1/email/inbound/${id}/retry`)).status, 404)
   assert.equal((await ws.get('/api/v1/email/inbound?status=bogus')).status, 400)
+})
+
+test('a connection delivering several messages looks an address up once; an inbox gone since answers 451, then the address is looked up afresh', async () => {
+  const ws = await t.workspace()
+  const address = uniqueAddress()
+  const inboxId = await emailInbox(t, ws, address)
+  // One connection for every message, as a relay delivering a queue does.
+  const session = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 1, maxMessages: Infinity })
+  try {
+    const sendOn = (n: number) => send(session as unknown as ReturnType<typeof smtpClient>, mail(address, { messageId: `<session-${n}-${inboxId}@example.com>` }))
+    assert.equal((await sendOn(1)).code, 250)
+    assert.equal((await sendOn(2)).code, 250)
+    await deactivateInbox(t, ws, inboxId)
+    // The address was resolved for the first message: the store finds its inbox gone. Not 550: the address may be another inbox's by now.
+    const third = await sendOn(3)
+    assert.equal(third.code, 451, third.response)
+    // The next message on the connection looks the address up again, and it is unknown now.
+    const fourth = await sendOn(4)
+    assert.equal(fourth.code, 550, fourth.response)
+    assert.deepEqual((await inboundRows(t, ws.workspaceId)).map((r) => r.message_id_header).sort(), [`<session-1-${inboxId}@example.com>`, `<session-2-${inboxId}@example.com>`])
+  } finally {
+    session.close()
+  }
 })

@@ -4,7 +4,7 @@ import { appendEvent } from '../../platform/events/events.ts'
 import type { Row } from '../../platform/db/schema.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { Platform } from '../../platform/platform.ts'
-import { type ConversationsService, htmlToText, type InboundAttachment, sanitizeHtml } from '../../modules/conversations/index.ts'
+import { type ConversationsService, htmlToText, type InboundAttachment, providerMessageLockKey, sanitizeHtml } from '../../modules/conversations/index.ts'
 import { applyBounceInTx, softBouncePolicy } from './bounce-handler.ts'
 import { type ClassificationResult, classifyEmail } from './classify.ts'
 import * as repo from './email.repository.ts'
@@ -80,8 +80,14 @@ export interface PlannedMail {
   row: Row<'inbound_emails'>
   /** The Message-IDs whose thread locks the transaction must hold before `write`. */
   threadKeys: string[]
-  /** The thread decision, contact, conversation, message and the row's outcome (or, for automated mail, its label). */
-  write(trx: Tx, settings: ThreadingSettings): Promise<void>
+  /** The intake's provider message id lock (conversations' providerMessageLockKey), taken after the thread locks; null: none. */
+  providerKey: string | null
+  /**
+   * The thread decision, contact, conversation and message (or, for automated
+   * mail, its label); returns the row's outcome, which the caller writes with
+   * the others of its transaction (repo.recordOutcomes) before it commits.
+   */
+  write(trx: Tx, settings: ThreadingSettings): Promise<repo.InboundOutcome>
   /** After the transaction rolled back: deletes the files written for it. */
   discard(): Promise<void>
   /** After the transaction committed. */
@@ -102,19 +108,21 @@ export function createInboundHandler(deps: HandlerDeps) {
     return {
       row,
       threadKeys: [],
+      providerKey: null,
       async write(trx) {
         const changed = await applyBounceInTx(trx, actor, softBouncePolicy(deps.config), row.id, parsed, c)
-        await repo.updateInbound(trx, ws, row.id, {
+        await appendEvent(trx, actor, { type: 'email.ignored', payload: { inboundEmailId: row.id, classification: c.classification, signal: c.details.signal } })
+        return {
+          id: row.id,
           status: 'ignored',
           classification: c.classification,
-          classification_details: JSON.stringify({ ...c.details, ...changed }),
+          classificationDetails: { ...c.details, ...changed },
           reason: `${c.classification.replace('_', ' ')}: ${c.details.signal}`,
-          from_address: parsed.from?.address ?? null,
+          fromAddress: parsed.from?.address ?? null,
           subject: parsed.subject,
-          processed_at: new Date(),
-          last_error: null,
-        })
-        await appendEvent(trx, actor, { type: 'email.ignored', payload: { inboundEmailId: row.id, classification: c.classification, signal: c.details.signal } })
+          filed: null,
+          processedAt: new Date(),
+        }
       },
       discard: async () => {},
       committed: async () => {},
@@ -151,13 +159,16 @@ export function createInboundHandler(deps: HandlerDeps) {
       throw err
     }
     let duplicate = false
+    const providerMessageId = row.message_id_header ?? row.dedupe_key
+    // Parsed mail: the intake's duplicate check is the provider key taken with the thread locks and a part of the threading statement.
+    const dedupe = parsed ? { inboxId: row.inbox_id, providerMessageId } : undefined
     return {
       row,
       threadKeys: [row.message_id_header, ...(parsed?.inReplyTo ?? []), ...(parsed?.references ?? [])].filter((id): id is string => !!id),
+      providerKey: dedupe ? providerMessageLockKey(ws, dedupe.inboxId, dedupe.providerMessageId) : null,
       async write(trx, settings) {
-        const threading: ThreadingDecision = parsed
-          ? await decideThreading(trx, deps.box, row, parsed, contact.email ?? null, settings)
-          : { matched: null, reason: 'message could not be parsed: new conversation' }
+        const decided = parsed ? await decideThreading(trx, deps.box, row, parsed, contact.email ?? null, settings, dedupe) : null
+        const threading: ThreadingDecision = decided?.decision ?? { matched: null, reason: 'message could not be parsed: new conversation' }
         const ingested = await deps.conversations.ingestInboundInTx(trx, actor, {
           inboxId: row.inbox_id,
           contact,
@@ -165,7 +176,9 @@ export function createInboundHandler(deps: HandlerDeps) {
           subject: parsed?.subject ?? undefined,
           text,
           ...(html && { html }),
-          providerMessageId: row.message_id_header ?? row.dedupe_key,
+          providerMessageId,
+          // Unchecked (a duplicate, or unparsed mail): the intake locks and finds it itself.
+          ...(decided && !decided.duplicate && { providerMessageIdChecked: true }),
           reopenWindowDays: settings.reopenWindowDays,
           threading: { rule: threading.matched, reason: threading.reason },
           // A new mail (no thread) continues an open case only from another channel: email's own rules decide between mails.
@@ -190,20 +203,22 @@ export function createInboundHandler(deps: HandlerDeps) {
           },
           attachments: stored,
         })
-        await repo.updateInbound(trx, ws, row.id, {
+        duplicate = ingested.outcome === 'duplicate'
+        return {
+          id: row.id,
           status: 'processed',
           classification: c.classification,
-          classification_details: JSON.stringify(c.details),
+          classificationDetails: c.details,
           reason: null,
-          from_address: parsed?.from?.address ?? contact.email ?? null,
+          fromAddress: parsed?.from?.address ?? contact.email ?? null,
           subject: parsed?.subject ?? null,
-          conversation_id: ingested.conversation.id,
-          message_id: ingested.message.id,
-          threading: JSON.stringify({ ...threading, ...(ingested.continued && { matched: 'continuity', reason: ingested.continued }), outcome: ingested.outcome, ...(ingested.conversation.followUpOf && ingested.outcome === 'follow-up' && { followUpOf: ingested.conversation.followUpOf }) }),
-          processed_at: new Date(),
-          last_error: null,
-        })
-        duplicate = ingested.outcome === 'duplicate'
+          filed: {
+            conversationId: ingested.conversation.id,
+            messageId: ingested.message.id,
+            threading: { ...threading, ...(ingested.continued && { matched: 'continuity', reason: ingested.continued }), outcome: ingested.outcome, ...(ingested.conversation.followUpOf && ingested.outcome === 'follow-up' && { followUpOf: ingested.conversation.followUpOf }) },
+          },
+          processedAt: new Date(),
+        }
       },
       discard,
       committed: async () => {
@@ -233,9 +248,13 @@ export function createInboundHandler(deps: HandlerDeps) {
     try {
       await retryOnDeadlock(() =>
         deps.tx(workspaceId, async (trx) => {
-          // Every thread lock of the batch first, in one sorted order (rank 1 of the lock order).
-          const settingsOf = await lockThreadReadSettings(trx, workspaceId, plans.map((m) => m.row.inbox_id), plans.flatMap((m) => m.threadKeys), opts)
-          for (const m of plans) await m.write(trx, settingsOf(m.row.inbox_id))
+          // Every thread lock of the batch first, in one sorted order, then their provider keys (rank 1 of the lock order).
+          const providerKeys = plans.flatMap((m) => (m.providerKey ? [m.providerKey] : []))
+          const settingsOf = await lockThreadReadSettings(trx, workspaceId, plans.map((m) => m.row.inbox_id), plans.flatMap((m) => m.threadKeys), { ...opts, thenKeys: providerKeys })
+          const outcomes: repo.InboundOutcome[] = []
+          for (const m of plans) outcomes.push(await m.write(trx, settingsOf(m.row.inbox_id)))
+          // The rows' outcomes in one statement; they commit with everything above or not at all.
+          await repo.recordOutcomes(trx, workspaceId, outcomes)
         }),
       )
     } catch (err) {

@@ -38,7 +38,7 @@ export async function lockThreadReadSettings(
   workspaceId: string,
   inboxIds: string[],
   messageIds: string[],
-  opts: { lockTimeoutMs?: number } = {},
+  opts: { lockTimeoutMs?: number; thenKeys?: string[] } = {},
 ): Promise<(inboxId: string) => ThreadingSettings> {
   const stored = await repo.lockThreadKeysReadSettings(trx, workspaceId, inboxIds, messageIds, opts)
   const defaults = emailThreadingSchema.parse({})
@@ -68,7 +68,8 @@ const looksLikeToken = (s: string) => /odk-[0-9a-f]{8,}/i.test(s)
  * Whether a solved or closed match reopens or gets a follow-up is decided by
  * conversations.ingestInbound, under the conversation's row lock. Runs in the
  * caller's transaction, which also writes the message; what the rules look
- * at is read in one statement (repo.threadingCandidates).
+ * at is read in one statement (repo.threadingCandidates), with, given
+ * `stored`, whether the inbox already holds the message (`duplicate`).
  */
 export async function decideThreading(
   trx: Tx,
@@ -77,14 +78,40 @@ export async function decideThreading(
   parsed: ParsedEmail,
   sender: string | null,
   settings: ThreadingSettings,
+  stored?: { inboxId: string; providerMessageId: string },
+): Promise<{ decision: ThreadingDecision; duplicate: boolean }> {
+  const found = await candidatesOf(trx, row, parsed, sender, settings, stored)
+  const decision = await decide(box, row, parsed, sender, settings, found, (id) => repo.conversationExists(trx, row.workspace_id, id))
+  return { decision, duplicate: found.stored }
+}
+
+function candidatesOf(
+  trx: Tx,
+  row: Pick<Row<'inbound_emails'>, 'workspace_id' | 'message_id_header'>,
+  parsed: ParsedEmail,
+  sender: string | null,
+  settings: ThreadingSettings,
+  stored: { inboxId: string; providerMessageId: string } | undefined,
+) {
+  const headerIds = [...new Set([...parsed.inReplyTo, ...parsed.references])]
+  const own = parsed.messageId ?? row.message_id_header
+  return repo.threadingCandidates(trx, row.workspace_id, { headerIds, ownId: own, sender: normaliseSubject(parsed.subject) ? sender : null, days: settings.subjectFallbackDays, stored })
+}
+
+async function decide(
+  box: SecretBox,
+  row: Pick<Row<'inbound_emails'>, 'workspace_id' | 'envelope_to' | 'message_id_header'>,
+  parsed: ParsedEmail,
+  sender: string | null,
+  settings: ThreadingSettings,
+  found: repo.ThreadingCandidates,
+  conversationExists: (id: string) => Promise<boolean>,
 ): Promise<ThreadingDecision> {
-  const ws = row.workspace_id
   const notes: string[] = []
   const candidates = [...parsed.inReplyTo.map((id) => ['in-reply-to', id] as const), ...[...parsed.references].reverse().map((id) => ['references', id] as const)]
   const own = parsed.messageId ?? row.message_id_header
   const subject = normaliseSubject(parsed.subject)
   const days = settings.subjectFallbackDays
-  const found = await repo.threadingCandidates(trx, ws, { headerIds: [...new Set(candidates.map(([, id]) => id))], ownId: own, sender: subject ? sender : null, days })
 
   // 1. Headers.
   if (candidates.length === 0) notes.push('no In-Reply-To/References header')
@@ -112,7 +139,7 @@ export async function decideThreading(
       continue
     }
     const id = t.conversationId
-    if (await repo.conversationExists(trx, ws, id))
+    if (await conversationExists(id))
       return { matched: 'token', token: t.where, conversationId: id, reason: `matched conversation token in ${t.where}` }
     notes.push(`ignored a conversation token in ${t.where} for a conversation that does not exist here`)
   }

@@ -1,9 +1,12 @@
 import type { Tx } from '../../platform/db/tenant.ts'
+import { perTransaction } from '../../platform/db/tx-memo.ts'
 import type { Row } from '../../platform/db/schema.ts'
 import * as repo from './conversations.repository.ts'
 import type { ConversationsDeps } from './conversations.shared.ts'
 
 /** The continuity rule (docs/channels/README.md, "Continuity"): which open case a threadless inbound message continues. */
+
+const ruleOnce = perTransaction<Awaited<ReturnType<ConversationsDeps['workspaces']['continuityInTx']>>>()
 
 /**
  * The open case a threadless message of this contact continues under the
@@ -12,7 +15,8 @@ import type { ConversationsDeps } from './conversations.shared.ts'
  */
 export async function continuableInTx(deps: ConversationsDeps, trx: Tx, ws: string, contactId: string, channel: string, hint: 'rule' | 'other-channels' | 'off'): Promise<{ conversation: Row<'conversations'>; reason: string } | null> {
   if (hint === 'off') return null
-  const rule = await deps.workspaces.continuityInTx(trx, ws)
+  // Once per transaction: a batch of inbound messages (email) reads the workspace's rule once.
+  const rule = await ruleOnce(trx, ws, () => deps.workspaces.continuityInTx(trx, ws))
   if (rule.mode === 'off' || (hint === 'other-channels' && rule.mode !== 'any_channel')) return null
   const conversation = await repo.findContinuableConversation(trx, ws, contactId, {
     windowDays: rule.windowDays,

@@ -1,4 +1,6 @@
 import { type InsertObject, type RawBuilder, sql, type UpdateObject } from 'kysely'
+import type { Db } from '../../platform/db/database.ts'
+import { preparedQuery } from '../../platform/db/prepared-query.ts'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { DB, Row } from '../../platform/db/schema.ts'
 import type { ConversationFilters, ConversationSort } from './conversations.types.ts'
@@ -105,22 +107,36 @@ export function findConversation(trx: Tx, workspaceId: string, id: string, opts:
  * caller holds the contact's lock, so two messages of one contact at once
  * serialise here and the second sees the case the first opened.
  */
-export function findContinuableConversation(
+export async function findContinuableConversation(
   trx: Tx,
   workspaceId: string,
   contactId: string,
   opts: { windowDays: number; channel?: string | undefined; notChannel?: string | undefined },
-) {
-  let q = trx
+): Promise<Row<'conversations'> | undefined> {
+  // Every inbound message without a thread runs this: built and compiled once per shape (prepared-query.ts).
+  const { rows } =
+    opts.channel !== undefined
+      ? await continuable.on(trx, workspaceId, contactId, opts.windowDays, opts.channel)
+      : opts.notChannel !== undefined
+        ? await continuable.notOn(trx, workspaceId, contactId, opts.windowDays, opts.notChannel)
+        : await continuable.any(trx, workspaceId, contactId, opts.windowDays)
+  return rows[0]
+}
+
+const continuableWhere = (db: Db, workspaceId: string, contactId: string, windowDays: number) =>
+  db
     .selectFrom('conversations')
     .selectAll()
     .where('workspace_id', '=', workspaceId)
     .where('contact_id', '=', contactId)
     .where('status', 'not in', ['solved', 'closed'])
-    .where(sql<Date>`coalesce(last_message_at, created_at)`, '>=', sql<Date>`now() - make_interval(days => ${opts.windowDays})`)
-  if (opts.channel !== undefined) q = q.where('channel', '=', opts.channel)
-  if (opts.notChannel !== undefined) q = q.where('channel', '!=', opts.notChannel)
-  return q.orderBy(sql`coalesce(last_message_at, created_at)`, 'desc').orderBy('id', 'desc').limit(1).forUpdate().executeTakeFirst()
+    .where(sql<Date>`coalesce(last_message_at, created_at)`, '>=', sql<Date>`now() - make_interval(days => ${windowDays})`)
+type ContinuableQuery = ReturnType<typeof continuableWhere>
+const latestLocked = (q: ContinuableQuery) => q.orderBy(sql`coalesce(last_message_at, created_at)`, 'desc').orderBy('id', 'desc').limit(1).forUpdate()
+const continuable = {
+  any: preparedQuery((db, ws: string, contact: string, days: number) => latestLocked(continuableWhere(db, ws, contact, days))),
+  on: preparedQuery((db, ws: string, contact: string, days: number, channel: string) => latestLocked(continuableWhere(db, ws, contact, days).where('channel', '=', channel))),
+  notOn: preparedQuery((db, ws: string, contact: string, days: number, channel: string) => latestLocked(continuableWhere(db, ws, contact, days).where('channel', '!=', channel))),
 }
 
 /** Column values or SQL expressions (e.g. `now()`) to set on a conversation. */

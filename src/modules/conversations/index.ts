@@ -37,6 +37,7 @@ export {
 export { messageSchema, timelineItemSchema, timelineEventTypes, type Message, type TimelineItem, type ReplyInput } from './messages.types.ts'
 export { sanitizeHtml, htmlToText } from './html-sanitizer.ts'
 export { latestOpenConversation } from './conversations.repository.ts'
+export { providerMessageLockKey } from './messages.repository.ts'
 export { setSlaSummaryReader, conversationSlaSchema, type ConversationSlaSummary, type SlaSummaryReader } from './sla-hook.ts'
 
 /** Cases, their messages and timeline: intake from every channel, replies and their durable delivery, status, assignment. */

@@ -21,6 +21,7 @@ import {
 } from './conversations.shared.ts'
 import { type ContactInput, type Conversation, type ConversationStatus, type Priority, toConversation } from './conversations.types.ts'
 import { htmlToText, sanitizeHtml } from './html-sanitizer.ts'
+import { perTransaction } from '../../platform/db/tx-memo.ts'
 import { continuableInTx } from './continuity.ts'
 import * as messages from './messages.repository.ts'
 import { type Message, toMessage } from './messages.types.ts'
@@ -48,6 +49,13 @@ export interface InboundMessage {
   html?: string | undefined
   /** The channel provider's id for the message: a repeat is absorbed. */
   providerMessageId?: string | undefined
+  /**
+   * The caller already holds the lock of providerMessageLockKey(workspace,
+   * inbox, providerMessageId) in this transaction and, after taking it, found
+   * no message of the inbox with that id: the intake skips its own lock and
+   * lookup (two statements). Pass it only then; a repeat is otherwise doubled.
+   */
+  providerMessageIdChecked?: boolean | undefined
   metadata?: Record<string, unknown> | undefined
   /**
    * A solved `conversationId` reopens only if it was solved at most this many
@@ -116,6 +124,7 @@ export function messageBody(input: { text?: string | undefined; html?: string | 
 const withoutNulls = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null))
 
 export function createIntake(p: Platform, deps: ConversationsDeps) {
+  const inboxOnce = perTransaction<InboxRef | null>()
   type OpenArgs = { contactId: string; subject: string | null; priority?: Priority | undefined; tags?: string[]; categoryId?: string | null; customFields?: Record<string, unknown>; assigneeId?: string | null; teamId?: string | null; followUpOf?: string; firstInbound?: boolean }
 
   /** The columns of a new open conversation (its inbox, channel and number aside). */
@@ -305,13 +314,14 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
       // A block (not a callback any more) keeps this body's indentation, and the diff, unchanged.
       {
         const ws = actor.workspaceId
-        const inbox = await deps.inboxes.getInTx(trx, ws, input.inboxId)
+        // Read once per transaction: a channel writing a batch of messages in one transaction (email) reads it once.
+        const inbox = await inboxOnce(trx, `${ws}:${input.inboxId}`, () => deps.inboxes.getInTx(trx, ws, input.inboxId))
         if (!inbox) throw notFound('Inbox')
         if (opts.channel && inbox.channel !== opts.channel)
           throw new AppError('UNPROCESSABLE', `Inbox ${inbox.id} is a ${inbox.channel} inbox; this entry accepts ${opts.channel} inboxes only`, { channel: inbox.channel })
         if (!inbox.active) throw new AppError('UNPROCESSABLE', `Inbox ${inbox.id} is inactive`, { inboxId: inbox.id })
         const providerMessageId = input.providerMessageId ?? null
-        if (providerMessageId) {
+        if (providerMessageId && !input.providerMessageIdChecked) {
           await messages.lockProviderMessageId(trx, ws, inbox.id, providerMessageId)
           const seen = await messages.findMessageByProviderId(trx, ws, inbox.id, providerMessageId)
           if (seen) {
@@ -320,9 +330,10 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
             return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(seen, files.get(seen.id) ?? []), duplicate: true, outcome: 'duplicate', continued: null }
           }
         }
-        const { contactId } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
+        const { contactId, created: newContact } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
         // Continuity, when no thread was given: the contact's lock (taken by resolveContactInTx) serialises this with the contact's other messages.
-        const continued = input.conversationId ? null : await continuableInTx(deps, trx, ws, contactId, inbox.channel, input.continuity ?? 'rule')
+        // A contact this transaction just created has no case yet: nothing to look for.
+        const continued = input.conversationId || newContact ? null : await continuableInTx(deps, trx, ws, contactId, inbox.channel, input.continuity ?? 'rule')
         const target = input.conversationId ? await loadConversation(trx, ws, input.conversationId, { forUpdate: true }) : (continued?.conversation ?? null)
         // Closed is final, and a case solved long ago is a new matter: the message starts a follow-up linked to the old one.
         const linkReason = target ? followUpReason(target, input.reopenWindowDays) : null

@@ -74,7 +74,17 @@ export async function lastInboundInboxOfContact(trx: Tx, workspaceId: string, co
  * second sees the first) instead of one failing on the unique index.
  */
 export async function lockProviderMessageId(trx: Tx, workspaceId: string, inboxId: string, providerMessageId: string): Promise<void> {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`message:${workspaceId}:${inboxId}:${providerMessageId}`}, 0))`.execute(trx)
+  await sql`select pg_advisory_xact_lock(hashtextextended(${providerMessageLockKey(workspaceId, inboxId, providerMessageId)}, 0))`.execute(trx)
+}
+
+/**
+ * The advisory lock key (`pg_advisory_xact_lock(hashtextextended(key, 0))`)
+ * that serialises the intake of one provider message id in one inbox. A
+ * channel that takes it itself, with its other first-rank locks, then checks
+ * for the message, tells the intake so (InboundMessage.providerMessageIdChecked).
+ */
+export function providerMessageLockKey(workspaceId: string, inboxId: string, providerMessageId: string): string {
+  return `message:${workspaceId}:${inboxId}:${providerMessageId}`
 }
 
 /**

@@ -1,6 +1,7 @@
 import { sql } from 'kysely'
 import { systemActor } from '../../../platform/auth/actor.ts'
 import type { Tx } from '../../../platform/db/tenant.ts'
+import { perTransaction } from '../../../platform/db/tx-memo.ts'
 import type { Listener } from '../../../platform/events/events.ts'
 import type { ConversationsService } from '../../../modules/conversations/index.ts'
 import type { EmailConfig } from '../config.ts'
@@ -22,6 +23,8 @@ type Deps = { conversations: Pick<ConversationsService, 'addAutomaticMessageInTx
  * message commit together in the dispatcher's transaction.
  */
 export function autoAcknowledgeListener(deps: Deps): Listener {
+  // Where the dispatcher runs several events in one transaction (PGlite), the inbox's settings are read once for them.
+  const inboxOnce = perTransaction<{ config: unknown; active: boolean } | undefined>()
   return {
     id: 'email.auto-acknowledge',
     types: ['conversation.created'],
@@ -32,7 +35,8 @@ export function autoAcknowledgeListener(deps: Deps): Listener {
       const payload = event.payload as { inboxId?: string; channel?: string }
       if (payload.channel !== 'email' || !payload.inboxId || !event.conversationId || event.actor.type !== 'system') return
       const ws = event.workspaceId
-      const inbox = await trx.selectFrom('inboxes').select(['config', 'active']).where('workspace_id', '=', ws).where('id', '=', payload.inboxId).executeTakeFirst()
+      const inboxId = payload.inboxId
+      const inbox = await inboxOnce(trx, `${ws}:${inboxId}`, () => trx.selectFrom('inboxes').select(['config', 'active']).where('workspace_id', '=', ws).where('id', '=', inboxId).executeTakeFirst())
       const ack = (inbox?.config as EmailConfig | undefined)?.autoAcknowledge
       if (!inbox?.active || !ack?.enabled) return
       const first = await firstInbound(trx, ws, event.conversationId)
