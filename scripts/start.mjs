@@ -3,6 +3,13 @@
 // process `npm start` spawns is the one that serves (and the one to measure). When
 // dist/ is missing or older than src/, it runs the sources through tsx instead — slower
 // to start and ~70 MiB larger, so it says so; `npm run build` brings dist/ up to date.
+//
+// V8's heap flags cannot be set from here (the heap is sized when node starts), so
+// package.json's "start" passes them: `--max-semi-space-size=4` caps each of the young
+// generation's semi-spaces at 4 MiB instead of 16, which keeps ~25–35 MiB less of the main
+// thread's (and the MIME worker's) young generation committed under load and idle, for a
+// little more GC time (docs/architecture.md, "Memory"). Started another way (a service unit,
+// a container), pass the same flag: `node --max-semi-space-size=4 scripts/start.mjs`.
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'

@@ -1,10 +1,11 @@
 /**
  * The real server process, for the tests that need one (kill -9 mid-stream, the
- * browser): `node scripts/start.mjs`, exactly what `npm start` runs — the
+ * browser): package.json's "start" (`node <V8 flags> scripts/start.mjs`), exactly what `npm start` runs — the
  * compiled dist/ when it is current, the sources through tsx when dist/ is stale
  * (sources edited since the last build), as a user's `npm start` would.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
+import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -37,9 +38,17 @@ export function serverEnv(o: { dataDir: string; port: number; smtpPort: number; 
   }
 }
 
+/** node's arguments in package.json's "start" script (its V8 flags and scripts/start.mjs). */
+function startArgs(): string[] {
+  const script = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  const [cmd, ...args] = script.trim().split(/\s+/)
+  if (cmd !== 'node') throw new Error(`package.json "start" must be "node …": ${script}`)
+  return args
+}
+
 /** Starts the server; resolves once HTTP and SMTP listen (main.ts prints its banner after both). */
 export async function startServerProcess(env: NodeJS.ProcessEnv, readyWithinMs = 90_000): Promise<ServerProcess> {
-  const proc = spawn(process.execPath, [path.join(root, 'scripts', 'start.mjs')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, startArgs(), { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()))
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()))

@@ -24,8 +24,11 @@ export function createParsePool(logger: Logger, opts: { threads?: number } = {})
     // (`register()`), which worker threads do not inherit, unlike a `--import tsx` flag.
     const fromSources = import.meta.url.endsWith('.ts')
     const worker = new URL(fromSources ? './parse.worker.ts' : './parse.worker.js', import.meta.url)
-    const execArgv = fromSources && !process.execArgv.some((a) => a.includes('tsx')) ? [...process.execArgv, '--import', 'tsx'] : process.execArgv
-    pool = new Piscina({ filename: worker.href, minThreads: 0, maxThreads: threads, idleTimeout: 30_000, execArgv })
+    // A worker inherits the process's flags, V8's heap flags (`--max-semi-space-size` of
+    // `npm start`) included, but refuses them in an explicit execArgv
+    // (ERR_WORKER_INVALID_EXEC_ARGV, and the pool would be lost): only tsx's loader is added.
+    const execArgv = fromSources && !process.execArgv.some((a) => a.includes('tsx')) ? [...process.execArgv.filter((a) => !V8_HEAP_FLAG.test(a)), '--import', 'tsx'] : undefined
+    pool = new Piscina({ filename: worker.href, minThreads: 0, maxThreads: threads, idleTimeout: 30_000, ...(execArgv && { execArgv }) })
     // A worker that dies outside a task (it failed to load, say) is reported here: without a
     // listener the pool's 'error' event would take the whole server down.
     pool.on('error', (err: unknown) => {
@@ -41,21 +44,23 @@ export function createParsePool(logger: Logger, opts: { threads?: number } = {})
   // thread is ready, mail is parsed on the main thread and an empty task starts one, so the
   // first mails of a burst do not wait for the thread.
   let ready = false
-  let warming = false
-  function warm(p: Piscina<Uint8Array, ParseTaskResult>): void {
-    if (warming) return
-    warming = true
-    p.run(new Uint8Array(0)).then(
+  let warming: Promise<boolean> | null = null
+  function warm(p: Piscina<Uint8Array, ParseTaskResult>): Promise<boolean> {
+    // In an async function, a Worker that throws while starting rejects instead of throwing here.
+    warming ??= (async () => p.run(new Uint8Array(0)))().then(
       () => {
         ready = true
-        warming = false
+        warming = null
+        return true
       },
       (err: unknown) => {
         broken = true
-        warming = false
+        warming = null
         logger.warn({ err }, 'inbound email: the MIME worker pool failed; parsing on the main thread from now on')
+        return false
       },
     )
+    return warming
   }
 
   return {
@@ -63,7 +68,7 @@ export function createParsePool(logger: Logger, opts: { threads?: number } = {})
     async parse(raw: Buffer): Promise<ParsedEmail> {
       // The thread exited after its idle timeout: start one again.
       if (pool && ready && pool.threads.length === 0) ready = false
-      if (pool && !broken && !ready) warm(pool)
+      if (pool && !broken && !ready) void warm(pool)
       if (pool && !broken && ready) {
         let answer: ParseTaskResult | null = null
         try {
@@ -81,6 +86,12 @@ export function createParsePool(logger: Logger, opts: { threads?: number } = {})
       }
       return parseEmail(raw)
     },
+    /** Starts a worker thread if none is ready: true once one answers, false when parsing stays on the main thread. */
+    async warm(): Promise<boolean> {
+      if (pool && ready && pool.threads.length === 0) ready = false
+      if (!pool || broken) return false
+      return ready || warm(pool)
+    },
     async close(): Promise<void> {
       const p = pool
       pool = null
@@ -89,6 +100,9 @@ export function createParsePool(logger: Logger, opts: { threads?: number } = {})
   }
 }
 export type ParsePool = ReturnType<typeof createParsePool>
+
+/** V8's heap-sizing flags: process-wide, refused in a worker's execArgv. */
+const V8_HEAP_FLAG = /^--(max|min)-(semi|old)-space-size\b|^--semi-space-growth-factor\b|^--max-heap-size\b/
 
 /** Structured cloning turns Buffers into plain Uint8Arrays: attachments get their Buffer back (no copy). */
 function revive(parsed: ParsedEmail): ParsedEmail {

@@ -1,12 +1,7 @@
 import { EventEmitter } from 'node:events'
-import { MemoryFS, type PGlite, protocol } from '@electric-sql/pglite'
-import { NodeFS } from '@electric-sql/pglite/nodefs'
-import { mayChangeStatements, StatementCache } from './pglite-statements.ts'
-
-type Serialize = typeof protocol.serialize
-type Arg<K extends keyof Serialize> = Parameters<Serialize[K]>[0]
-type BackendMessage = Awaited<ReturnType<PGlite['execProtocolStream']>>[number]
-type DatabaseError = InstanceType<typeof protocol.messages.DatabaseError>
+import { type PGlite, protocol } from '@electric-sql/pglite'
+import pg from 'pg'
+import { type Arg, type BackendMessage, type Outgoing, PgliteSession, type SessionClient } from './pglite-session.ts'
 
 /**
  * node-postgres's connection to the embedded PGlite, in place of
@@ -34,111 +29,113 @@ type DatabaseError = InstanceType<typeof protocol.messages.DatabaseError>
  * Row-level security stays right: PostgreSQL re-plans a kept statement when the role or
  * `row_security` differs from its planning, and the tenant's id is read at execution
  * (`current_setting`).
+ *
+ * Each pool client gets a connection of its own on the one session (pglite-session.ts holds what
+ * belongs to the session): the answers to a client's messages reach that client only, so a
+ * client node-postgres drops mid-query can leak nothing to the next, and what it left open (an
+ * exchange without Sync, a transaction) is closed before the session serves anyone else.
  */
-export class PgliteConnection extends EventEmitter {
+export class PgliteConnection extends EventEmitter implements SessionClient {
   // The fields node-postgres's Client and Query read or write on a connection.
   _connecting = false
-  parsedStatements: Record<string, string> = {}
-  submittedNamedStatements: Record<string, string> = {}
+  /** node-postgres's own named statements: the session's, so a new client does not parse them again. */
+  readonly parsedStatements: Record<string, string>
+  readonly submittedNamedStatements: Record<string, string>
   readonly stream = {
     destroy: () => this.end(),
     cork: () => void (this.#corked = true),
     uncork: () => {
       this.#corked = false
-      this.#send()
+      this.#flush()
     },
   }
 
-  readonly #lite: PGlite
-  readonly #syncToFs: boolean
-  /** Messages not yet handed to PostgreSQL (while corked). */
-  #pending: (Uint8Array | typeof PARSED)[] = []
-  /** The answers awaited to Parse, Close, Sync and Query messages sent, oldest first. */
-  readonly #expected: Expected[] = []
-  /** PostgreSQL answered an error and skips messages until the next Sync. */
-  #failed = false
-  readonly #statements: StatementCache
-  /** The cached statement node-postgres's unnamed statement stands for now. */
-  #unnamed: string | undefined
+  readonly #session: PgliteSession
+  /** Messages not yet handed to the session (while corked). */
+  #pending: Outgoing[] = []
   #corked = false
-  /** The end of the chain of calls into PostgreSQL: one at a time, in order. */
-  #queue: Promise<void>
+  /** Messages went out since the last Sync or simple Query: an exchange PostgreSQL still holds open. */
+  #open = false
+  #ended = false
 
-  constructor(lite: PGlite, opts: { statementCacheSize?: number } = {}) {
+  constructor(session: PgliteSession) {
     super()
-    this.#statements = new StatementCache(opts.statementCacheSize)
-    this.#lite = lite
-    this.#queue = lite.waitReady
-    this.#syncToFs = !(lite.fs instanceof NodeFS || lite.fs instanceof MemoryFS)
+    this.#session = session
+    this.parsedStatements = session.parsedStatements
+    this.submittedNamedStatements = session.submittedNamedStatements
   }
 
   async connect(_port?: number, _host?: string): Promise<void> {
     this._connecting = true
-    await this.#lite.waitReady
+    await this.#session.ready
     // No startup exchange: PGlite's one session is ready.
     process.nextTick(() => this.emit('readyForQuery'))
   }
 
+  /** node-postgres ends the client (also `stream.destroy()`, with a query on the way). */
   end(): void {
-    this.#queue = this.#queue.then(() => void this.emit('end'))
-    for (const event of this.eventNames()) if (event !== 'newListener') this.removeAllListeners(event)
+    if (this.#ended) return
+    // Called from inside a query's cork (a Bind that failed, then the pool dropping the client):
+    // what node-postgres wrote goes out, so the session's account of it stays whole.
+    this.#corked = false
+    this.#flush()
+    this.#ended = true
+    this.#session.release(this, this.#open, () => {
+      this.emit('end')
+      for (const event of this.eventNames()) if (event !== 'newListener') this.removeAllListeners(event)
+    })
+  }
+
+  receive(m: BackendMessage) {
+    // A socket closed by the client delivers nothing more.
+    if (this.#ended) return
+    if (this.listenerCount('message') > 0) this.emit('message', m)
+    this.emit(m.name === 'error' ? 'errorMessage' : m.name, m)
+  }
+
+  fail(err: unknown) {
+    if (!this.#ended) this.emit('error', err)
   }
 
   // The messages node-postgres sends.
   query(text: string) {
-    if (mayChangeStatements(text)) this.#statements.clear()
-    // A simple query replaces the session's unnamed statement.
-    this.#unnamed = undefined
-    this.#write(protocol.serialize.query(text), SYNC)
+    this.#write(false, () => this.#session.query(text))
   }
   parse(query: Arg<'parse'>) {
-    if (query.name) {
-      // node-postgres's own named statement (a query config with `name`): its business.
-      this.#write(protocol.serialize.parse(query), PARSE)
-    } else {
-      const use = this.#statements.lookup(query.text, query.types)
-      this.#unnamed = use === null ? undefined : 'hit' in use ? use.hit : use.miss
-      if (use === null) this.#write(protocol.serialize.parse(query), PARSE)
-      else if ('hit' in use) this.#write(PARSED)
-      else this.#write(protocol.serialize.parse({ ...query, name: use.miss }), { kind: 'parse', name: use.miss })
-    }
-    for (const name of this.#statements.takeToClose()) this.#write(protocol.serialize.close({ type: 'S', name }), { kind: 'close', ours: name })
+    this.#write(true, () => this.#session.parse(query))
   }
   bind(config: Arg<'bind'>) {
-    const unnamed = !config?.statement && this.#unnamed
-    this.#write(protocol.serialize.bind(unnamed ? { ...config, statement: unnamed } : config))
+    this.#write(true, () => this.#session.bind(config))
   }
   describe(msg: Arg<'describe'>) {
-    const unnamed = msg.type === 'S' && !msg.name && this.#unnamed
-    this.#write(protocol.serialize.describe(unnamed ? { ...msg, name: unnamed } : msg))
+    this.#write(true, () => this.#session.describe(msg))
   }
   execute(config: Arg<'execute'>) {
-    this.#write(protocol.serialize.execute(config))
+    this.#write(true, () => ({ message: protocol.serialize.execute(config) }))
   }
   close(msg: Arg<'close'>) {
-    if (msg.type === 'S' && !msg.name) this.#unnamed = undefined
-    this.#write(protocol.serialize.close(msg), CLOSE)
+    this.#write(true, () => this.#session.close(msg))
   }
   flush() {
-    this.#write(protocol.serialize.flush())
+    this.#write(true, () => ({ message: protocol.serialize.flush() }))
   }
   sync() {
-    this.#write(protocol.serialize.sync(), SYNC)
+    this.#write(false, () => this.#session.sync())
   }
   sendCopyFromChunk(chunk: ArrayBuffer) {
-    this.#write(protocol.serialize.copyData(chunk))
+    this.#write(true, () => ({ message: protocol.serialize.copyData(chunk) }))
   }
   endCopyFrom() {
-    this.#write(protocol.serialize.copyDone())
+    this.#write(true, () => ({ message: protocol.serialize.copyDone() }))
   }
   sendCopyFail(message: string) {
-    this.#write(protocol.serialize.copyFail(message))
+    this.#write(true, () => ({ message: protocol.serialize.copyFail(message) }))
   }
   sendSASLInitialResponseMessage(mechanism: string, initialResponse: string) {
-    this.#write(protocol.serialize.sendSASLInitialResponseMessage(mechanism, initialResponse))
+    this.#write(true, () => ({ message: protocol.serialize.sendSASLInitialResponseMessage(mechanism, initialResponse) }))
   }
   sendSCRAMClientFinalMessage(additionalData: string) {
-    this.#write(protocol.serialize.sendSCRAMClientFinalMessage(additionalData))
+    this.#write(true, () => ({ message: protocol.serialize.sendSCRAMClientFinalMessage(additionalData) }))
   }
   // What a socket connection has and one session in this process does not need.
   requestSsl() {}
@@ -148,100 +145,36 @@ export class PgliteConnection extends EventEmitter {
   ref() {}
   unref() {}
 
-  #write(message: Uint8Array | typeof PARSED, expect?: Expected) {
-    this.#pending.push(message)
-    if (expect) this.#expected.push(expect)
-    if (!this.#corked) this.#send()
+  /** `open`: whether PostgreSQL still holds the exchange open after this message (all but Sync and Query). */
+  #write(open: boolean, translate: () => Outgoing | Outgoing[]) {
+    // A closed socket takes no more messages (the session has released this connection).
+    if (this.#ended) return
+    const out = translate()
+    if (Array.isArray(out)) this.#pending.push(...out)
+    else this.#pending.push(out)
+    this.#open = open
+    if (!this.#corked) this.#flush()
   }
 
-  #send() {
+  #flush() {
     if (this.#pending.length === 0) return
     const items = this.#pending
     this.#pending = []
-    // One call into PostgreSQL per run of real messages; a cached statement's ParseComplete is
-    // answered in its place, after the answers to what was sent before it.
-    let run: Uint8Array[] = []
-    const call = () => {
-      if (run.length === 0) return
-      const batch = run.length === 1 ? run[0]! : Buffer.concat(run)
-      run = []
-      this.#then(() => this.#lite.execProtocolStream(batch, { throwOnError: false, syncToFs: this.#syncToFs }).then((messages) => this.#receive(messages)))
-    }
-    for (const item of items) {
-      if (item !== PARSED) run.push(item)
-      else {
-        call()
-        // After an error PostgreSQL skips to the Sync: it would not have answered this Parse either.
-        this.#then(() => {
-          if (!this.#failed) this.#emit(protocol.messages.parseComplete)
-        })
-      }
-    }
-    call()
-  }
-
-  #then(step: () => void | Promise<void>) {
-    this.#queue = this.#queue.then(step).catch((err: unknown) => {
-      // The answers of that call are lost: what it parsed or closed is unknown, so start afresh.
-      this.#expected.length = 0
-      this.#failed = false
-      this.#statements.clear()
-      this.emit('error', err)
-    })
-  }
-
-  #receive(messages: BackendMessage[]) {
-    for (const m of messages) if (this.#track(m)) this.#emit(m)
-  }
-
-  #emit(m: BackendMessage) {
-    if (this.listenerCount('message') > 0) this.emit('message', m)
-    this.emit(m.name === 'error' ? 'errorMessage' : m.name, m)
-  }
-
-  /** Follows the answers to the messages that create and drop statements; false for an answer node-postgres did not ask for. */
-  #track(m: BackendMessage): boolean {
-    switch (m.name) {
-      case 'parseComplete': {
-        const e = this.#expected[0]?.kind === 'parse' ? this.#expected.shift() : undefined
-        if (e?.kind === 'parse' && e.name) this.#statements.ready(e.name)
-        return true
-      }
-      case 'closeComplete': {
-        const e = this.#expected[0]?.kind === 'close' ? this.#expected.shift() : undefined
-        return !(e?.kind === 'close' && e.ours)
-      }
-      case 'readyForQuery': {
-        // Everything before the Sync that got no answer was skipped after an error.
-        for (let e = this.#expected.shift(); e && e.kind !== 'sync'; e = this.#expected.shift()) {
-          if (e.kind === 'parse' && e.name) this.#statements.forget(e.name)
-          if (e.kind === 'close' && e.ours) this.#statements.closeSkipped(e.ours)
-        }
-        this.#failed = false
-        return true
-      }
-      case 'error': {
-        this.#failed = true
-        // DDL the text check missed (in a function, say): forget every statement so the next try parses afresh.
-        const { code, message } = m as DatabaseError
-        if ((code === '0A000' && message === 'cached plan must not change result type') || (code === '26000' && message.includes('"omnidesk_'))) this.#statements.clear()
-        return true
-      }
-      default:
-        return true
-    }
+    this.#session.send(this, items)
   }
 }
 
-/** What the connection waits for in answer to a message, in the order sent. */
-type Expected = { kind: 'parse'; name?: string } | { kind: 'close'; ours?: string } | { kind: 'sync' }
-const PARSE: Expected = { kind: 'parse' }
-const CLOSE: Expected = { kind: 'close' }
-const SYNC: Expected = { kind: 'sync' }
-/** In place of a Parse not sent: the statement is cached. */
-const PARSED = Symbol('parsed')
-
-/** node-postgres client options for the PGlite session (Pool max 1: one session). */
-export function pgliteClientConfig(lite: PGlite) {
-  return { connection: new PgliteConnection(lite), user: 'postgres', password: 'dummy', database: 'postgres', host: 'localhost', port: 5432 }
+/**
+ * node-postgres pool options for the PGlite session (Pool max 1: one session). Every client the
+ * pool makes gets a connection of its own on the session.
+ */
+export function pgliteClientConfig(lite: PGlite, opts: { statementCacheSize?: number } = {}) {
+  const session = new PgliteSession(lite, opts)
+  class PgliteClient extends pg.Client {
+    // pg-pool passes its options; the type says no argument.
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connection: new PgliteConnection(session) } as pg.ClientConfig)
+    }
+  }
+  return { Client: PgliteClient, user: 'postgres', password: 'dummy', database: 'postgres', host: 'localhost', port: 5432 }
 }
