@@ -104,3 +104,29 @@ test('on PostgreSQL the keeper leaves dead rows to autovacuum', { skip: onPglite
   assert.deepEqual(await keeper.vacuumCandidates(), [])
   assert.equal(await keeper.vacuumTick({ force: true }), null)
 })
+
+test('on PGlite the first ANALYZEs of a process come early and then further apart, up to the interval', { skip: !onPglite && 'PostgreSQL analyzes by itself' }, async () => {
+  let runs = 0
+  const counting = { ...t.database, analyze: async () => void runs++ }
+  const keeper = new StatisticsKeeper(counting, createLogger('silent'), { everyWrites: 1000, firstAfterWrites: 100 })
+  const write = async (n: number) => {
+    for (let i = 0; i < n; i++) keeper.noteWrites(1)
+    await new Promise((r) => setImmediate(r))
+  }
+  await write(99)
+  assert.equal(runs, 0, 'not before the first threshold')
+  await write(1)
+  assert.equal(runs, 1, 'after 100 writes')
+  await write(199)
+  assert.equal(runs, 1)
+  await write(1)
+  assert.equal(runs, 2, 'then after 200 more')
+  await write(400)
+  assert.equal(runs, 3, 'then 400')
+  await write(800)
+  assert.equal(runs, 4, 'then 800')
+  await write(999)
+  assert.equal(runs, 4, 'then never more often than everyWrites')
+  await write(1)
+  assert.equal(runs, 5)
+})

@@ -6,6 +6,11 @@ import type { Logger } from '../observability/logger.ts'
 export interface StatisticsKeeperOptions {
   /** ANALYZE after this many audited writes. */
   everyWrites?: number
+  /**
+   * The first ANALYZE of a process comes after this many writes, then each one after twice as
+   * many as the one before, up to `everyWrites`: plans change most while tables are young.
+   */
+  firstAfterWrites?: number
   /** ANALYZE this often while anything was written since the last run. */
   everyMs?: number
   /** How often to look for a table to VACUUM (one table per tick). */
@@ -33,7 +38,11 @@ export interface VacuumCandidate {
  *
  * ANALYZE runs after migrations changed the schema (migrate.ts), every
  * `everyWrites` audited writes (told by the audit appender) and every
- * `everyMs` while anything was written since the last run.
+ * `everyMs` while anything was written since the last run. A new install's
+ * tables were analyzed empty (the migrated template), and the plans made on
+ * those statistics can scan where an index would serve (threading's "did a
+ * reply arrive first" lookup did): so the first runs of a process come sooner,
+ * after 250, 500, 1,000, … writes, until the interval reaches `everyWrites`.
  *
  * VACUUM (plain, never FULL) runs on one table per tick, every `vacuumEveryMs`:
  * the table with most dead rows among those past autovacuum's default rule
@@ -46,6 +55,7 @@ export interface VacuumCandidate {
  */
 export class StatisticsKeeper {
   private writes = 0
+  private threshold: number
   private timer: NodeJS.Timeout | null = null
   private vacuumTimer: NodeJS.Timeout | null = null
   private deferrals = 0
@@ -61,6 +71,7 @@ export class StatisticsKeeper {
     opts: StatisticsKeeperOptions = {},
   ) {
     this.everyWrites = opts.everyWrites ?? 5000
+    this.threshold = Math.min(this.everyWrites, opts.firstAfterWrites ?? 250)
     this.everyMs = opts.everyMs ?? 60 * 60 * 1000
     this.vacuumEveryMs = opts.vacuumEveryMs ?? 60 * 1000
     this.vacuumMaxDeferrals = opts.vacuumMaxDeferrals ?? 10
@@ -135,7 +146,9 @@ export class StatisticsKeeper {
   noteWrites(n: number): void {
     if (!this.enabled) return
     this.writes += n
-    if (this.writes >= this.everyWrites) void this.analyze()
+    if (this.writes < this.threshold) return
+    this.threshold = Math.min(this.everyWrites, this.threshold * 2)
+    void this.analyze()
   }
 
   start(): void {
