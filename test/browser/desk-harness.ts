@@ -11,7 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core'
 import type { TestApp } from '../harness.ts'
 import { type Database, openDatabase } from '../../src/platform/db/database.ts'
 import { freePort } from '../net.ts'
@@ -163,6 +163,20 @@ export async function axeViolations(page: Page): Promise<string[]> {
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).slice(0, 3).join(', ')})`)
+}
+
+/**
+ * The texts of every element `locator` matches, once they equal `expected` (or what they were
+ * after `timeoutMs`): a list may re-render between the row a test waited for and the read, so
+ * a single read can catch it empty. Assert on the result.
+ */
+export async function textsOnceEqual(locator: Locator, expected: string[], timeoutMs = 10_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const texts = await locator.allTextContents()
+    if (JSON.stringify(texts) === JSON.stringify(expected) || Date.now() > deadline) return texts
+    await new Promise((r) => setTimeout(r, 50))
+  }
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
