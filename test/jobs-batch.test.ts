@@ -21,6 +21,13 @@ test('a batch worker takes a burst in one poll, and a failing job is retried alo
     assert.ok(id)
     ids.push(id)
   }
+  // A job is due once its start_after is before the database clock; PGlite's clock can read the
+  // same millisecond as the last insert, and a poll in that millisecond would leave that job for
+  // the next poll. Start the worker once all twelve are due.
+  const due = async () =>
+    (await sql<{ n: number }>`select count(*)::int as n from pgboss.job where id = any(${ids}::uuid[]) and start_after < now()`.execute(t.database.db)).rows[0]!.n
+  for (let i = 0; i < 100 && (await due()) < 12; i++) await sleep(10)
+  assert.equal(await due(), 12, 'all twelve are due before the worker starts')
   const runs: number[] = []
   let failed = false
   let release: () => void = () => {}
