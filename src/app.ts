@@ -93,7 +93,8 @@ export async function build(opts: BuildOptions) {
   })
   // Links committed audit entries into their hash chains, off the request path.
   // A pass 50 ms after the commit that woke it: under load one pass links the entries of many commits.
-  const auditAppender = new AuditAppender(database.db, logger, 1000, (n) => statistics.noteWrites(n), 50)
+  // On PGlite a transaction of 64 entries at most (~10–20 ms): requests queue behind each on the one session.
+  const auditAppender = new AuditAppender(database.db, logger, 1000, (n) => statistics.noteWrites(n), 50, database.backend === 'pglite' ? 64 : undefined)
   const platform: Platform = {
     config,
     database,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { sql } from 'kysely'
+import { chainPending } from '../../platform/audit/appender.ts'
 import { useTestApp } from '../../../test/harness.ts'
 
 const t = await useTestApp()
@@ -106,4 +107,22 @@ test('a removed entry is found by verification', async () => {
   assert.equal(report.body.intact, false)
   assert.equal(report.body.firstBrokenSeq, '4')
   assert.match(report.body.reason, /missing/)
+})
+
+test('linking in small batches (as on PGlite) links every entry once, in order, across workspaces', async () => {
+  const a = await t.workspace()
+  const b = await t.workspace()
+  for (let i = 0; i < 4; i++) {
+    await a.post('/api/v1/teams', { name: `A${i}` })
+    await b.post('/api/v1/teams', { name: `B${i}` })
+  }
+  const pending = Number((await sql<{ n: string }>`select count(*)::text as n from audit_events where hash is null`.execute(t.database.db)).rows[0]!.n)
+  assert.ok(pending >= 10, `pending: ${pending}`)
+  // Batches of 3: several transactions, each continuing the chains the one before left.
+  assert.equal(await chainPending(t.database.db, { wait: true, batch: 3 }), pending)
+  for (const ws of [a, b]) {
+    const rows = await t.database.db.selectFrom('audit_events').select(['seq']).where('workspace_id', '=', ws.workspaceId).orderBy('id').execute()
+    assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: rows.length }, (_, i) => String(i + 1)))
+    assert.equal((await ws.get('/api/v1/audit-events/verify')).body.intact, true)
+  }
 })

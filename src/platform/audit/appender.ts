@@ -6,12 +6,15 @@ import { GENESIS_HASH, hashOfRow } from './audit.ts'
 
 /** One key for the whole database: one appender at a time, whichever node it runs on. */
 const APPENDER_LOCK = 'omnidesk:audit-appender'
+/** Entries linked per transaction by default (PostgreSQL: the appender holds none of the writers' connections). */
 const BATCH = 500
 
 /**
  * Links committed, unlinked audit entries into their workspace's hash chain:
  * in id order, each gets the next `seq` of its workspace, the previous entry's
- * hash as `prev_hash`, and its own `hash`. One transaction per batch, under a
+ * hash as `prev_hash`, and its own `hash`. One transaction per batch of `batch`
+ * entries (default 500; on PGlite's one session a smaller batch keeps each pass
+ * short, so requests queued behind it wait less), under a
  * database-wide advisory lock, so there is exactly one appender at a time even
  * with several nodes on one PostgreSQL (a chain never forks). Writers never
  * take that lock: they only insert unlinked entries.
@@ -20,7 +23,8 @@ const BATCH = 500
  * otherwise give up at once when another appender holds it. Returns how many
  * entries it linked, or -1 when it gave up.
  */
-export async function chainPending(db: Db, opts: { wait: boolean }): Promise<number> {
+export async function chainPending(db: Db, opts: { wait: boolean; batch?: number }): Promise<number> {
+  const batch = opts.batch ?? BATCH
   let linked = 0
   for (;;) {
     const n = await db.transaction().execute(async (trx) => {
@@ -29,7 +33,7 @@ export async function chainPending(db: Db, opts: { wait: boolean }): Promise<num
         const got = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtextextended(${APPENDER_LOCK}, 0)) as ok`.execute(trx)
         if (!got.rows[0]?.ok) return -1
       }
-      const pending: Row<'audit_events'>[] = await trx.selectFrom('audit_events').selectAll().where('hash', 'is', null).orderBy('id').limit(BATCH).execute()
+      const pending: Row<'audit_events'>[] = await trx.selectFrom('audit_events').selectAll().where('hash', 'is', null).orderBy('id').limit(batch).execute()
       if (pending.length === 0) return 0
       const workspaces = [...new Set(pending.map((r) => r.workspace_id))]
       // Each workspace's head through its (workspace_id, seq) index: one row per workspace.
@@ -57,7 +61,7 @@ export async function chainPending(db: Db, opts: { wait: boolean }): Promise<num
     })
     if (n < 0) return linked > 0 ? linked : -1
     linked += n
-    if (n < BATCH) return linked
+    if (n < batch) return linked
   }
 }
 
@@ -84,6 +88,8 @@ export class AuditAppender {
     /** Told how many entries each pass linked (e.g. to keep statistics fresh). */
     private readonly onLinked: (n: number) => void = () => {},
     private readonly lingerMs = 0,
+    /** Entries per transaction (chainPending's `batch`). */
+    private readonly batch?: number,
   ) {}
 
   start(): void {
@@ -124,7 +130,7 @@ export class AuditAppender {
     this.again = false
     this.running = (async () => {
       try {
-        const n = await chainPending(this.db, { wait: false })
+        const n = await chainPending(this.db, { wait: false, ...(this.batch && { batch: this.batch }) })
         if (n > 0) this.onLinked(n)
       } catch (err) {
         this.logger.error({ err }, 'audit appender pass failed')
