@@ -4,9 +4,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { build } from '../src/app.ts'
 import { loadConfig } from '../src/platform/config.ts'
+import { createThrowawayDatabase } from '../test/server-database.ts'
 
 /**
- * What holds embedded PGlite's one session while `POST /api/v1/conversations` runs at
+ * What holds embedded PGlite's one session (or, with DATABASE_URL, a throwaway PostgreSQL database's
+ * pool connections) while `POST /api/v1/conversations` runs at
  * BENCH_CONCURRENCY (default 8) through app.inject, BENCH_CREATES (default 1500) creates: every
  * checkout of the pool (max 1) is timed from connect to release and named by the first frame of
  * our code that asked for it; prints the request latencies (p50, p99, max), the session's holders
@@ -17,7 +19,9 @@ const creates = Number(process.env.BENCH_CREATES ?? 1500)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-holds-'))
 const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`
-const config = loadConfig({ DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', API_RATE_LIMIT: '100000000' })
+// With DATABASE_URL: a throwaway database on that PostgreSQL server, whose pool has several connections.
+const pgDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_holds') : null
+const config = loadConfig({ ...(pgDb && { DATABASE_URL: pgDb.url }), DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', API_RATE_LIMIT: '100000000' })
 const o = await build({ config })
 Error.stackTraceLimit = 40
 
@@ -117,7 +121,7 @@ try {
   await o.platform.dispatcher.drain()
   const sorted = latencies.map((l) => l.ms).sort((a, b) => a - b)
   const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(1)
-  console.log(`PGlite: ${creates} creates at ${concurrency}: ${(creates / (wall / 1000)).toFixed(1)}/s, p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, p99 ${q(0.99)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`)
+  console.log(`${pgDb ? 'PostgreSQL' : 'PGlite'}: ${creates} creates at ${concurrency}: ${(creates / (wall / 1000)).toFixed(1)}/s, p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, p99 ${q(0.99)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`)
   const by = new Map<string, { n: number; total: number; max: number }>()
   for (const h of holds) {
     const s = by.get(h.who) ?? { n: 0, total: 0, max: 0 }
@@ -149,5 +153,6 @@ try {
   }
 } finally {
   await o.close()
+  await pgDb?.drop()
   fs.rmSync(dataDir, { recursive: true, force: true })
 }
