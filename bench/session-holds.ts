@@ -121,6 +121,7 @@ try {
   await o.platform.dispatcher.drain()
   const sorted = latencies.map((l) => l.ms).sort((a, b) => a - b)
   const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(1)
+  console.log(`rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`)
   console.log(`${pgDb ? 'PostgreSQL' : 'PGlite'}: ${creates} creates at ${concurrency}: ${(creates / (wall / 1000)).toFixed(1)}/s, p50 ${q(0.5)} ms, p90 ${q(0.9)} ms, p99 ${q(0.99)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`)
   const by = new Map<string, { n: number; total: number; max: number }>()
   for (const h of holds) {
