@@ -1,5 +1,6 @@
 import { type Insertable, sql } from 'kysely'
 import type { Tx } from '../db/tenant.ts'
+import { WITH_COMMIT } from '../db/pg-session.ts'
 import type { AuditEventsTable, EventsTable } from '../db/schema.ts'
 
 /**
@@ -54,13 +55,16 @@ async function flush(trx: Tx, buffer: Pending): Promise<void> {
   const { events, audit } = buffer
   buffer.events = []
   buffer.audit = []
+  // Nothing reads what it answers: on PostgreSQL it goes with the COMMIT (pg-session.ts, WITH_COMMIT).
+  const withCommit = sql.raw(WITH_COMMIT)
   if (events.length > 0 && audit.length > 0) {
     // Two data-modifying CTEs run once each, whether or not the outer query reads them.
     await trx
       .with('e', (db) => db.insertInto('events').values(events))
       .with('a', (db) => db.insertInto('audit_events').values(audit))
       .selectNoFrom(sql<number>`1`.as('written'))
+      .modifyEnd(withCommit)
       .execute()
-  } else if (events.length > 0) await trx.insertInto('events').values(events).execute()
-  else if (audit.length > 0) await trx.insertInto('audit_events').values(audit).execute()
+  } else if (events.length > 0) await trx.insertInto('events').values(events).modifyEnd(withCommit).execute()
+  else if (audit.length > 0) await trx.insertInto('audit_events').values(audit).modifyEnd(withCommit).execute()
 }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Db } from '../db/database.ts'
+import { WITH_COMMIT } from '../db/pg-session.ts'
 import { withTenant } from '../db/tenant.ts'
 import type { Row } from '../db/schema.ts'
 import type { Logger } from '../observability/logger.ts'
@@ -289,7 +290,8 @@ export class EventDispatcher {
             throw err
           }
         }
-        await trx.insertInto('event_listener_runs').values(work.map((w) => ({ event_id: w.event.id, listener_id: w.listener.id }))).execute()
+        // The transaction's last statement: on PostgreSQL it goes with the COMMIT (pg-session.ts).
+        await trx.insertInto('event_listener_runs').values(work.map((w) => ({ event_id: w.event.id, listener_id: w.listener.id }))).modifyEnd(sql.raw(WITH_COMMIT)).execute()
       })
     } catch (err) {
       this.logger.debug({ err, workspaceId }, 'listeners run together failed; running each on its own')
@@ -316,7 +318,7 @@ export class EventDispatcher {
         } else {
           await withTenant(this.db, event.workspaceId, async (trx) => {
             await listener.handle(event, trx)
-            await trx.insertInto('event_listener_runs').values({ event_id: event.id, listener_id: listener.id }).execute()
+            await trx.insertInto('event_listener_runs').values({ event_id: event.id, listener_id: listener.id }).modifyEnd(sql.raw(WITH_COMMIT)).execute()
           })
         }
       } catch (err) {
