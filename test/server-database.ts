@@ -103,6 +103,7 @@ function migratedTemplate(url: string): Promise<string> {
           await database.close()
         }
         await whileInUse(() => admin.query(`ALTER DATABASE ${building} RENAME TO ${name}`))
+        await dropOldTemplates(admin)
         return name
       } finally {
         await admin.query(`select pg_advisory_unlock(hashtext('omnidesk test template'))`)
@@ -112,4 +113,17 @@ function migratedTemplate(url: string): Promise<string> {
     }
   })()
   return made
+}
+
+/**
+ * Each change of the migrations makes a new template; the older ones would stay on the server
+ * forever. Keeps the newest few (other checkouts, such as a worktree on an older branch, may still
+ * use theirs) and drops the rest, best effort: one in use stays for next time.
+ */
+async function dropOldTemplates(admin: pg.Client, keep = 4): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    `select datname from pg_database where datname ~ '^omnidesk_tmpl_[0-9a-f]{16}$' order by oid desc offset $1`,
+    [keep],
+  )
+  for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => {})
 }
