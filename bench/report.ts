@@ -1,4 +1,4 @@
-import type { ApiResult } from './api.bench.ts'
+import type { ApiResult, CpuPerItem } from './api.bench.ts'
 import { fmt } from './lib.ts'
 import type { MailResult } from './mail.bench.ts'
 
@@ -69,8 +69,8 @@ export function verdicts(r: BenchResults): Verdict[] {
       rows.push({
         backend: be,
         path: `POST /api/v1/conversations, ${a.connections} connection${a.connections === 1 ? '' : 's'}`,
-        ours: `${fmt(a.ours.perSecond)}/s, p50 ${a.ours.p50Ms.toFixed(1)} ms, p99 ${a.ours.p99Ms.toFixed(1)} ms, non-2xx ${a.ours.non2xx}, errors ${a.ours.errors + a.ours.timeouts} (${codes})`,
-        floor: `${fmt(a.floor.perSecond)}/s, p50 ${a.floor.p50Ms.toFixed(1)} ms, p99 ${a.floor.p99Ms.toFixed(1)} ms`,
+        ours: `${fmt(a.ours.perSecond)}/s, p50 ${a.ours.p50Ms.toFixed(1)} ms, p99 ${a.ours.p99Ms.toFixed(1)} ms, non-2xx ${a.ours.non2xx}, errors ${a.ours.errors + a.ours.timeouts} (${codes})${cpuText(a.ours.cpu, 'server')}`,
+        floor: `${fmt(a.floor.perSecond)}/s, p50 ${a.floor.p50Ms.toFixed(1)} ms, p99 ${a.floor.p99Ms.toFixed(1)} ms${cpuText(a.floor.cpu, 'client')}`,
         ratio: a.ratio.toFixed(3),
         target: '≥ 0.5 of floor, p99 < 100 ms, no failures',
         pass: a.ratio >= 0.5 && a.ours.p99Ms < 100 && failed === 0,
@@ -113,4 +113,10 @@ export function renderMarkdown(r: BenchResults): string {
     ...verdicts(r).map((v) => `| ${v.backend} | ${cell(v.path)} | ${cell(v.ours)} | ${cell(v.floor)} | ${v.ratio} | ${v.target} | ${v.pass === null ? '—' : v.pass ? 'yes' : '**no**'} |`),
   ]
   return lines.join('\n')
+}
+
+/** CPU per row, when measured: `; CPU 4.1 ms server + 3.7 ms PostgreSQL per row`. */
+function cpuText(cpu: CpuPerItem | undefined, who: string): string {
+  if (!cpu) return ''
+  return `; CPU ${cpu.processMs.toFixed(1)} ms ${who}${cpu.postgresMs > 0 ? ` + ${cpu.postgresMs.toFixed(1)} ms PostgreSQL` : ''} per row`
 }

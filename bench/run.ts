@@ -159,7 +159,7 @@ async function runBackend(backend: 'pglite' | 'postgres'): Promise<BackendResult
     floors = await startFloors(db ? { databaseUrl: db.url } : { dataDir: floorDir })
     if (parts.has('api')) {
       log(`${backend}: POST /api/v1/conversations at 1 and 8 connections, against raw INSERTs`)
-      result.api = await benchApi({ base: srv.base, adminToken, floors, levels: [1, 8], seconds: settings.apiSeconds, rounds: settings.apiRounds })
+      result.api = await benchApi({ base: srv.base, adminToken, floors, levels: [1, 8], seconds: settings.apiSeconds, rounds: settings.apiRounds, serverPid: srv.pid })
     }
     if (parts.has('mail')) log(`${backend}: inbound email at ${senderLevels.join(', ')} senders, against parse-only smtp-server + mailparser`)
     result.mail = !parts.has('mail') ? [] : await benchMail({
