@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import type { Floors } from './floors.ts'
 import { countAll, http, median, sleep, workspace } from './lib.ts'
 import { buildMailWorkload, sendMailWorkload, type WorkloadMail } from './mail-workload.ts'
@@ -17,7 +18,20 @@ export interface MailCheck {
 /** One number of concurrent senders: end to end against the parse-only floor. */
 export interface MailResult {
   senders: number
-  ours: { mailsPerSecond: number; seconds: number; acceptedSeconds: number; rounds: number[]; timedOut: boolean; check: MailCheck | null }
+  ours: {
+    mailsPerSecond: number
+    seconds: number
+    acceptedSeconds: number
+    /**
+     * CPU time (user + system, every thread) of the server process per mail, median of the
+     * rounds, from the first connection until processed (the bench's polling included; on
+     * PostgreSQL the database server's own CPU is not in it). Absent in older results.
+     */
+    cpuMsPerMail?: number
+    rounds: number[]
+    timedOut: boolean
+    check: MailCheck | null
+  }
   floor: { mailsPerSecond: number; seconds: number; rounds: number[] }
   ratio: number
   /** Peak PSS of the server while this level ran (sampled every 250 ms), when asked for. */
@@ -29,6 +43,16 @@ interface InboundItem {
   status: string
   conversationId: string | null
 }
+
+/** CPU time (user + system) of process `pid`, all its threads, in ms: /proc/<pid>/stat fields 14 and 15. */
+function cpuMs(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  // After the command name: field 3 (state) is fields[0], so utime (14) and stime (15) are fields[11] and fields[12].
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
+}
+/** USER_HZ: 100 on every Linux this runs on (getconf CLK_TCK). */
+const CLOCK_TICKS = 100
 
 const norm = (id: string | null | undefined) => (id ?? '').replace(/[<>\s]/g, '').toLowerCase()
 
@@ -74,11 +98,12 @@ export async function benchMail(o: { base: string; smtpPort: number; adminToken:
   const floorPort = await o.floors.smtpPort()
 
   /** `small`: a 20-mail workload, to warm up. */
-  async function ours(senders: number, small = false): Promise<{ seconds: number; acceptedSeconds: number; timedOut: boolean; check: MailCheck }> {
+  async function ours(senders: number, small = false): Promise<{ seconds: number; acceptedSeconds: number; cpuMs: number; timedOut: boolean; check: MailCheck }> {
     const ws = await workspace(o.base, o.adminToken, `Bench: mail ${senders}`)
     const address = `support@m${seed}.bench.test`
     await http(o.base, ws.token, 'POST', '/api/v1/inboxes', { name: 'Support', channel: 'email', config: { address } }, 201)
     const mails = buildMailWorkload({ to: address, seed: seed++, ...(small && { senders: 4, newMails: 16, replies: 4 }) })
+    const cpu0 = cpuMs(o.serverPid)
     const t0 = performance.now()
     const sent = await sendMailWorkload({ host: '127.0.0.1', port: o.smtpPort, mails, concurrency: senders })
     const acceptedSeconds = (performance.now() - t0) / 1000
@@ -99,6 +124,7 @@ export async function benchMail(o: { base: string; smtpPort: number; adminToken:
       await sleep(100)
     }
     const seconds = (performance.now() - t0) / 1000
+    const cpu = cpuMs(o.serverPid) - cpu0
     const expected = {
       cases: mails.filter((m) => m.kind === 'new').length,
       replies: mails.filter((m) => m.kind === 'reply').length,
@@ -113,7 +139,7 @@ export async function benchMail(o: { base: string; smtpPort: number; adminToken:
       ok: false,
     }
     check.ok = !timedOut && check.cases === expected.cases && check.repliesThreaded === expected.replies && check.contacts === expected.contacts && check.notProcessed === 0
-    return { seconds, acceptedSeconds, timedOut, check }
+    return { seconds, acceptedSeconds, cpuMs: cpu, timedOut, check }
   }
 
   async function floor(senders: number, small = false): Promise<number> {
@@ -135,6 +161,7 @@ export async function benchMail(o: { base: string; smtpPort: number; adminToken:
   for (const senders of o.levels) {
     const oursSeconds: number[] = []
     const accepted: number[] = []
+    const cpu: number[] = []
     const floorSeconds: number[] = []
     let timedOut = false
     let check: MailCheck | null = null
@@ -143,6 +170,7 @@ export async function benchMail(o: { base: string; smtpPort: number; adminToken:
       const run = await ours(senders)
       oursSeconds.push(run.seconds)
       accepted.push(run.acceptedSeconds)
+      cpu.push(run.cpuMs)
       timedOut ||= run.timedOut
       // Report the worst round's correctness: any miss shows.
       if (!check || !run.check.ok) check = run.check
@@ -154,7 +182,7 @@ export async function benchMail(o: { base: string; smtpPort: number; adminToken:
     const floorMedian = median(floorSeconds)
     results.push({
       senders,
-      ours: { mailsPerSecond: n / oursMedian, seconds: oursMedian, acceptedSeconds: median(accepted), rounds: oursSeconds.map((s) => n / s), timedOut, check },
+      ours: { mailsPerSecond: n / oursMedian, seconds: oursMedian, acceptedSeconds: median(accepted), cpuMsPerMail: median(cpu) / n, rounds: oursSeconds.map((s) => n / s), timedOut, check },
       floor: { mailsPerSecond: n / floorMedian, seconds: floorMedian, rounds: floorSeconds.map((s) => n / s) },
       ratio: floorMedian / oursMedian,
       peakPssMiB,

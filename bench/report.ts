@@ -56,7 +56,7 @@ export function verdicts(r: BenchResults): Verdict[] {
       rows.push({
         backend: be,
         path: `inbound email, ${m.senders} sender${m.senders === 1 ? '' : 's'}`,
-        ours: `${fmt(m.ours.mailsPerSecond)} mails/s (${m.ours.seconds.toFixed(1)} s; last 250 after ${m.ours.acceptedSeconds.toFixed(1)} s${m.ours.timedOut ? '; TIMED OUT' : ''}${checked})`,
+        ours: `${fmt(m.ours.mailsPerSecond)} mails/s (${m.ours.seconds.toFixed(1)} s; last 250 after ${m.ours.acceptedSeconds.toFixed(1)} s${m.ours.cpuMsPerMail !== undefined ? `; server CPU ${m.ours.cpuMsPerMail.toFixed(1)} ms/mail` : ''}${m.ours.timedOut ? '; TIMED OUT' : ''}${checked})`,
         floor: `${fmt(m.floor.mailsPerSecond)} mails/s (${m.floor.seconds.toFixed(2)} s)`,
         ratio: m.ratio.toFixed(3),
         target: hasTarget ? '≥ 0.5 of floor, all threaded' : 'all threaded',

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { sql } from 'kysely'
 import { build, type Omnidesk } from '../src/app.ts'
+import { TOGETHER } from '../src/platform/events/dispatcher.ts'
 import { appendEvent, type DatabaseListener, type DomainEvent } from '../src/platform/events/events.ts'
 import { recordAudit } from '../src/platform/audit/audit.ts'
 import { systemActor } from '../src/platform/auth/actor.ts'
@@ -153,6 +154,29 @@ test('database listeners of consecutive events share one transaction on PGlite (
   const failedRow = await t.database.db.selectFrom('events').selectAll().where('id', '=', more[1] as string).executeTakeFirstOrThrow()
   assert.equal(failedRow.dispatched_at, null)
   assert.match(failedRow.last_error ?? '', /test\.db-flaky: flaky is down/)
+})
+
+test(`on PGlite the listeners of up to ${TOGETHER} consecutive events of a workspace share a transaction, and no more`, async () => {
+  const o = await instance()
+  const txids = new Map<string, string>()
+  o.platform.dispatcher.register({
+    id: 'test.db-chunk',
+    types: ['chunk.tested'],
+    async handle(event, trx) {
+      txids.set(event.id, (await sql<{ id: string }>`select txid_current()::text as id`.execute(trx)).rows[0]?.id as string)
+    },
+  })
+  const ws = await newWorkspace(o)
+  await o.platform.dispatcher.drain()
+  const ids: string[] = []
+  for (let i = 0; i < TOGETHER + 1; i++) ids.push(await append(o, ws, 'chunk.tested'))
+  await o.platform.dispatcher.drain()
+  assert.equal(await runsOf(ids, 'test.db-chunk'), TOGETHER + 1)
+  const tx = ids.map((id) => txids.get(id))
+  if (embedded) {
+    assert.equal(new Set(tx.slice(0, TOGETHER)).size, 1, `the first ${TOGETHER} in one transaction`)
+    assert.notEqual(tx[TOGETHER], tx[0], 'the next one in another')
+  } else assert.equal(new Set(tx).size, TOGETHER + 1, 'PostgreSQL: a transaction each (no handleMany)')
 })
 
 test('a listener with handleMany gets the events of a shared transaction in one call; when it fails, each event is retried on its own and the others\' effects are not repeated', async () => {

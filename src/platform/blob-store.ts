@@ -19,15 +19,26 @@ export function createLocalBlobStore(root: string): BlobStore {
     if (!full.startsWith(path.resolve(root) + path.sep)) throw new Error('Invalid blob key')
     return full
   }
+  // Directories made (or found) by this store: a put into one of them makes no mkdir call. A
+  // directory removed behind the store's back is made again when a write into it fails.
+  const made = new Set<string>()
   return {
     async put(data, hint) {
       const sha256 = createHash('sha256').update(data).digest('hex')
       const key = path.join(hint?.workspaceId ?? '_', sha256.slice(0, 2), `${sha256.slice(2, 16)}-${randomUUID()}`)
       const full = resolve(key)
-      await fs.mkdir(path.dirname(full), { recursive: true })
+      const dir = path.dirname(full)
+      if (!made.has(dir)) {
+        await fs.mkdir(dir, { recursive: true })
+        made.add(dir)
+      }
       // Write then rename, then fsync, so a crash never leaves a torn blob behind its key.
       const tmp = `${full}.tmp`
-      const fh = await fs.open(tmp, 'w')
+      const fh = await fs.open(tmp, 'w').catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err
+        await fs.mkdir(dir, { recursive: true })
+        return fs.open(tmp, 'w')
+      })
       try {
         await fh.writeFile(data)
         await fh.sync()

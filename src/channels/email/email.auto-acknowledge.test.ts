@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
+import { sql } from 'kysely'
 import { useTestApp, type WorkspaceClient } from '../../../test/harness.ts'
 import { waitForDelivery } from '../../modules/conversations/test-helpers.ts'
 import { send, smtpClient, uniqueAddress } from './test-helpers.ts'
@@ -53,6 +54,14 @@ test('a new conversation from customer mail is acknowledged once per sender with
   assert.equal(mail.headers.get('auto-submitted'), 'auto-replied')
   assert.match(mail.text ?? '', /^We got your message/)
   assert.equal(mail.subject, 'Re: First question', 'without a subject of its own the acknowledgement answers the customer’s')
+
+  // It ran in the transaction the dispatcher shares for the new case's first events (handleMany), on both backends.
+  const runs = await sql<{ listener_id: string; tx: string }>`
+    select r.listener_id, r.xmin::text as tx from event_listener_runs r join events e on e.id = r.event_id
+    where e.conversation_id = ${first.conversationId} and e.type = 'conversation.created'`.execute(t.database.db)
+  const txOf = (id: string) => runs.rows.find((r) => r.listener_id === id)?.tx
+  assert.ok(txOf('email.auto-acknowledge'))
+  assert.equal(txOf('email.auto-acknowledge'), txOf('routing.enqueue-new-cases'), 'one transaction with routing')
 
   const second = await mailIn(ws, { from, to: address, subject: 'Second question', text: 'Another thing' })
   assert.notEqual(second.conversationId, first.conversationId)

@@ -5,6 +5,7 @@ import { emailRoutes } from './email.routes.ts'
 import { createEmailService } from './email.service.ts'
 import { createInboundProcessor } from './inbound-processor.ts'
 import { createInboundStore } from './inbound-store.ts'
+import { createRecentRaw } from './recent-raw.ts'
 import type { ParsedEmail } from './parse.ts'
 import { createSmtpInbound } from './smtp-inbound.ts'
 import { autoAcknowledgeListener } from './listeners/conversation-created.auto-acknowledge.ts'
@@ -44,8 +45,9 @@ export interface EmailModuleDeps {
  * build the module with a failing blob store.
  */
 export function createEmailModule(p: Platform, deps: EmailModuleDeps) {
+  const recent = createRecentRaw()
   const processor = createInboundProcessor(
-    { ...p, conversations: deps.conversations, ...(deps.parse && { parse: deps.parse }) },
+    { ...p, conversations: deps.conversations, recent, ...(deps.parse && { parse: deps.parse }) },
     // One process owns an embedded database, so claims found at start are a dead process's.
     // Each batch writes a workspace's mails in one transaction. PGlite is one session: one
     // transaction at a time (more would only queue on the pool), and nothing else can hold a lock
@@ -53,7 +55,7 @@ export function createEmailModule(p: Platform, deps: EmailModuleDeps) {
     // (one mail per transaction instead) rather than wait long on a lock: inbound-processor.ts.
     p.database.backend === 'pglite' ? { soleOwner: true, concurrency: 1 } : { concurrency: POSTGRES_WRITERS, batchLockTimeoutMs: POSTGRES_BATCH_LOCK_TIMEOUT_MS },
   )
-  const store = createInboundStore(p, { onStored: () => processor.kick() })
+  const store = createInboundStore(p, { onStored: () => processor.kick(), recent })
   const { config } = p
   const tls = config.smtpTlsCert && config.smtpTlsKey ? { cert: fs.readFileSync(config.smtpTlsCert), key: fs.readFileSync(config.smtpTlsKey) } : undefined
   const auth = config.smtpAuthUser && config.smtpAuthPassword ? { user: config.smtpAuthUser, password: config.smtpAuthPassword } : undefined

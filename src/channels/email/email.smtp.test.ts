@@ -184,3 +184,28 @@ test('a connection delivering several messages looks an address up once; an inbo
     session.close()
   }
 })
+
+test('mail this process just stored is processed from memory (the blob is not read back); the blob keeps the durable copy', async () => {
+  const ws = await t.workspace()
+  const address = uniqueAddress()
+  await emailInbox(t, ws, address)
+  const p = t.omnidesk.platform
+  // Drain also takes up other tests' mail (stored by the app's own SMTP server): its blobs are read.
+  const read: string[] = []
+  const counting: BlobStore = { ...p.blobs, get: (key) => (read.push(key), p.blobs.get(key)) }
+  const mod = createEmailModule({ ...p, blobs: counting }, { conversations: t.omnidesk.services.conversations })
+  const { port: modPort } = await mod.smtp.listen(0, '127.0.0.1')
+  const c = smtpClient(modPort)
+  try {
+    assert.equal((await send(c, mail(address, { messageId: `<memory-${address}>` }))).code, 250)
+  } finally {
+    c.close()
+    await mod.smtp.close()
+  }
+  await mod.processor.drain()
+  const [row] = await inboundRows(t, ws.workspaceId)
+  assert.equal(row?.status, 'processed', row?.last_error ?? '')
+  assert.ok(!read.includes(row?.raw_blob_key as string), 'not read back')
+  const raw = await p.blobs.get(row?.raw_blob_key as string)
+  assert.match(raw.toString(), new RegExp(`memory-${address}`))
+})

@@ -202,7 +202,8 @@ export function createInboundHandler(deps: HandlerDeps) {
             },
           },
           attachments: stored,
-        })
+          // The outcome below needs the conversation's id and link only: its tags and SLA are not read.
+        }, { details: false })
         duplicate = ingested.outcome === 'duplicate'
         return {
           id: row.id,

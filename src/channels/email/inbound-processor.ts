@@ -8,6 +8,7 @@ import { AppError } from '../../platform/errors.ts'
 import { createInboundHandler, type HandlerDeps, PermanentFailure, type PlannedMail } from './inbound-handler.ts'
 import { type ParsedEmail, parseEmail, rawHeaderValues } from './parse.ts'
 import { createParsePool, type ParsePool } from './parse-pool.ts'
+import type { RecentRaw } from './recent-raw.ts'
 
 /** Unexpected failures (database down, blob unreadable…) are retried this often before quarantine. */
 export const MAX_ATTEMPTS = 3
@@ -16,6 +17,8 @@ export type ProcessorDeps = Pick<Platform, 'db' | 'tx' | 'blobs' | 'logger'> &
   HandlerDeps & {
     /** The parser; tests inject a failing one. */
     parse?: (raw: Buffer) => Promise<ParsedEmail>
+    /** Raw mail the inbound store just wrote, taken from memory instead of the blob store. */
+    recent?: RecentRaw
   }
 
 export interface ProcessorOptions {
@@ -99,7 +102,7 @@ export function createInboundProcessor(deps: ProcessorDeps, opts: ProcessorOptio
   async function prepare(row: Row<'inbound_emails'>): Promise<Prepared> {
     let raw: Buffer
     try {
-      raw = await deps.blobs.get(row.raw_blob_key)
+      raw = deps.recent?.take(row.raw_blob_key) ?? (await deps.blobs.get(row.raw_blob_key))
     } catch (err) {
       return { raw: null, parsed: null, parseError: null, readError: err }
     }

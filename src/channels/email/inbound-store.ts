@@ -3,6 +3,7 @@ import * as repo from './email.repository.ts'
 import type { InboundToStore, RecipientInbox, StoredInbound } from './email.repository.ts'
 import { createGroupCommit } from './group-commit.ts'
 import { dedupeKeyOf } from './parse.ts'
+import type { RecentRaw } from './recent-raw.ts'
 
 export type StoreDeps = Pick<Platform, 'db' | 'blobs' | 'logger'>
 
@@ -40,7 +41,7 @@ export const MAX_GROUP = 64
  * waiting mails, instead of one each, keeps acceptance from queueing behind
  * them mail after mail.
  */
-export function createInboundStore(deps: StoreDeps, hooks: { onStored?: () => void } = {}) {
+export function createInboundStore(deps: StoreDeps, hooks: { onStored?: () => void; recent?: RecentRaw } = {}) {
   const rows = createGroupCommit<InboundToStore, StoredInbound[]>((messages) => repo.storeInboundGroupAnyWorkspace(deps.db, messages), {
     maxItems: MAX_GROUP,
     keys: (m) => m.inboxIds.map((inboxId) => `${m.workspaceId} ${inboxId} ${m.dedupeKey}`),
@@ -89,6 +90,8 @@ export function createInboundStore(deps: StoreDeps, hooks: { onStored?: () => vo
         result.stored.push(...fresh)
         result.duplicates += stored.length - fresh.length
         result.inactive += inboxIds.size - stored.length
+        // The processor takes it up from memory (it is durable in the blob store already).
+        if (fresh.length > 0) hooks.recent?.keep(blob.key, input.raw)
         if (fresh.length === 0) await deps.blobs.delete(blob.key).catch((err: unknown) => deps.logger.warn({ err }, 'could not delete the blob of a message stored for no inbox'))
       }
       if (result.stored.length > 0) hooks.onStored?.()

@@ -308,7 +308,12 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
     ingestInboundInTx,
   }
 
-  async function ingestInboundInTx(trx: Tx, actor: Actor, input: InboundMessage, opts: { channel?: string } = {}): Promise<IngestResult> {
+  /**
+   * `opts.details: false`: the result's conversation comes without its tags
+   * and SLA summary (two reads fewer when a message joins an existing case),
+   * for a caller that uses only the conversation's own columns.
+   */
+  async function ingestInboundInTx(trx: Tx, actor: Actor, input: InboundMessage, opts: { channel?: string; details?: boolean } = {}): Promise<IngestResult> {
       authorize(actor, 'conversations:write')
       const body = messageBody(input)
       // A block (not a callback any more) keeps this body's indentation, and the diff, unchanged.
@@ -327,7 +332,8 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
           if (seen) {
             const conversation = await loadConversation(trx, ws, seen.conversation_id)
             const files = await messages.attachmentsOf(trx, ws, [seen.id])
-            return { conversation: await presentConversation(trx, ws, conversation), message: toMessage(seen, files.get(seen.id) ?? []), duplicate: true, outcome: 'duplicate', continued: null }
+            const presented = opts.details === false ? toConversation(conversation, []) : await presentConversation(trx, ws, conversation)
+            return { conversation: presented, message: toMessage(seen, files.get(seen.id) ?? []), duplicate: true, outcome: 'duplicate', continued: null }
           }
         }
         const { contactId, created: newContact } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
@@ -369,7 +375,7 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
           changes: { messageId: message.id, inboxId: inbox.id, providerMessageId, createdConversation: created, outcome, ...(followUpOf && { followUpOf, followUpReason: linkReason }), ...(attachments.length > 0 && { attachments: attachments.length }) },
         })
         // A conversation opened here has no tags, and its SLA is evaluated by a listener after commit: nothing to read back.
-        const presented = created ? toConversation(conversation, []) : await presentConversation(trx, ws, conversation)
+        const presented = created || opts.details === false ? toConversation(conversation, []) : await presentConversation(trx, ws, conversation)
         return { conversation: presented, message: toMessage(message, attachments), duplicate: false, outcome, continued: continued?.reason ?? null }
       }
   }

@@ -2,7 +2,7 @@ import { sql } from 'kysely'
 import { systemActor } from '../../../platform/auth/actor.ts'
 import type { Tx } from '../../../platform/db/tenant.ts'
 import { perTransaction } from '../../../platform/db/tx-memo.ts'
-import type { Listener } from '../../../platform/events/events.ts'
+import type { DomainEvent, Listener } from '../../../platform/events/events.ts'
 import type { ConversationsService } from '../../../modules/conversations/index.ts'
 import type { EmailConfig } from '../config.ts'
 
@@ -31,29 +31,39 @@ export function autoAcknowledgeListener(deps: Deps): Listener {
     // Only conversations opened by customer mail (the email intake acts as the system), not by an agent:
     // the dispatcher opens no transaction for the others.
     accepts: (event) => (event.payload as { channel?: string }).channel === 'email' && !!event.payload.inboxId && !!event.conversationId && event.actor.type === 'system',
-    async handle(event, trx) {
-      const payload = event.payload as { inboxId?: string; channel?: string }
-      if (payload.channel !== 'email' || !payload.inboxId || !event.conversationId || event.actor.type !== 'system') return
-      const ws = event.workspaceId
-      const inboxId = payload.inboxId
-      const inbox = await inboxOnce(trx, `${ws}:${inboxId}`, () => trx.selectFrom('inboxes').select(['config', 'active']).where('workspace_id', '=', ws).where('id', '=', inboxId).executeTakeFirst())
-      const ack = (inbox?.config as EmailConfig | undefined)?.autoAcknowledge
-      if (!inbox?.active || !ack?.enabled) return
-      const first = await firstInbound(trx, ws, event.conversationId)
-      const email = first?.metadata.email as { from?: { address?: string }; classification?: string; inboundEmailId?: string } | undefined
-      const sender = email?.from?.address?.toLowerCase()
-      if (!sender || robotAddress.test(sender) || email?.classification !== 'customer') return
-      if (email.inboundEmailId && (await wasAutomated(trx, ws, email.inboundEmailId))) return
-      // One sender at a time per inbox, so two conversations opening together cannot both be acknowledged.
-      await sql`select pg_advisory_xact_lock(hashtextextended(${`auto-ack:${ws}:${payload.inboxId}:${sender}`}, 0))`.execute(trx)
-      if (await recentlyAcknowledged(trx, ws, payload.inboxId, sender, ack.perSenderMinutes ?? DEFAULT_WINDOW_MINUTES)) return
-      await deps.conversations.addAutomaticMessageInTx(trx, systemActor(ws, 'auto-acknowledgement'), event.conversationId, {
-        inboxId: payload.inboxId,
-        text: ack.text,
-        subject: ack.subject,
-        metadata: { autoAcknowledgement: { to: sender } },
-      })
+    // On PostgreSQL a listener with handleMany joins the transaction the dispatcher shares for a new
+    // case's first events (routing and SLA), instead of a transaction of its own per new case: with
+    // acknowledgements off (the default) that is four round trips per mail fewer. Its own lock (the
+    // sender's auto-ack key) then comes after the new case's rows; no transaction holding that key
+    // waits for a lock of routing or SLA (it writes only its own new case's message), so no cycle.
+    handleMany: async (events, trx) => {
+      for (const event of events) await handle(event, trx)
     },
+    handle: (event, trx) => handle(event, trx),
+  }
+
+  async function handle(event: DomainEvent, trx: Tx): Promise<void> {
+    const payload = event.payload as { inboxId?: string; channel?: string }
+    if (payload.channel !== 'email' || !payload.inboxId || !event.conversationId || event.actor.type !== 'system') return
+    const ws = event.workspaceId
+    const inboxId = payload.inboxId
+    const inbox = await inboxOnce(trx, `${ws}:${inboxId}`, () => trx.selectFrom('inboxes').select(['config', 'active']).where('workspace_id', '=', ws).where('id', '=', inboxId).executeTakeFirst())
+    const ack = (inbox?.config as EmailConfig | undefined)?.autoAcknowledge
+    if (!inbox?.active || !ack?.enabled) return
+    const first = await firstInbound(trx, ws, event.conversationId)
+    const email = first?.metadata.email as { from?: { address?: string }; classification?: string; inboundEmailId?: string } | undefined
+    const sender = email?.from?.address?.toLowerCase()
+    if (!sender || robotAddress.test(sender) || email?.classification !== 'customer') return
+    if (email.inboundEmailId && (await wasAutomated(trx, ws, email.inboundEmailId))) return
+    // One sender at a time per inbox, so two conversations opening together cannot both be acknowledged.
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`auto-ack:${ws}:${payload.inboxId}:${sender}`}, 0))`.execute(trx)
+    if (await recentlyAcknowledged(trx, ws, payload.inboxId, sender, ack.perSenderMinutes ?? DEFAULT_WINDOW_MINUTES)) return
+    await deps.conversations.addAutomaticMessageInTx(trx, systemActor(ws, 'auto-acknowledgement'), event.conversationId, {
+      inboxId: payload.inboxId,
+      text: ack.text,
+      subject: ack.subject,
+      metadata: { autoAcknowledgement: { to: sender } },
+    })
   }
 }
 
