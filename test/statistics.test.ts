@@ -155,3 +155,32 @@ test('on PGlite the keeper analyzes the tables changed past the rule, one statem
   assert.ok(!(await keeper.analyzeCandidates()).includes('public.stats_busy'), 'analyzed: no longer a candidate')
   assert.deepEqual(await new StatisticsKeeper({ ...t.database, backend: 'postgres' }, createLogger('silent')).analyze(), [], 'nothing on PostgreSQL')
 })
+
+test('on PGlite a table is analyzed whole the first time, then only its narrow columns (long text and JSON keep their statistics)', { skip: !onPglite && 'PostgreSQL analyzes by itself' }, async () => {
+  const keeper = new StatisticsKeeper(t.database, createLogger('silent'), { analyzeGapMs: 0 })
+  await sql`create table stats_wide (id int primary key, kind text not null, body text not null, doc jsonb not null)`.execute(db)
+  await sql`analyze stats_wide`.execute(db)
+  // A short text column, a long one, and JSON.
+  await sql`insert into stats_wide select g, 'a', repeat('x', 200) || g, jsonb_build_object('n', g) from generate_series(1, 300) g`.execute(db)
+  const stats = async () =>
+    Object.fromEntries(
+      (await sql<{ attname: string; vals: string | null }>`select attname, most_common_vals::text as vals from pg_stats where tablename = 'stats_wide'`.execute(db)).rows.map((r) => [r.attname, r.vals]),
+    )
+  const analyzeUntil = async (table: string) => {
+    for (let i = 0; i < 5; i++) if ((await keeper.analyze()).includes(table)) return
+    assert.fail(`${table} was not analyzed`)
+  }
+  await analyzeUntil('public.stats_wide')
+  const first = await stats()
+  assert.deepEqual(Object.keys(first).sort(), ['body', 'doc', 'id', 'kind'], 'the first run took every column')
+  assert.equal(first.kind, '{a}')
+  assert.deepEqual(await keeper.narrowColumns('public.stats_wide'), ['id', 'kind'])
+
+  // Every row changes: the narrow column's statistics follow, the long text's stay as they were.
+  await sql`update stats_wide set kind = 'b', body = 'short'`.execute(db)
+  await analyzeUntil('public.stats_wide')
+  const second = await stats()
+  assert.equal(second.kind, '{b}', 'the narrow column was analyzed again')
+  assert.equal(second.body, first.body, 'the long text column was left alone')
+  assert.notEqual(second.body, '{short}')
+})
