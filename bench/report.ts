@@ -118,5 +118,5 @@ export function renderMarkdown(r: BenchResults): string {
 /** CPU per row, when measured: `; CPU 4.1 ms server + 3.7 ms PostgreSQL per row`. */
 function cpuText(cpu: CpuPerItem | undefined, who: string): string {
   if (!cpu) return ''
-  return `; CPU ${cpu.processMs.toFixed(1)} ms ${who}${cpu.postgresMs > 0 ? ` + ${cpu.postgresMs.toFixed(1)} ms PostgreSQL` : ''} per row`
+  return `; CPU ${cpu.processMs.toFixed(1)} ms ${who}${cpu.postgresMs >= 0.05 ? ` + ${cpu.postgresMs.toFixed(1)} ms PostgreSQL` : ''} per row`
 }
