@@ -139,12 +139,11 @@ export class StatisticsKeeper {
       select quote_ident(a.attname) as col
         from pg_attribute a
         join pg_type t on t.oid = a.atttypid
-        join pg_class c on c.oid = a.attrelid
-        join pg_namespace n on n.oid = c.relnamespace
-        left join pg_stats s on s.schemaname = n.nspname and s.tablename = c.relname and s.attname = a.attname
+        -- The catalog itself, not the pg_stats view: the view builds every column's arrays (~40 ms cold).
+        left join pg_statistic s on s.starelid = a.attrelid and s.staattnum = a.attnum and not s.stainherit
        where a.attrelid = ${table}::regclass and a.attnum > 0 and not a.attisdropped
          and t.typname not in ('json', 'jsonb', 'bytea', 'tsvector', 'xml')
-         and coalesce(s.avg_width, 0) <= 48
+         and coalesce(s.stawidth, 0) <= 48
        order by a.attnum`.execute(this.database.db)
     return rows.length > 0 ? rows.map((r) => r.col) : null
   }
