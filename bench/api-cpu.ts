@@ -24,7 +24,7 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'omnidesk-apicpu-'))
 const adminToken = `bench-admin-${randomBytes(12).toString('hex')}`
 const pgDb = process.env.DATABASE_URL ? await createThrowawayDatabase(process.env.DATABASE_URL, 'omnidesk_apicpu') : null
-const config = loadConfig({ ...(pgDb && { DATABASE_URL: pgDb.url }), DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', API_RATE_LIMIT: '100000000' })
+const config = loadConfig({ ...(pgDb && { DATABASE_URL: pgDb.url }), DATA_DIR: dataDir, OMNIDESK_ADMIN_TOKEN: adminToken, LOG_LEVEL: 'warn', API_RATE_LIMIT: '100000000', ...(process.env.PGLITE_THREAD && { PGLITE_THREAD: process.env.PGLITE_THREAD }) })
 const o = await build({ config })
 
 /** CPU ticks (utime + stime, /proc/<pid>/stat) of the server backends connected to the throwaway database; null when not readable here. */

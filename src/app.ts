@@ -78,7 +78,7 @@ export type Omnidesk = Awaited<ReturnType<typeof build>>
 export async function build(opts: BuildOptions) {
   const { config } = opts
   const logger = opts.logger ?? createLogger(config.logLevel)
-  const database = opts.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, preparedStatements: config.databasePreparedStatements }))
+  const database = opts.database ?? (await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, poolSize: config.databasePoolSize, preparedStatements: config.databasePreparedStatements, pgliteThread: config.pgliteThread }))
   await migrateToLatest(database.db)
   // PGlite has no autovacuum: migrateToLatest analyzes after a schema change; then every few thousand writes or hourly,
   // and one table with many dead rows is vacuumed per minute at a quiet moment.

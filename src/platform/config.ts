@@ -13,6 +13,7 @@ const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_PREPARED_STATEMENTS: z.coerce.number().int().min(0).max(10_000).default(500),
+  PGLITE_THREAD: z.stringbool().default(false),
   EVENTS_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(7),
   SMTP_PORT: z.coerce.number().int().min(0).max(65535).default(2525),
   SMTP_HOST: z.string().default('0.0.0.0'),
@@ -55,6 +56,8 @@ export interface Config {
   databaseUrl: string | undefined
   databasePoolSize: number
   databasePreparedStatements: number
+  /** The embedded database (PGlite) runs in a worker thread of its own, so it uses another core than the app. */
+  pgliteThread: boolean
   /** Dispatched outbox events older than this many days are pruned (timeline events are kept); 0 keeps all. */
   eventsRetentionDays: number
   smtpPort: number
@@ -124,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     databasePreparedStatements: e.DATABASE_PREPARED_STATEMENTS,
+    pgliteThread: e.PGLITE_THREAD,
     eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
     smtpPort: e.SMTP_PORT,
     smtpHost: e.SMTP_HOST,

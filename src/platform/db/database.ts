@@ -6,6 +6,7 @@ import { migrationNames } from './migrate.ts'
 import { sessionPool } from './pg-session.ts'
 import { useLiteralTenantSwitch } from './tenant.ts'
 import { pgliteClientConfig } from './pglite-connection.ts'
+import { PgliteThread } from './pglite-thread.ts'
 import { pgliteStartParams, preferSmallWasmCode, prepareDataDir } from './pglite.ts'
 import type { DB } from './schema.ts'
 
@@ -21,6 +22,8 @@ export interface Database {
   backend: 'pglite' | 'postgres'
   /** Where the data lives, for logs: a directory or a redacted URL. */
   location: string
+  /** PGlite runs in a worker thread of its own. */
+  thread?: boolean
   /** Refreshes the planner's statistics (ANALYZE). PGlite has no autovacuum to do it. */
   analyze(): Promise<void>
   close(): Promise<void>
@@ -36,6 +39,8 @@ export interface DatabaseOptions {
   preparedStatements?: number
   /** A new PGlite data directory starts from the plain (initdb) template, not the migrated one: for making the latter. */
   plainTemplate?: boolean
+  /** PGlite runs in a worker thread of its own (pglite-thread.ts) instead of on the calling thread (default). */
+  pgliteThread?: boolean
 }
 
 
@@ -63,7 +68,11 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   // (migrated at build time when the build's migrations match: the first start then runs none).
   if (dir) await prepareDataDir(dir, opts.plainTemplate ? {} : { migrations: migrationNames() })
   preferSmallWasmCode()
-  const lite = await PGlite.create(dir, { startParams: pgliteStartParams })
+  // In a thread of its own PostgreSQL's WASM runs on another core than HTTP, SMTP and the app, but
+  // every round trip of a transaction then waits for the main thread's event loop, where the
+  // other requests' work runs meanwhile: slower on 2 cores (docs/architecture.md), so off by default.
+  const lite = opts.pgliteThread ? await PgliteThread.start(dir, pgliteStartParams) : await PGlite.create(dir, { startParams: pgliteStartParams })
+  await lite.waitReady
   // PGlite is one session: max 1 makes the pool serialise whole checkouts, so a
   // transaction never shares its session with an unrelated query. pgliteClientConfig hands
   // PostgreSQL each query's protocol messages in one call (pglite-connection.ts).
@@ -76,6 +85,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     pool,
     backend: 'pglite',
     location: dir ?? 'memory',
+    thread: lite instanceof PgliteThread,
     analyze,
     async close() {
       await db.destroy()

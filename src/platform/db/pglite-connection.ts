@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
-import { type PGlite, protocol } from '@electric-sql/pglite'
+import { protocol } from '@electric-sql/pglite'
 import pg from 'pg'
-import { type Arg, type BackendMessage, type Outgoing, PgliteSession, type SessionClient } from './pglite-session.ts'
+import { type Arg, type BackendMessage, type LiteBackend, type Outgoing, PgliteSession, type SessionClient } from './pglite-session.ts'
 
 /**
  * node-postgres's connection to the embedded PGlite, in place of
@@ -168,7 +168,7 @@ export class PgliteConnection extends EventEmitter implements SessionClient {
  * node-postgres pool options for the PGlite session (Pool max 1: one session). Every client the
  * pool makes gets a connection of its own on the session.
  */
-export function pgliteClientConfig(lite: PGlite, opts: { statementCacheSize?: number } = {}) {
+export function pgliteClientConfig(lite: LiteBackend, opts: { statementCacheSize?: number } = {}) {
   const session = new PgliteSession(lite, opts)
   class PgliteClient extends pg.Client {
     // pg-pool passes its options; the type says no argument.

@@ -5,6 +5,15 @@ import { mayChangeStatements, StatementCache } from './pglite-statements.ts'
 type Serialize = typeof protocol.serialize
 export type Arg<K extends keyof Serialize> = Parameters<Serialize[K]>[0]
 export type BackendMessage = Awaited<ReturnType<PGlite['execProtocolStream']>>[number]
+/**
+ * What the session needs of PGlite: the in-process `PGlite` itself, or the database thread
+ * (pglite-thread.ts). `fs` tells whether a call must sync the file system afterwards.
+ */
+export interface LiteBackend {
+  readonly waitReady: Promise<void>
+  readonly fs?: unknown
+  execProtocolStream(message: Uint8Array, opts: { throwOnError: false; syncToFs: boolean }): Promise<BackendMessage[]>
+}
 type DatabaseError = InstanceType<typeof protocol.messages.DatabaseError>
 type ReadyForQuery = InstanceType<typeof protocol.messages.ReadyForQueryMessage>
 
@@ -39,7 +48,7 @@ export class PgliteSession {
   /** node-postgres's named statements (a query config with `name`) the session holds, by name. */
   readonly parsedStatements: Record<string, string> = {}
   readonly submittedNamedStatements: Record<string, string> = {}
-  readonly #lite: PGlite
+  readonly #lite: LiteBackend
   readonly #syncToFs: boolean
   /** The answers awaited to Parse, Close, Sync and Query messages sent, oldest first. */
   readonly #expected: Expected[] = []
@@ -53,12 +62,13 @@ export class PgliteSession {
   /** The end of the chain of calls into PostgreSQL: one at a time, in order. */
   #queue: Promise<void>
 
-  constructor(lite: PGlite, opts: { statementCacheSize?: number } = {}) {
+  constructor(lite: LiteBackend, opts: { statementCacheSize?: number } = {}) {
     this.#statements = new StatementCache(opts.statementCacheSize)
     this.#lite = lite
     this.#queue = lite.waitReady
-    // The file-system sync is PGlite's base-class no-op on the Node and memory file systems.
-    this.#syncToFs = !(lite.fs instanceof NodeFS || lite.fs instanceof MemoryFS)
+    // The file-system sync is PGlite's base-class no-op on the Node and memory file systems (the
+    // database thread has one of those, and syncs nothing).
+    this.#syncToFs = lite.fs !== undefined && !(lite.fs instanceof NodeFS || lite.fs instanceof MemoryFS)
   }
 
   get ready(): Promise<void> {
