@@ -5,7 +5,8 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-export const distMain = path.join(root, 'dist', 'main.js')
+/** What `npm start` runs: the one-file bundle of src/main.ts (scripts/bundle.mjs). */
+export const distMain = path.join(root, 'dist', 'server.js')
 /** Written after a successful build; its mtime is the time the build started. */
 export const stampFile = path.join(root, 'dist', '.build-stamp')
 

@@ -23,6 +23,10 @@ try {
 const started = new Date()
 const res = spawnSync(process.execPath, [tsc, '-p', path.join(root, 'tsconfig.build.json')], { cwd: root, stdio: 'inherit' })
 if (res.status !== 0) process.exit(res.status ?? 1)
+// The one-file server `npm start` runs (scripts/bundle.mjs), before the stamp that says dist/ is current.
+const { bundleServer, serverBundle } = await import('./bundle.mjs')
+const bytes = await bundleServer()
+console.log(`omnidesk build: server bundle ${path.relative(root, serverBundle)} (${(bytes / 1024 / 1024).toFixed(1)} MB)`)
 fs.writeFileSync(stampFile, `${started.toISOString()}\n`)
 fs.utimesSync(stampFile, started, started)
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: runs the compiled server (dist/main.js) in this very process, so the
+// `npm start`: runs the compiled server (dist/server.js, one file: scripts/bundle.mjs) in this very process, so the
 // process `npm start` spawns is the one that serves (and the one to measure). When
 // dist/ is missing or older than src/, it runs the sources through tsx instead — slower
 // to start and ~70 MiB larger, so it says so; `npm run build` brings dist/ up to date.

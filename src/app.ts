@@ -54,6 +54,7 @@ import { installWebApp } from './platform/http/web-app.ts'
 import { createJobs } from './platform/jobs/jobs.ts'
 import { createLogger, type Logger } from './platform/observability/logger.ts'
 import type { ModuleParts, Platform } from './platform/platform.ts'
+import { root } from './platform/paths.ts'
 
 export interface BuildOptions {
   config: Config
@@ -213,7 +214,7 @@ export async function build(opts: BuildOptions) {
     },
     { prefix: '/api/v1' },
   )
-  await installWebApp(app, { root: opts.webRoot ?? path.resolve(import.meta.dirname, '..', 'dist', 'web'), messageHtml: conversations.service.getMessageHtml })
+  await installWebApp(app, { root: opts.webRoot ?? path.join(root, 'dist', 'web'), messageHtml: conversations.service.getMessageHtml })
   // Inbound provider webhooks, /webhooks/<provider>/:inboxId: each channel module adds its definitions here.
   const webhooks: WebhookDefinition[] = [createSmsWebhook(platform, channelDeps), voice.webhook, ...messaging.webhooks]
   const webhookDeps: WebhookDeps = { resolveInbox: inboxes.service.findForWebhook, bodyLimit: config.webhookBodyLimit, rateLimitPerMinute: config.webhookRateLimit }

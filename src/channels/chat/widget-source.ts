@@ -1,12 +1,11 @@
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { root } from '../../platform/paths.ts'
 
-const here = path.dirname(fileURLToPath(import.meta.url))
 /** The widget's sources (web-widget/src at the repository root, whether this runs from src/ or dist/). */
-export const widgetSourceDir = path.resolve(here, '../../../web-widget/src')
+export const widgetSourceDir = path.join(root, 'web-widget', 'src')
 /** Where `npm run build` puts the bundle. */
-export const widgetBundlePath = path.resolve(here, '../../../dist/widget/widget.js')
+export const widgetBundlePath = path.join(root, 'dist', 'widget', 'widget.js')
 
 /** Bundles the widget into one minified script (esbuild, which tsx already brings). */
 export async function buildWidget(): Promise<string> {

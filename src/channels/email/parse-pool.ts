@@ -1,6 +1,8 @@
 import os from 'node:os'
+import { pathToFileURL } from 'node:url'
 import { Piscina } from 'piscina'
 import type { Logger } from '../../platform/observability/logger.ts'
+import { runsFrom, serverModule } from '../../platform/paths.ts'
 import { type ParsedEmail, parseEmail } from './parse.ts'
 import type { ParseTaskResult } from './parse.worker.ts'
 
@@ -22,8 +24,9 @@ export function createParsePool(logger: Logger, opts: { threads?: number } = {})
     // Compiled (dist/*.js) the worker is a .js file beside this one; from the sources (tsx) a .ts file,
     // and the worker needs tsx's loader itself: `scripts/start.mjs` registers tsx in-process
     // (`register()`), which worker threads do not inherit, unlike a `--import tsx` flag.
-    const fromSources = import.meta.url.endsWith('.ts')
-    const worker = new URL(fromSources ? './parse.worker.ts' : './parse.worker.js', import.meta.url)
+    const fromSources = runsFrom === 'src'
+    // From the bundle too (paths.ts): the compiled worker in dist/.
+    const worker = pathToFileURL(serverModule('channels/email/parse.worker'))
     // A worker inherits the process's flags, V8's heap flags (`--max-semi-space-size` of
     // `npm start`) included, but refuses them in an explicit execArgv
     // (ERR_WORKER_INVALID_EXEC_ARGV, and the pool would be lost): only tsx's loader is added.

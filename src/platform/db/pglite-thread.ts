@@ -66,7 +66,7 @@ export class PgliteThread implements LiteBackend {
   /** Starts PostgreSQL on `dataDir` (undefined: in memory) in a new thread; `waitReady` says when it is up. */
   static async start(dataDir: string | undefined, startParams: string[]): Promise<PgliteThread> {
     const setup: ThreadSetup = { dataDir, startParams, wasmModule: await pgliteWasm() }
-    const script = workerScript(import.meta.url, 'pglite.worker')
+    const script = workerScript('platform/db/pglite.worker')
     return new PgliteThread(new Worker(script.url, { workerData: setup, eval: script.eval, name: 'omnidesk-pglite' }))
   }
 
