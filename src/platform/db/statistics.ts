@@ -37,7 +37,12 @@ export interface VacuumCandidate {
  * conversation); and without VACUUM the row versions left by every UPDATE and
  * DELETE (an SLA clock evaluation, a claimed job, a dispatched event, a
  * processed mail) stay on disk and in every scan forever. On PostgreSQL
- * autovacuum does both; the keeper does nothing there.
+ * autovacuum does both, and the keeper only makes the early ANALYZEs of a
+ * process (below): autovacuum looks at a table once a minute, and until then the
+ * plans a connection made on a new database's empty tables (generic plans of its
+ * named statements after five runs, foreign-key checks) scan whole tables: rows
+ * read by sequential scans per API create grew from ~1,000 to ~2,900 over the
+ * first 1,500 creates at 8 connections, ~600–1,300 with one ANALYZE early on.
  *
  * ANALYZE runs after migrations changed the schema (migrate.ts, the whole database), every
  * `everyWrites` audited writes (told by the audit appender) and every
@@ -45,7 +50,8 @@ export interface VacuumCandidate {
  * tables were analyzed empty (the migrated template), and the plans made on
  * those statistics can scan where an index would serve (threading's "did a
  * reply arrive first" lookup did): so the first runs of a process come sooner,
- * after 250, 500, 1,000, … writes, until the interval reaches `everyWrites`.
+ * after 250, 500, 1,000, … writes, until the interval reaches `everyWrites`
+ * (on PostgreSQL the keeper stops after that run).
  * The keeper's runs analyze only the tables changed past autovacuum's analyze
  * rule, one statement each, and after a table's first run only its narrow
  * columns (narrowColumns), so none holds PGlite's session for long.
@@ -87,16 +93,26 @@ export class StatisticsKeeper {
     this.analyzeGapMs = opts.analyzeGapMs ?? 25
   }
 
+  /** PGlite: all of the keeper's work. */
   private get enabled(): boolean {
     return this.database.backend === 'pglite'
   }
 
+  /** On PostgreSQL the early ANALYZEs are over: autovacuum has it from there. */
+  private earlyOver = false
+
+  /** ANALYZE runs: always on PGlite, the early runs of a process on PostgreSQL. */
+  private get analyzing(): boolean {
+    return this.enabled || !this.earlyOver
+  }
+
   /**
-   * Runs ANALYZE now (embedded database only) on the tables changed enough since their last
-   * one, each in a statement of its own; waits for a run in progress. Returns the tables analyzed.
+   * Runs ANALYZE now (on PostgreSQL only while the early runs are not over) on the tables changed
+   * enough since their last one, each in a statement of its own; waits for a run in progress.
+   * Returns the tables analyzed.
    */
   async analyze(): Promise<string[]> {
-    if (!this.enabled) return []
+    if (!this.analyzing) return []
     if (this.running) {
       await this.running
       return []
@@ -109,9 +125,10 @@ export class StatisticsKeeper {
         for (const table of await this.analyzeCandidates()) {
           // One table per pool checkout, a pause between two: the requests queued on PGlite's one
           // session go in between, each waiting behind one table's ANALYZE (~2–30 ms) at most.
-          if (done.length > 0 && this.analyzeGapMs > 0) await sleep(this.analyzeGapMs)
+          // (PostgreSQL: other connections serve meanwhile, and a whole ANALYZE samples at most 30,000 rows.)
+          if (done.length > 0 && this.analyzeGapMs > 0 && this.enabled) await sleep(this.analyzeGapMs)
           // A process's first ANALYZE of a table takes every column; later ones the narrow columns only.
-          const columns = this.analyzedWhole.has(table) ? await this.narrowColumns(table) : null
+          const columns = this.enabled && this.analyzedWhole.has(table) ? await this.narrowColumns(table) : null
           await this.database.pool.query(columns ? `analyze ${table} (${columns.join(', ')})` : `analyze ${table}`)
           this.analyzedWhole.add(table)
           done.push(table)
@@ -156,9 +173,10 @@ export class StatisticsKeeper {
    * small, while the user tables alone take ~15 ms in all.
    */
   async analyzeCandidates(): Promise<string[]> {
-    if (!this.enabled) return []
+    if (!this.analyzing) return []
     const { db } = this.database
-    await sql`select pg_stat_force_next_flush()`.execute(db)
+    // This session's own counters (PGlite has one session; on PostgreSQL the others' reach the view within seconds).
+    if (this.enabled) await sql`select pg_stat_force_next_flush()`.execute(db)
     const { rows } = await sql<{ table: string }>`
       select quote_ident(s.schemaname) || '.' || quote_ident(s.relname) as table
         from pg_stat_user_tables s join pg_class c on c.oid = s.relid
@@ -214,9 +232,10 @@ export class StatisticsKeeper {
 
   /** Counts writes; ANALYZE runs in the background once enough accumulated. */
   noteWrites(n: number): void {
-    if (!this.enabled) return
+    if (!this.analyzing) return
     this.writes += n
     if (this.writes < this.threshold) return
+    if (!this.enabled && this.threshold >= this.everyWrites) this.earlyOver = true
     this.threshold = Math.min(this.everyWrites, this.threshold * 2)
     this.writes = 0
     void this.analyze()
