@@ -47,6 +47,8 @@ await observer?.connect()
 const session = new Session()
 try {
   await o.start()
+  // An experiment without a migration: SQL run on the throwaway database before the warm-up (e.g. dropping an index).
+  if (process.env.BENCH_SETUP_SQL && observer) await observer.query(process.env.BENCH_SETUP_SQL)
   const ws = await o.app.inject({ method: 'POST', url: '/api/v1/workspaces', headers: { authorization: `Bearer ${adminToken}` }, payload: { name: 'CPU' } })
   const token = JSON.parse(ws.body).token as string
   const text = 'Hello, my order #1234 arrived damaged: the box was crushed and the lid is cracked. Can you send a replacement? Thanks, a customer.'
@@ -123,6 +125,7 @@ try {
   session.disconnect()
   await observer?.end()
   await o.close()
-  await pgDb?.drop()
+  if (process.env.BENCH_KEEP_DB && pgDb) console.log(`kept ${pgDb.url}`)
+  else await pgDb?.drop()
   fs.rmSync(dataDir, { recursive: true, force: true })
 }

@@ -38,7 +38,7 @@ const original = pg.Client.prototype.query
   // rough (a `;` in a literal) but exact for the texts this application sends.
   statements += Array.isArray(values) && values.length > 0 ? 1 : raw.split(';').filter((s) => s.trim() !== '').length
   if (counting) {
-    const text = raw.replace(/\s+/g, ' ').trim().slice(0, 200)
+    const text = raw.replace(/\s+/g, " ").trim().slice(0, Number(process.env.BENCH_TEXT_WIDTH ?? 200))
     groups.set(text, (groups.get(text) ?? 0) + 1)
   }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above
