@@ -42,6 +42,21 @@ async function serverTicks(client: pg.Client | null): Promise<Map<number, number
   }
   return ticks
 }
+/**
+ * The database's own counters (pg_stat_database): buffer hits, rows read, rows written. Unlike CPU
+ * time they do not move with the load of the machine. Backends report at most once a second
+ * when idle, so the caller waits ~1.5 s before reading.
+ */
+async function databaseCounters(client: pg.Client | null): Promise<Record<string, number> | null> {
+  if (!client) return null
+  await client.query('select pg_stat_clear_snapshot()')
+  const { rows } = await client.query<Record<string, string>>(
+    `select blks_hit + blks_read as blocks, tup_returned, tup_fetched, tup_inserted, tup_updated, tup_deleted, xact_commit,
+       (select sum(seq_tup_read) from pg_stat_user_tables) as seq_tup_read
+     from pg_stat_database where datname = current_database()`,
+  )
+  return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, Number(v)]))
+}
 const observer = pgDb ? new pg.Client({ connectionString: pgDb.url }) : null
 await observer?.connect()
 const session = new Session()
@@ -74,12 +89,14 @@ try {
     await o.platform.dispatcher.drain()
   }
   await run(Math.min(100, creates)) // warm-up: caches, JIT
+  if (process.env.BENCH_WARM_SQL && observer) await observer.query(process.env.BENCH_WARM_SQL)
   await new Promise((r) => setTimeout(r, 1500))
 
   session.connect()
   await session.post('Profiler.enable')
   await session.post('Profiler.setSamplingInterval', { interval: 500 })
   await session.post('Profiler.start')
+  const counters0 = await databaseCounters(observer)
   const server0 = await serverTicks(observer)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
@@ -88,6 +105,8 @@ try {
   const cpu = process.cpuUsage(cpu0)
   const server1 = await serverTicks(observer)
   const { profile } = await session.post('Profiler.stop')
+  await new Promise((r) => setTimeout(r, 1500)) // idle backends report their counters
+  const counters1 = await databaseCounters(observer)
   if (process.env.BENCH_PROFILE) fs.writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile))
 
   const perCreate = (us: number) => (us / 1000 / creates).toFixed(2)
@@ -98,6 +117,8 @@ try {
     for (const [pid, t] of server1) ticks += t - (server0.get(pid) ?? 0)
     console.log(`PostgreSQL server backends: CPU ${perCreate(ticks * 10_000)} ms per create (${server1.size} backends)`)
   }
+  if (counters0 && counters1)
+    console.log(`PostgreSQL counters per create (this database, incl. background work): ${Object.keys(counters1).map((k) => `${k} ${((counters1[k]! - counters0[k]!) / creates).toFixed(1)}`).join(', ')}`)
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
   const self = new Map<number, number>()
   profile.samples?.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0)))
