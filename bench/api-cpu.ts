@@ -17,7 +17,11 @@ import { createThrowawayDatabase } from '../test/server-database.ts'
  * costs outside the database show (on PostgreSQL the server's own CPU is not counted: it is
  * another process; when that server runs on this machine, the CPU its backends serving the
  * throwaway database spent meanwhile is printed too, read from /proc). BENCH_PROFILE=file.cpuprofile
- * keeps the profile.
+ * keeps the profile. On PostgreSQL it also prints the throwaway database's counters per create
+ * (pg_stat_database: buffers, rows read and written), which unlike CPU time do not move with the
+ * machine's load. Experiments without a migration: BENCH_SETUP_SQL runs before the warm-up,
+ * BENCH_WARM_SQL after it (e.g. `analyze`), both as the server's superuser; BENCH_KEEP_DB=1 keeps
+ * the database for a look at pg_stat_user_tables afterwards.
  */
 const creates = Number(process.env.BENCH_CREATES ?? 400)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)
