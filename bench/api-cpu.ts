@@ -17,7 +17,11 @@ import { createThrowawayDatabase } from '../test/server-database.ts'
  * costs outside the database show (on PostgreSQL the server's own CPU is not counted: it is
  * another process; when that server runs on this machine, the CPU its backends serving the
  * throwaway database spent meanwhile is printed too, read from /proc). BENCH_PROFILE=file.cpuprofile
- * keeps the profile.
+ * keeps the profile. On PostgreSQL it also prints the throwaway database's counters per create
+ * (pg_stat_database: buffers, rows read and written), which unlike CPU time do not move with the
+ * machine's load. Experiments without a migration: BENCH_SETUP_SQL runs before the warm-up,
+ * BENCH_WARM_SQL after it (e.g. `analyze`), both as the server's superuser; BENCH_KEEP_DB=1 keeps
+ * the database for a look at pg_stat_user_tables afterwards.
  */
 const creates = Number(process.env.BENCH_CREATES ?? 400)
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8)
@@ -42,11 +46,28 @@ async function serverTicks(client: pg.Client | null): Promise<Map<number, number
   }
   return ticks
 }
+/**
+ * The database's own counters (pg_stat_database): buffer hits, rows read, rows written. Unlike CPU
+ * time they do not move with the load of the machine. Backends report at most once a second
+ * when idle, so the caller waits ~1.5 s before reading.
+ */
+async function databaseCounters(client: pg.Client | null): Promise<Record<string, number> | null> {
+  if (!client) return null
+  await client.query('select pg_stat_clear_snapshot()')
+  const { rows } = await client.query<Record<string, string>>(
+    `select blks_hit + blks_read as blocks, tup_returned, tup_fetched, tup_inserted, tup_updated, tup_deleted, xact_commit,
+       (select sum(seq_tup_read) from pg_stat_user_tables) as seq_tup_read
+     from pg_stat_database where datname = current_database()`,
+  )
+  return Object.fromEntries(Object.entries(rows[0] ?? {}).map(([k, v]) => [k, Number(v)]))
+}
 const observer = pgDb ? new pg.Client({ connectionString: pgDb.url }) : null
 await observer?.connect()
 const session = new Session()
 try {
   await o.start()
+  // An experiment without a migration: SQL run on the throwaway database before the warm-up (e.g. dropping an index).
+  if (process.env.BENCH_SETUP_SQL && observer) await observer.query(process.env.BENCH_SETUP_SQL)
   const ws = await o.app.inject({ method: 'POST', url: '/api/v1/workspaces', headers: { authorization: `Bearer ${adminToken}` }, payload: { name: 'CPU' } })
   const token = JSON.parse(ws.body).token as string
   const text = 'Hello, my order #1234 arrived damaged: the box was crushed and the lid is cracked. Can you send a replacement? Thanks, a customer.'
@@ -72,12 +93,14 @@ try {
     await o.platform.dispatcher.drain()
   }
   await run(Math.min(100, creates)) // warm-up: caches, JIT
+  if (process.env.BENCH_WARM_SQL && observer) await observer.query(process.env.BENCH_WARM_SQL)
   await new Promise((r) => setTimeout(r, 1500))
 
   session.connect()
   await session.post('Profiler.enable')
   await session.post('Profiler.setSamplingInterval', { interval: 500 })
   await session.post('Profiler.start')
+  const counters0 = await databaseCounters(observer)
   const server0 = await serverTicks(observer)
   const cpu0 = process.cpuUsage()
   const t0 = performance.now()
@@ -86,6 +109,8 @@ try {
   const cpu = process.cpuUsage(cpu0)
   const server1 = await serverTicks(observer)
   const { profile } = await session.post('Profiler.stop')
+  await new Promise((r) => setTimeout(r, 1500)) // idle backends report their counters
+  const counters1 = await databaseCounters(observer)
   if (process.env.BENCH_PROFILE) fs.writeFileSync(process.env.BENCH_PROFILE, JSON.stringify(profile))
 
   const perCreate = (us: number) => (us / 1000 / creates).toFixed(2)
@@ -96,6 +121,8 @@ try {
     for (const [pid, t] of server1) ticks += t - (server0.get(pid) ?? 0)
     console.log(`PostgreSQL server backends: CPU ${perCreate(ticks * 10_000)} ms per create (${server1.size} backends)`)
   }
+  if (counters0 && counters1)
+    console.log(`PostgreSQL counters per create (this database, incl. background work): ${Object.keys(counters1).map((k) => `${k} ${((counters1[k]! - counters0[k]!) / creates).toFixed(1)}`).join(', ')}`)
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]))
   const self = new Map<number, number>()
   profile.samples?.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0)))
@@ -123,6 +150,7 @@ try {
   session.disconnect()
   await observer?.end()
   await o.close()
-  await pgDb?.drop()
+  if (process.env.BENCH_KEEP_DB && pgDb) console.log(`kept ${pgDb.url}`)
+  else await pgDb?.drop()
   fs.rmSync(dataDir, { recursive: true, force: true })
 }

@@ -14,8 +14,8 @@ import { createThrowawayDatabase } from '../test/server-database.ts'
  * PGlite in a temporary data directory, or on a throwaway database of the
  * PostgreSQL server of DATABASE_URL. `node --import tsx bench/statements.ts`
  * (BENCH_CREATES, default 200; 10 at a time through app.inject). Prints the
- * round trips (query calls) per create grouped by their text, most frequent first,
- * then the totals: round trips, and statements (a parameterless query text of several
+ * round trips (query calls) per create grouped by their text (its first BENCH_TEXT_WIDTH
+ * characters, default 200), most frequent first, then the totals: round trips, and statements (a parameterless query text of several
  * `;`-separated statements, such as `begin;select set_config(…)`, counts each), and how
  * many of them PostgreSQL had to parse: every simple query, and every extended one whose
  * Parse was sent (a statement kept by name on the connection sends none).
@@ -38,7 +38,7 @@ const original = pg.Client.prototype.query
   // rough (a `;` in a literal) but exact for the texts this application sends.
   statements += Array.isArray(values) && values.length > 0 ? 1 : raw.split(';').filter((s) => s.trim() !== '').length
   if (counting) {
-    const text = raw.replace(/\s+/g, ' ').trim().slice(0, 200)
+    const text = raw.replace(/\s+/g, " ").trim().slice(0, Number(process.env.BENCH_TEXT_WIDTH ?? 200))
     groups.set(text, (groups.get(text) ?? 0) + 1)
   }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above

@@ -191,7 +191,7 @@ test('10,000 cases scroll to the end with few rows in the DOM; j, k, Enter and ?
   await desk.withServerStopped(async ({ db }) => {
     await db.transaction().execute(async (trx) => {
       await sql`insert into contacts (workspace_id, name) select ${workspaceId}::uuid, 'Scroll customer ' || g from generate_series(1, ${N}) g`.execute(trx)
-      const { rows } = await sql<{ seq: string }>`update workspaces set conversation_seq = conversation_seq + ${N} where id = ${workspaceId} returning conversation_seq as seq`.execute(trx)
+      const { rows } = await sql<{ seq: string }>`update conversation_counters set seq = seq + ${N} where workspace_id = ${workspaceId} returning seq`.execute(trx)
       const first = Number(rows[0]?.seq) - N
       await sql`
         insert into conversations (workspace_id, number, subject, contact_id, inbox_id, channel, priority, first_inbound_at, last_customer_message_at, last_message_at, created_at, updated_at)

@@ -14,21 +14,39 @@ export const preciseTs = (column: string): RawBuilder<string> =>
   sql<string>`to_char(${sql.ref(column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
 
 /**
- * Inserts a conversation with the next per-workspace number, allocated in the
- * same statement (`UPDATE workspaces … RETURNING` in a CTE). That update locks
- * the workspace row until commit, so it is the LAST lock a writing transaction
- * takes (see docs/architecture.md, "Lock order"): only the inserts after it
- * (message, tags, events, audit entry) run while it is held.
+ * The next per-workspace conversation number, drawn by a data-modifying CTE
+ * (`n`, answering `seq`): the workspace's row of `conversation_counters`
+ * (migration 0020), inserted at 1 by the workspace's first conversation and
+ * incremented after. Gapless: the counter row stays locked until commit, a
+ * rolled-back transaction's number is drawn again. `when` guards the draw (a
+ * condition on the statement's other CTEs).
+ *
+ * A row of its own, not the workspace row: every insert referencing
+ * `workspaces` key-share locks that row (seven per create), and a new version of
+ * it per create made each of those checks walk the dead versions (0020).
  */
-export function insertNumberedConversation(trx: Tx, workspaceId: string, values: Omit<InsertObject<DB, 'conversations'>, 'workspace_id' | 'number'>) {
-  return trx
-    .with('n', (qb) =>
-      qb.updateTable('workspaces').set({ conversation_seq: sql<string>`conversation_seq + 1` }).where('id', '=', workspaceId).returning('conversation_seq'),
-    )
-    .insertInto('conversations')
-    .values({ ...values, workspace_id: workspaceId, number: sql<string>`(select conversation_seq from n)` })
-    .returningAll()
-    .executeTakeFirstOrThrow()
+const drawNumber = (workspaceId: string, when: RawBuilder<unknown> = sql`true`) => sql`
+  insert into conversation_counters as k (workspace_id, seq) select ${workspaceId}, 1 where ${when}
+  on conflict (workspace_id) do update set seq = k.seq + 1
+  returning seq`
+
+/**
+ * Inserts a conversation with the next per-workspace number, allocated in the
+ * same statement (drawNumber). That locks the workspace's counter row until
+ * commit, so it is the LAST lock a writing transaction takes (see
+ * docs/architecture.md, "Lock order"): only the inserts after it (message,
+ * tags, events, audit entry) run while it is held.
+ */
+export async function insertNumberedConversation(trx: Tx, workspaceId: string, values: Omit<InsertObject<DB, 'conversations'>, 'workspace_id' | 'number'>): Promise<Row<'conversations'>> {
+  const c = assignments(values)
+  const { rows } = await sql<Row<'conversations'>>`
+    with n as (${drawNumber(workspaceId)})
+    insert into conversations (workspace_id, number, ${c.columns})
+    select ${workspaceId}, n.seq, ${c.values} from n
+    returning *`.execute(trx)
+  const row = rows[0]
+  if (!row) throw new Error('no conversation number drawn')
+  return row
 }
 
 /** Every column of a message, in the order the combined insert returns them prefixed (checked complete at compile time). */
@@ -65,14 +83,10 @@ export async function insertNumberedConversationWithMessage(
   const which = inbox === 'default' ? sql`is_default` : sql`id = ${inbox.id}`
   const { rows } = await sql<Record<string, unknown>>`
     with i as (select id, channel from inboxes where workspace_id = ${workspaceId} and ${which}),
-    n as (
-      update workspaces set conversation_seq = conversation_seq + 1
-      where id = ${workspaceId} and exists (select 1 from i)
-      returning conversation_seq
-    ),
+    n as (${drawNumber(workspaceId, sql`exists (select 1 from i)`)}),
     c as (
       insert into conversations (workspace_id, number, inbox_id, channel, ${c.columns})
-      select ${workspaceId}, n.conversation_seq, i.id, i.channel, ${c.values} from n, i
+      select ${workspaceId}, n.seq, i.id, i.channel, ${c.values} from n, i
       returning *
     ),
     m as (

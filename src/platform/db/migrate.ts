@@ -14,6 +14,7 @@ import * as m0012 from './migrations/0012-sla.ts'
 import * as m0013 from './migrations/0013-sms-voice.ts'
 import * as m0014 from './migrations/0014-messaging-channels.ts'
 import * as m0019 from './migrations/0019-routing-escalations.ts'
+import * as m0020 from './migrations/0020-conversation-counters.ts'
 
 /** Migrations are listed here, in order, so they run the same from source or a bundle. */
 const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '0013-sms-voice': m0013,
   '0014-messaging-channels': m0014,
   '0019-routing-escalations': m0019,
+  '0020-conversation-counters': m0020,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }
