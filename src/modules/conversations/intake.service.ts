@@ -228,21 +228,23 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
   ): Promise<{ conversation: Row<'conversations'>; message: Row<'messages'> }> {
     const ws = actor.workspaceId
     const now = nowFor(actor)
-    const message = await messages.insertMessage(trx, ws, {
-      conversation_id: conv.id,
-      inbox_id: m.inbox.id,
-      channel: m.inbox.channel,
-      ...inboundMessageFields(actor, m),
-    })
     const from = conv.status as ConversationStatus
     const to: ConversationStatus = from === 'solved' || from === 'pending' ? 'open' : from
-    const updated = await repo.updateConversation(trx, ws, conv.id, {
-      ...(to !== from && statusChangeSet(conv, to, now)),
-      channel: m.inbox.channel,
-      first_inbound_at: sql<Date>`coalesce(first_inbound_at, ${now})`,
-      last_customer_message_at: now,
-      last_message_at: now,
-    }, now)
+    // The message and the conversation's update in one statement (the row is locked already: loaded FOR UPDATE).
+    const { conversation: updated, message } = await messages.insertMessageUpdatingConversation(
+      trx,
+      ws,
+      conv.id,
+      { inbox_id: m.inbox.id, channel: m.inbox.channel, ...inboundMessageFields(actor, m) },
+      {
+        ...(to !== from && statusChangeSet(conv, to, now)),
+        channel: m.inbox.channel,
+        first_inbound_at: sql<Date>`coalesce(first_inbound_at, ${now})`,
+        last_customer_message_at: now,
+        last_message_at: now,
+      },
+      now,
+    )
     if (conv.channel !== updated.channel)
       await emit(trx, actor, updated, 'conversation.channel-switched', { from: conv.channel, to: updated.channel, inboxId: m.inbox.id, by: 'contact' })
     if (to !== from) {

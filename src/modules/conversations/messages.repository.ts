@@ -1,7 +1,7 @@
-import { sql } from 'kysely'
+import { type RawBuilder, sql } from 'kysely'
 import type { Tx } from '../../platform/db/tenant.ts'
-import type { NewRow, Row } from '../../platform/db/schema.ts'
-import { preciseTs } from './conversations.repository.ts'
+import type { DB, NewRow, Row } from '../../platform/db/schema.ts'
+import { type ConversationSet, preciseTs } from './conversations.repository.ts'
 import { INLINE_PICTURE_MAX_BYTES } from './inline-images.ts'
 import { type Attachment, toAttachment } from './messages.types.ts'
 
@@ -11,6 +11,56 @@ export function insertMessage(trx: Tx, workspaceId: string, values: Omit<NewRow<
     .values({ ...values, workspace_id: workspaceId })
     .returningAll()
     .executeTakeFirstOrThrow()
+}
+
+/** Every column of a message, returned prefixed by the combined statement below (checked complete at compile time). */
+const MESSAGE_COLUMNS = [
+  'id', 'workspace_id', 'conversation_id', 'inbox_id', 'direction', 'channel', 'author_type', 'author_id',
+  'text', 'html', 'provider_message_id', 'delivery_status', 'delivery_error', 'metadata', 'created_at',
+] as const satisfies ReadonlyArray<keyof DB['messages']>
+type MissingMessageColumn = Exclude<keyof DB['messages'], (typeof MESSAGE_COLUMNS)[number]>
+const allMessageColumns: [MissingMessageColumn] extends [never] ? true : MissingMessageColumn = true
+void allMessageColumns
+
+const defined = (values: Record<string, unknown>) => Object.entries(values).filter(([, v]) => v !== undefined)
+
+/**
+ * A message appended to a conversation and the conversation's update
+ * (`patch`, and `updated_at` = `now`) in ONE statement, instead of an insert
+ * and an update: the caller holds the conversation's row lock already
+ * (loaded FOR UPDATE), so no lock is taken here that was not held.
+ */
+export async function insertMessageUpdatingConversation(
+  trx: Tx,
+  workspaceId: string,
+  conversationId: string,
+  message: Omit<NewRow<'messages'>, 'workspace_id' | 'conversation_id'>,
+  patch: ConversationSet,
+  now: RawBuilder<Date>,
+): Promise<{ conversation: Row<'conversations'>; message: Row<'messages'> }> {
+  const m = defined(message)
+  const set = defined({ ...patch, updated_at: now })
+  const { rows } = await sql<Record<string, unknown>>`
+    with m as (
+      insert into messages (workspace_id, conversation_id, ${sql.join(m.map(([k]) => sql.ref(k)))})
+      values (${workspaceId}, ${conversationId}, ${sql.join(m.map(([, v]) => sql`${v}`))})
+      returning *
+    ),
+    c as (
+      update conversations set ${sql.join(set.map(([k, v]) => sql`${sql.ref(k)} = ${v}`))}
+      where workspace_id = ${workspaceId} and id = ${conversationId}
+      returning *
+    )
+    select c.*, ${sql.join(MESSAGE_COLUMNS.map((k) => sql`m.${sql.ref(k)} as ${sql.id(`message__${k}`)}`))} from c, m`.execute(trx)
+  const row = rows[0]
+  if (!row) throw new Error(`conversation ${conversationId} of workspace ${workspaceId} vanished while a message was appended`)
+  const conv: Record<string, unknown> = {}
+  const msg: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(row)) {
+    if (k.startsWith('message__')) msg[k.slice('message__'.length)] = v
+    else conv[k] = v
+  }
+  return { conversation: conv as Row<'conversations'>, message: msg as Row<'messages'> }
 }
 
 export function findMessage(trx: Tx, workspaceId: string, conversationId: string, id: string) {
