@@ -18,7 +18,7 @@ import type { ParseTaskResult } from './parse.worker.ts'
  */
 export function createParsePool(logger: Logger, opts: { threads?: number } = {}) {
   const threads = opts.threads ?? Math.max(1, Math.min(2, os.availableParallelism() - 1))
-  let pool: Piscina<Uint8Array, ParseTaskResult> | null = null
+  let pool: Piscina<Uint8Array[], ParseTaskResult[]> | null = null
   let broken = false
   try {
     // Compiled (dist/*.js) the worker is a .js file beside this one; from the sources (tsx) a .ts file,
@@ -48,9 +48,9 @@ export function createParsePool(logger: Logger, opts: { threads?: number } = {})
   // first mails of a burst do not wait for the thread.
   let ready = false
   let warming: Promise<boolean> | null = null
-  function warm(p: Piscina<Uint8Array, ParseTaskResult>): Promise<boolean> {
+  function warm(p: Piscina<Uint8Array[], ParseTaskResult[]>): Promise<boolean> {
     // In an async function, a Worker that throws while starting rejects instead of throwing here.
-    warming ??= (async () => p.run(new Uint8Array(0)))().then(
+    warming ??= (async () => p.run([]))().then(
       () => {
         ready = true
         warming = null
@@ -66,26 +66,51 @@ export function createParsePool(logger: Logger, opts: { threads?: number } = {})
     return warming
   }
 
+  // Mails asked for in the same turn of the event loop (the processor asks for a claimed batch
+  // at once) go to the threads together: one task per thread instead of one per mail, so the
+  // main thread posts (and wakes a thread) once per batch, not once per mail.
+  interface Asked {
+    raw: Buffer
+    resolve: (p: ParsedEmail) => void
+    reject: (err: unknown) => void
+  }
+  let asked: Asked[] = []
+  function flush(p: Piscina<Uint8Array[], ParseTaskResult[]>): void {
+    const all = asked
+    asked = []
+    const per = Math.ceil(all.length / Math.max(1, Math.min(threads, all.length)))
+    for (let i = 0; i < all.length; i += per) void runTask(p, all.slice(i, i + per))
+  }
+  async function runTask(p: Piscina<Uint8Array[], ParseTaskResult[]>, group: Asked[]): Promise<void> {
+    let answers: ParseTaskResult[] | null = null
+    try {
+      // A copy of just these bytes (a Buffer may view a larger shared slab), moved to the worker, not cloned.
+      const bytes = group.map((a) => new Uint8Array(a.raw))
+      answers = await p.run(bytes, { transferList: bytes.map((b) => b.buffer) })
+    } catch (err) {
+      if (!broken) logger.warn({ err }, 'inbound email: the MIME worker pool failed; parsing on the main thread from now on')
+      broken = true
+    }
+    group.forEach((a, i) => {
+      const answer = answers?.[i]
+      if (!answer) return parseEmail(a.raw).then(a.resolve, a.reject)
+      if (!answer.ok) return a.reject(new Error(answer.error))
+      a.resolve(revive(answer.parsed))
+    })
+  }
+
   return {
     /** Parses `raw`; rejects only when mailparser rejects the message. */
     async parse(raw: Buffer): Promise<ParsedEmail> {
       // The thread exited after its idle timeout: start one again.
       if (pool && ready && pool.threads.length === 0) ready = false
       if (pool && !broken && !ready) void warm(pool)
-      if (pool && !broken && ready) {
-        let answer: ParseTaskResult | null = null
-        try {
-          // A copy of just these bytes (a Buffer may view a larger shared slab), moved to the worker, not cloned.
-          const bytes = new Uint8Array(raw)
-          answer = await pool.run(bytes, { transferList: [bytes.buffer] })
-        } catch (err) {
-          broken = true
-          logger.warn({ err }, 'inbound email: the MIME worker pool failed; parsing on the main thread from now on')
-        }
-        if (answer) {
-          if (!answer.ok) throw new Error(answer.error)
-          return revive(answer.parsed)
-        }
+      const p = pool
+      if (p && !broken && ready) {
+        return new Promise<ParsedEmail>((resolve, reject) => {
+          if (asked.length === 0) setImmediate(() => flush(p))
+          asked.push({ raw, resolve, reject })
+        })
       }
       return parseEmail(raw)
     },

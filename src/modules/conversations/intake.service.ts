@@ -22,7 +22,7 @@ import {
 import { type ContactInput, type Conversation, type ConversationStatus, type Priority, toConversation } from './conversations.types.ts'
 import { htmlToText, sanitizeHtml } from './html-sanitizer.ts'
 import { perTransaction } from '../../platform/db/tx-memo.ts'
-import { continuableInTx } from './continuity.ts'
+import { continuedReason, continuitySearchInTx } from './continuity.ts'
 import * as messages from './messages.repository.ts'
 import { type Message, toMessage } from './messages.types.ts'
 
@@ -228,21 +228,23 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
   ): Promise<{ conversation: Row<'conversations'>; message: Row<'messages'> }> {
     const ws = actor.workspaceId
     const now = nowFor(actor)
-    const message = await messages.insertMessage(trx, ws, {
-      conversation_id: conv.id,
-      inbox_id: m.inbox.id,
-      channel: m.inbox.channel,
-      ...inboundMessageFields(actor, m),
-    })
     const from = conv.status as ConversationStatus
     const to: ConversationStatus = from === 'solved' || from === 'pending' ? 'open' : from
-    const updated = await repo.updateConversation(trx, ws, conv.id, {
-      ...(to !== from && statusChangeSet(conv, to, now)),
-      channel: m.inbox.channel,
-      first_inbound_at: sql<Date>`coalesce(first_inbound_at, ${now})`,
-      last_customer_message_at: now,
-      last_message_at: now,
-    }, now)
+    // The message and the conversation's update in one statement (the row is locked already: loaded FOR UPDATE).
+    const { conversation: updated, message } = await messages.insertMessageUpdatingConversation(
+      trx,
+      ws,
+      conv.id,
+      { inbox_id: m.inbox.id, channel: m.inbox.channel, ...inboundMessageFields(actor, m) },
+      {
+        ...(to !== from && statusChangeSet(conv, to, now)),
+        channel: m.inbox.channel,
+        first_inbound_at: sql<Date>`coalesce(first_inbound_at, ${now})`,
+        last_customer_message_at: now,
+        last_message_at: now,
+      },
+      now,
+    )
     if (conv.channel !== updated.channel)
       await emit(trx, actor, updated, 'conversation.channel-switched', { from: conv.channel, to: updated.channel, inboxId: m.inbox.id, by: 'contact' })
     if (to !== from) {
@@ -339,7 +341,14 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
         const { contactId, created: newContact } = await deps.contacts.resolveContactInTx(trx, actor, input.contact)
         // Continuity, when no thread was given: the contact's lock (taken by resolveContactInTx) serialises this with the contact's other messages.
         // A contact this transaction just created has no case yet: nothing to look for.
-        const continued = input.conversationId || newContact ? null : await continuableInTx(deps, trx, ws, contactId, inbox.channel, input.continuity ?? 'rule')
+        const search = input.conversationId || newContact ? null : await continuitySearchInTx(deps, trx, ws, inbox.channel, input.continuity ?? 'rule')
+        // The lookup and, when it finds no case, the new case with its message: one statement (messages.openUnlessContinuable).
+        const found = search
+          ? await messages.openUnlessContinuable(trx, ws, inbox.id, contactId, search, conversationValues(actor, { contactId, subject: input.subject ?? null, firstInbound: true }), inboundMessageFields(actor, { contactId, ...body, providerMessageId, metadata: input.metadata ?? {} }))
+          : null
+        if (search && !found) throw new Error(`inbox of workspace ${ws} vanished while a conversation was opened in it`)
+        const continued = found && 'continued' in found ? { conversation: found.continued, reason: continuedReason(found.continued, inbox.channel, search as NonNullable<typeof search>) } : null
+        const opened = found && 'opened' in found ? found.opened : null
         const target = input.conversationId ? await loadConversation(trx, ws, input.conversationId, { forUpdate: true }) : (continued?.conversation ?? null)
         // Closed is final, and a case solved long ago is a new matter: the message starts a follow-up linked to the old one.
         const linkReason = target ? followUpReason(target, input.reopenWindowDays) : null
@@ -351,7 +360,7 @@ export function createIntake(p: Platform, deps: ConversationsDeps) {
           // A new case (or a follow-up): the conversation and the message in one statement, then the events in their usual order.
           const subject = input.subject ?? (followUpOf ? (target?.subject ?? null) : null)
           const priority = followUpOf ? (target?.priority as Priority) : undefined
-          written = await insertOpenedWithMessageInTx(trx, actor, { inbox, contactId, subject, priority, ...(followUpOf && { followUpOf }) }, { contactId, ...body, providerMessageId, metadata })
+          written = opened ?? (await insertOpenedWithMessageInTx(trx, actor, { inbox, contactId, subject, priority, ...(followUpOf && { followUpOf }) }, { contactId, ...body, providerMessageId, metadata }))
           await emitOpened(trx, actor, written.conversation, followUpOf ?? undefined)
           if (target && linkReason) {
             const conv = written.conversation

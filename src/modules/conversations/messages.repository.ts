@@ -1,7 +1,8 @@
-import { sql } from 'kysely'
+import { type InsertObject, type RawBuilder, sql } from 'kysely'
 import type { Tx } from '../../platform/db/tenant.ts'
-import type { NewRow, Row } from '../../platform/db/schema.ts'
-import { preciseTs } from './conversations.repository.ts'
+import type { DB, NewRow, Row } from '../../platform/db/schema.ts'
+import type { ContinuitySearch } from './continuity.ts'
+import { type ConversationSet, preciseTs } from './conversations.repository.ts'
 import { INLINE_PICTURE_MAX_BYTES } from './inline-images.ts'
 import { type Attachment, toAttachment } from './messages.types.ts'
 
@@ -11,6 +12,139 @@ export function insertMessage(trx: Tx, workspaceId: string, values: Omit<NewRow<
     .values({ ...values, workspace_id: workspaceId })
     .returningAll()
     .executeTakeFirstOrThrow()
+}
+
+/** Every column of a message, returned prefixed by the combined statement below (checked complete at compile time). */
+const MESSAGE_COLUMNS = [
+  'id', 'workspace_id', 'conversation_id', 'inbox_id', 'direction', 'channel', 'author_type', 'author_id',
+  'text', 'html', 'provider_message_id', 'delivery_status', 'delivery_error', 'metadata', 'created_at',
+] as const satisfies ReadonlyArray<keyof DB['messages']>
+type MissingMessageColumn = Exclude<keyof DB['messages'], (typeof MESSAGE_COLUMNS)[number]>
+const allMessageColumns: [MissingMessageColumn] extends [never] ? true : MissingMessageColumn = true
+void allMessageColumns
+
+const defined = (values: Record<string, unknown>) => Object.entries(values).filter(([, v]) => v !== undefined)
+
+/**
+ * A message appended to a conversation and the conversation's update
+ * (`patch`, and `updated_at` = `now`) in ONE statement, instead of an insert
+ * and an update: the caller holds the conversation's row lock already
+ * (loaded FOR UPDATE), so no lock is taken here that was not held.
+ */
+export async function insertMessageUpdatingConversation(
+  trx: Tx,
+  workspaceId: string,
+  conversationId: string,
+  message: Omit<NewRow<'messages'>, 'workspace_id' | 'conversation_id'>,
+  patch: ConversationSet,
+  now: RawBuilder<Date>,
+): Promise<{ conversation: Row<'conversations'>; message: Row<'messages'> }> {
+  const m = defined(message)
+  const set = defined({ ...patch, updated_at: now })
+  const { rows } = await sql<Record<string, unknown>>`
+    with m as (
+      insert into messages (workspace_id, conversation_id, ${sql.join(m.map(([k]) => sql.ref(k)))})
+      values (${workspaceId}, ${conversationId}, ${sql.join(m.map(([, v]) => sql`${v}`))})
+      returning *
+    ),
+    c as (
+      update conversations set ${sql.join(set.map(([k, v]) => sql`${sql.ref(k)} = ${v}`))}
+      where workspace_id = ${workspaceId} and id = ${conversationId}
+      returning *
+    )
+    select c.*, ${sql.join(MESSAGE_COLUMNS.map((k) => sql`m.${sql.ref(k)} as ${sql.id(`message__${k}`)}`))} from c, m`.execute(trx)
+  const row = rows[0]
+  if (!row) throw new Error(`conversation ${conversationId} of workspace ${workspaceId} vanished while a message was appended`)
+  return splitRow(row)
+}
+
+/** Splits a row of `c.*` and `message__`-prefixed message columns into the two rows. */
+function splitRow(row: Record<string, unknown>): { conversation: Row<'conversations'>; message: Row<'messages'> } {
+  const conv: Record<string, unknown> = {}
+  const msg: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(row)) {
+    if (k.startsWith('message__')) msg[k.slice('message__'.length)] = v
+    else conv[k] = v
+  }
+  return { conversation: conv as Row<'conversations'>, message: msg as Row<'messages'> }
+}
+
+/**
+ * A threadless message under the continuity rule, in ONE statement: the
+ * contact's case it continues (`search`, locked FOR UPDATE) if there is one;
+ * otherwise a new conversation with the next per-workspace number and the
+ * message, as conversations.repository.ts insertNumberedConversationWithMessage
+ * does. The lookup replaced a statement of its own before the insert; the
+ * locks come in the same order as then (the case's row, and only when none is
+ * found the workspace row, the LAST lock: docs/architecture.md, "Lock order").
+ * `continued`: the case found (nothing written; the caller appends to it);
+ * null when the inbox does not exist (nothing written, no lock taken).
+ */
+export async function openUnlessContinuable(
+  trx: Tx,
+  workspaceId: string,
+  inboxId: string,
+  contactId: string,
+  search: ContinuitySearch,
+  conversation: Omit<InsertObject<DB, 'conversations'>, 'workspace_id' | 'number' | 'inbox_id' | 'channel'>,
+  message: Omit<InsertObject<DB, 'messages'>, 'workspace_id' | 'conversation_id' | 'inbox_id' | 'channel'>,
+): Promise<{ continued: Row<'conversations'> } | { opened: { conversation: Row<'conversations'>; message: Row<'messages'> } } | null> {
+  const c = defined(conversation)
+  const m = defined(message)
+  const channel = search.channel !== undefined ? sql`and channel = ${search.channel}` : search.notChannel !== undefined ? sql`and channel <> ${search.notChannel}` : sql``
+  const { rows } = await sql<Record<string, unknown>>`
+    with k as (
+      select * from conversations
+      where workspace_id = ${workspaceId} and contact_id = ${contactId} and status not in ('solved', 'closed')
+        and coalesce(last_message_at, created_at) >= now() - make_interval(days => ${search.windowDays}::int) ${channel}
+      order by coalesce(last_message_at, created_at) desc, id desc
+      limit 1
+      for update
+    ),
+    i as (select id, channel from inboxes where workspace_id = ${workspaceId} and id = ${inboxId} and not exists (select 1 from k)),
+    n as (
+      update workspaces set conversation_seq = conversation_seq + 1
+      where id = ${workspaceId} and exists (select 1 from i)
+      returning conversation_seq
+    ),
+    c as (
+      insert into conversations (workspace_id, number, inbox_id, channel, ${sql.join(c.map(([k]) => sql.ref(k)))})
+      select ${workspaceId}, n.conversation_seq, i.id, i.channel, ${sql.join(c.map(([, v]) => sql`${v}`))} from n, i
+      returning *
+    ),
+    m as (
+      insert into messages (workspace_id, conversation_id, inbox_id, channel, ${sql.join(m.map(([k]) => sql.ref(k)))})
+      select ${workspaceId}, c.id, c.inbox_id, c.channel, ${sql.join(m.map(([, v]) => sql`${v}`))} from c
+      returning *
+    )
+    select c.*, ${sql.join(MESSAGE_COLUMNS.map((k) => sql`m.${sql.ref(k)} as ${sql.id(`message__${k}`)}`))}, false as continuity__found from c, m
+    union all
+    select k.*, ${sql.join(MESSAGE_COLUMNS.map((k) => sql`null::${sql.raw(MESSAGE_COLUMN_TYPES[k])} as ${sql.id(`message__${k}`)}`))}, true from k`.execute(trx)
+  const row = rows[0]
+  if (!row) return null
+  const found = row.continuity__found === true
+  delete row.continuity__found
+  if (found) return { continued: splitRow(row).conversation }
+  return { opened: splitRow(row) }
+}
+
+/** SQL types of the message columns, for the NULLs that stand in for them beside a continued case. */
+const MESSAGE_COLUMN_TYPES: Record<(typeof MESSAGE_COLUMNS)[number], string> = {
+  id: 'uuid',
+  workspace_id: 'uuid',
+  conversation_id: 'uuid',
+  inbox_id: 'uuid',
+  direction: 'text',
+  channel: 'text',
+  author_type: 'text',
+  author_id: 'uuid',
+  text: 'text',
+  html: 'text',
+  provider_message_id: 'text',
+  delivery_status: 'text',
+  delivery_error: 'text',
+  metadata: 'jsonb',
+  created_at: 'timestamptz',
 }
 
 export function findMessage(trx: Tx, workspaceId: string, conversationId: string, id: string) {
