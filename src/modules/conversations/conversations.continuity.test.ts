@@ -133,6 +133,13 @@ test('a solved case, a case older than the window, same_channel and off each ope
   // An explicit thread always wins.
   const explicit = await inbound(ws, api, customer, 'explicit', { conversationId: stale.conversation.id })
   assert.equal(explicit.conversation.id, stale.conversation.id)
+
+  // Cases opened by a message (a new case beside the contact's others), by a mail and by a create
+  // draw their numbers from the one counter of the workspace: 1, 2, 3, … without a gap or a twin.
+  const created = await ws.post('/api/v1/conversations', { contact: { email: customer }, subject: 'by the API', message: { text: 'created' } })
+  assert.equal(created.status, 201, JSON.stringify(created.body))
+  const numbers = ((await ws.get('/api/v1/conversations?limit=50')).body.items as Json[]).map((c) => Number(c.number)).sort((a, b) => a - b)
+  assert.deepEqual(numbers, Array.from({ length: numbers.length }, (_, i) => i + 1))
 })
 
 test("another workspace's open case of the same address is never continued", async () => {

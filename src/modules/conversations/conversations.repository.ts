@@ -25,7 +25,7 @@ export const preciseTs = (column: string): RawBuilder<string> =>
  * `workspaces` key-share locks that row (seven per create), and a new version of
  * it per create made each of those checks walk the dead versions (0020).
  */
-const drawNumber = (workspaceId: string, when: RawBuilder<unknown> = sql`true`) => sql`
+export const drawNumber = (workspaceId: string, when: RawBuilder<unknown> = sql`true`) => sql`
   insert into conversation_counters as k (workspace_id, seq) select ${workspaceId}, 1 where ${when}
   on conflict (workspace_id) do update set seq = k.seq + 1
   returning seq`

@@ -2,7 +2,7 @@ import { type InsertObject, type RawBuilder, sql } from 'kysely'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { DB, NewRow, Row } from '../../platform/db/schema.ts'
 import type { ContinuitySearch } from './continuity.ts'
-import { type ConversationSet, preciseTs } from './conversations.repository.ts'
+import { type ConversationSet, drawNumber, preciseTs } from './conversations.repository.ts'
 import { INLINE_PICTURE_MAX_BYTES } from './inline-images.ts'
 import { type Attachment, toAttachment } from './messages.types.ts'
 
@@ -76,7 +76,8 @@ function splitRow(row: Record<string, unknown>): { conversation: Row<'conversati
  * message, as conversations.repository.ts insertNumberedConversationWithMessage
  * does. The lookup replaced a statement of its own before the insert; the
  * locks come in the same order as then (the case's row, and only when none is
- * found the workspace row, the LAST lock: docs/architecture.md, "Lock order").
+ * found the workspace's number counter, drawNumber, the LAST lock:
+ * docs/architecture.md, "Lock order").
  * `continued`: the case found (nothing written; the caller appends to it);
  * null when the inbox does not exist (nothing written, no lock taken).
  */
@@ -102,14 +103,10 @@ export async function openUnlessContinuable(
       for update
     ),
     i as (select id, channel from inboxes where workspace_id = ${workspaceId} and id = ${inboxId} and not exists (select 1 from k)),
-    n as (
-      update workspaces set conversation_seq = conversation_seq + 1
-      where id = ${workspaceId} and exists (select 1 from i)
-      returning conversation_seq
-    ),
+    n as (${drawNumber(workspaceId, sql`exists (select 1 from i)`)}),
     c as (
       insert into conversations (workspace_id, number, inbox_id, channel, ${sql.join(c.map(([k]) => sql.ref(k)))})
-      select ${workspaceId}, n.conversation_seq, i.id, i.channel, ${sql.join(c.map(([, v]) => sql`${v}`))} from n, i
+      select ${workspaceId}, n.seq, i.id, i.channel, ${sql.join(c.map(([, v]) => sql`${v}`))} from n, i
       returning *
     ),
     m as (
