@@ -49,14 +49,31 @@ export async function insertNumberedConversation(trx: Tx, workspaceId: string, v
   return row
 }
 
-/** Every column of a message, in the order the combined insert returns them prefixed (checked complete at compile time). */
-const MESSAGE_COLUMNS = [
+/**
+ * Every column of a message, in the order the combined statements (here and in messages.repository.ts)
+ * return them prefixed `message__` beside a conversation's row (checked complete at compile time).
+ */
+export const MESSAGE_COLUMNS = [
   'id', 'workspace_id', 'conversation_id', 'inbox_id', 'direction', 'channel', 'author_type', 'author_id',
   'text', 'html', 'provider_message_id', 'delivery_status', 'delivery_error', 'metadata', 'created_at',
 ] as const satisfies ReadonlyArray<keyof DB['messages']>
 type MissingMessageColumn = Exclude<keyof DB['messages'], (typeof MESSAGE_COLUMNS)[number]>
 const allMessageColumns: [MissingMessageColumn] extends [never] ? true : MissingMessageColumn = true
 void allMessageColumns
+
+/** The message's columns of a combined statement's `m` CTE, prefixed `message__` (splitRow takes them apart). */
+export const prefixedMessageColumns = () => sql.join(MESSAGE_COLUMNS.map((k) => sql`m.${sql.ref(k)} as ${sql.id(`message__${k}`)}`))
+
+/** Splits a row of `c.*` and `message__`-prefixed message columns into the conversation and the message. */
+export function splitRow(row: Record<string, unknown>): { conversation: Row<'conversations'>; message: Row<'messages'> } {
+  const conv: Record<string, unknown> = {}
+  const msg: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(row)) {
+    if (k.startsWith('message__')) msg[k.slice('message__'.length)] = v
+    else conv[k] = v
+  }
+  return { conversation: conv as Row<'conversations'>, message: msg as Row<'messages'> }
+}
 
 const assignments = (values: Record<string, unknown>) => {
   const entries = Object.entries(values).filter(([, v]) => v !== undefined)
@@ -94,16 +111,9 @@ export async function insertNumberedConversationWithMessage(
       select ${workspaceId}, c.id, c.inbox_id, c.channel, ${m.values} from c
       returning *
     )
-    select c.*, ${sql.join(MESSAGE_COLUMNS.map((k) => sql`m.${sql.ref(k)} as ${sql.id(`message__${k}`)}`))} from c, m`.execute(trx)
+    select c.*, ${prefixedMessageColumns()} from c, m`.execute(trx)
   const row = rows[0]
-  if (!row) return null
-  const conv: Record<string, unknown> = {}
-  const msg: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(row)) {
-    if (k.startsWith('message__')) msg[k.slice('message__'.length)] = v
-    else conv[k] = v
-  }
-  return { conversation: conv as Row<'conversations'>, message: msg as Row<'messages'> }
+  return row ? splitRow(row) : null
 }
 
 /** `forUpdate` locks the row for the rest of the transaction (status changes, replies). */

@@ -2,7 +2,7 @@ import { type InsertObject, type RawBuilder, sql } from 'kysely'
 import type { Tx } from '../../platform/db/tenant.ts'
 import type { DB, NewRow, Row } from '../../platform/db/schema.ts'
 import type { ContinuitySearch } from './continuity.ts'
-import { type ConversationSet, drawNumber, preciseTs } from './conversations.repository.ts'
+import { type ConversationSet, drawNumber, MESSAGE_COLUMNS, prefixedMessageColumns, preciseTs, splitRow } from './conversations.repository.ts'
 import { INLINE_PICTURE_MAX_BYTES } from './inline-images.ts'
 import { type Attachment, toAttachment } from './messages.types.ts'
 
@@ -13,15 +13,6 @@ export function insertMessage(trx: Tx, workspaceId: string, values: Omit<NewRow<
     .returningAll()
     .executeTakeFirstOrThrow()
 }
-
-/** Every column of a message, returned prefixed by the combined statement below (checked complete at compile time). */
-const MESSAGE_COLUMNS = [
-  'id', 'workspace_id', 'conversation_id', 'inbox_id', 'direction', 'channel', 'author_type', 'author_id',
-  'text', 'html', 'provider_message_id', 'delivery_status', 'delivery_error', 'metadata', 'created_at',
-] as const satisfies ReadonlyArray<keyof DB['messages']>
-type MissingMessageColumn = Exclude<keyof DB['messages'], (typeof MESSAGE_COLUMNS)[number]>
-const allMessageColumns: [MissingMessageColumn] extends [never] ? true : MissingMessageColumn = true
-void allMessageColumns
 
 const defined = (values: Record<string, unknown>) => Object.entries(values).filter(([, v]) => v !== undefined)
 
@@ -52,21 +43,10 @@ export async function insertMessageUpdatingConversation(
       where workspace_id = ${workspaceId} and id = ${conversationId}
       returning *
     )
-    select c.*, ${sql.join(MESSAGE_COLUMNS.map((k) => sql`m.${sql.ref(k)} as ${sql.id(`message__${k}`)}`))} from c, m`.execute(trx)
+    select c.*, ${prefixedMessageColumns()} from c, m`.execute(trx)
   const row = rows[0]
   if (!row) throw new Error(`conversation ${conversationId} of workspace ${workspaceId} vanished while a message was appended`)
   return splitRow(row)
-}
-
-/** Splits a row of `c.*` and `message__`-prefixed message columns into the two rows. */
-function splitRow(row: Record<string, unknown>): { conversation: Row<'conversations'>; message: Row<'messages'> } {
-  const conv: Record<string, unknown> = {}
-  const msg: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(row)) {
-    if (k.startsWith('message__')) msg[k.slice('message__'.length)] = v
-    else conv[k] = v
-  }
-  return { conversation: conv as Row<'conversations'>, message: msg as Row<'messages'> }
 }
 
 /**
@@ -114,7 +94,7 @@ export async function openUnlessContinuable(
       select ${workspaceId}, c.id, c.inbox_id, c.channel, ${sql.join(m.map(([, v]) => sql`${v}`))} from c
       returning *
     )
-    select c.*, ${sql.join(MESSAGE_COLUMNS.map((k) => sql`m.${sql.ref(k)} as ${sql.id(`message__${k}`)}`))}, false as continuity__found from c, m
+    select c.*, ${prefixedMessageColumns()}, false as continuity__found from c, m
     union all
     select k.*, ${sql.join(MESSAGE_COLUMNS.map((k) => sql`null::${sql.raw(MESSAGE_COLUMN_TYPES[k])} as ${sql.id(`message__${k}`)}`))}, true from k`.execute(trx)
   const row = rows[0]
