@@ -53,6 +53,8 @@ export interface Jobs {
 
 export function createJobs(pool: pg.Pool, logger: Logger, opts: { pollingIntervalSeconds?: number } = {}): Jobs {
   let boss: PgBoss | null = null
+  /** The running instance's adapter state (start): set once its stop returned. */
+  let stoppedState: { stopped: boolean } | null = null
   const queues = new Set<string>()
   const ensureQueue = async (name: string) => {
     if (!boss) throw new Error('Jobs are not started')
@@ -63,8 +65,25 @@ export function createJobs(pool: pg.Pool, logger: Logger, opts: { pollingInterva
   return {
     async start() {
       if (boss) return
+      // pg-boss's stop waits for running handlers 5 s at most; a handler still running after that
+      // (a slow SLA re-evaluation on a busy machine) ends later, and pg-boss then records its outcome
+      // (Manager.fail, complete) through this adapter, after the app may have ended the pool: that
+      // rejection reached no one (an unhandledRejection). Once stopped, such a late statement is not
+      // run and never answered (an empty answer failed inside pg-boss instead): the stopped worker
+      // waits on it for good, holding nothing that keeps the process alive, and the job stays
+      // active, so pg-boss retries it after its expiry, in this process's next start or another's.
+      const state = { stopped: false }
+      stoppedState = state
       boss = new PgBoss({
-        db: { executeSql: async (text: string, values?: unknown[]) => pool.query(text, values) },
+        db: {
+          executeSql: async (text: string, values?: unknown[]) => {
+            if (state.stopped) {
+              logger.warn({ statement: text.slice(0, 60) }, 'job queue: a statement after stop was not run')
+              return new Promise<never>(() => {})
+            }
+            return pool.query(text, values)
+          },
+        },
         schema: 'pgboss',
         supervise: true,
         schedule: true,
@@ -81,6 +100,7 @@ export function createJobs(pool: pg.Pool, logger: Logger, opts: { pollingInterva
       boss = null
       queues.clear()
       await b.stop({ graceful: true, wait: true, timeout: 5000 })
+      if (stoppedState) stoppedState.stopped = true
     },
     async send(queue, data, options = {}) {
       await ensureQueue(queue)
