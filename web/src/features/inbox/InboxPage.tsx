@@ -47,7 +47,10 @@ export function InboxPage() {
   }, [params, view, viewId])
   // Resolved here, so that live updates match the list ("me" is no assignee id).
   const filters: Filters = useMemo(() => (stored.assigneeId === 'me' ? { ...stored, assigneeId: me.userId ?? 'none' } : stored), [stored, me.userId])
-  const list = useConversationList(filters)
+  // Until a bookmarked view's own filters are in the URL, its list is not the
+  // unfiltered one: nothing is fetched (no blink of every case).
+  const unresolved = !!viewId && params.size === 0 && (views.isPending || (!!saved && viewHref(saved).includes('?')))
+  const list = useConversationList(filters, !unresolved)
   const rows = useMemo(() => rowsOf(list.data), [list.data])
   const users = useUsers()
   const now = useNow(30_000)

@@ -13,9 +13,10 @@ const PAGE = 100
 export const conversationsKey = (f: Filters) => ['conversations', f] as const
 
 /** The inbox list: pages of 100 in the filters' sort (most recently active first by default), fetched as the agent scrolls. */
-export function useConversationList(filters: Filters) {
+export function useConversationList(filters: Filters, enabled = true) {
   return useInfiniteQuery({
     queryKey: conversationsKey(filters),
+    enabled,
     queryFn: ({ pageParam }) => unwrap(api.GET('/api/v1/conversations', { params: { query: { ...filters, limit: PAGE, ...(pageParam && { cursor: pageParam }) } } })),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last: Page) => last.nextCursor ?? undefined,
