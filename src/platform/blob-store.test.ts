@@ -35,3 +35,18 @@ test('keys outside the store are refused', async () => {
   const store = createLocalBlobStore(root)
   await assert.rejects(async () => store.get('../outside'), /Invalid blob key/)
 })
+
+test('64 concurrent puts, many into one directory, all resolve and read back (they share the directory fsyncs)', async () => {
+  const store = createLocalBlobStore(root)
+  // The same bytes land in one directory; the others spread over several.
+  const same = Buffer.from('one directory for all of these')
+  const blobs = await Promise.all(
+    Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? store.put(same, { workspaceId: 'ws-c' }) : store.put(Buffer.from(`blob ${i}`), { workspaceId: 'ws-c' }))),
+  )
+  assert.equal(new Set(blobs.map((b) => b.key)).size, 64)
+  assert.equal(new Set(blobs.filter((_, i) => i % 2 === 0).map((b) => path.dirname(b.key))).size, 1)
+  for (const [i, b] of blobs.entries()) assert.deepEqual(await store.get(b.key), i % 2 === 0 ? same : Buffer.from(`blob ${i}`))
+  // A later put into the same directory is not held by the earlier round.
+  const later = await store.put(same, { workspaceId: 'ws-c' })
+  assert.deepEqual(await store.get(later.key), same)
+})
