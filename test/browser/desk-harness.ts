@@ -201,9 +201,12 @@ export async function scrollInboxToEnd(page: Page, total: string, opts: { timeou
     if (Date.now() > deadline) throw new Error(`the inbox count stayed at "${before}", never "${total}"`)
     await scroller.evaluate((el) => el.scrollTo(0, el.scrollHeight))
     // The next page loads when the last rows come into view; a live update may also change the count.
+    // A jump to the bottom made while the list was still growing can land above the new end (the
+    // virtualizer re-measures rows after the jump): no page is asked for, and the next turn
+    // jumps again, as a user scrolls on. A short wait keeps such a turn from costing 15 s.
     await count
       .filter({ hasNotText: new RegExp(`^${before.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) })
-      .waitFor({ timeout: 15_000 })
+      .waitFor({ timeout: 3_000 })
       .catch(() => undefined)
   }
 }
