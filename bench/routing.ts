@@ -82,7 +82,7 @@ try {
              CASE WHEN c.number % 3 <> 0 THEN c.created_at + make_interval(mins => (30 + c.number % 240)::int) END
         FROM conversations c, routing_queues q
        WHERE c.workspace_id = ${wsId} AND q.workspace_id = ${wsId}`.execute(trx)
-    await sql`UPDATE workspaces SET conversation_seq = ${cases} WHERE id = ${wsId}`.execute(trx)
+    await sql`INSERT INTO conversation_counters (workspace_id, seq) VALUES (${wsId}, ${cases}) ON CONFLICT (workspace_id) DO UPDATE SET seq = excluded.seq`.execute(trx)
   })
   await sql`analyze`.execute(db)
   const setupMs = performance.now() - setupStart

@@ -15,6 +15,7 @@ import * as m0013 from './migrations/0013-sms-voice.ts'
 import * as m0014 from './migrations/0014-messaging-channels.ts'
 import * as m0019 from './migrations/0019-routing-escalations.ts'
 import * as m0020 from './migrations/0020-conversation-counters.ts'
+import * as m0021 from './migrations/0021-drop-workspace-seq.ts'
 
 /** Migrations are listed here, in order, so they run the same from source or a bundle. */
 const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '0014-messaging-channels': m0014,
   '0019-routing-escalations': m0019,
   '0020-conversation-counters': m0020,
+  '0021-drop-workspace-seq': m0021,
 }
 
 const provider: MigrationProvider = { getMigrations: async () => migrations }

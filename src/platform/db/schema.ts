@@ -12,7 +12,6 @@ export interface WorkspacesTable {
   default_locale: Generated<string>
   data_region: Generated<string>
   settings: Json<Record<string, unknown>>
-  conversation_seq: ColumnType<string, never, string | number>
   created_at: Timestamp
   updated_at: Timestamp
 }
